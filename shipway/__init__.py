@@ -1,0 +1,1 @@
+"""shipway: one shipway.yaml in, the CloudFormation of a git-push PaaS on AWS out."""

@@ -1,0 +1,34 @@
+"""Build the CDK app for a spec: every stack of every environment and app, with the gates attached."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from . import nag
+from .spec import Spec
+from .stacks.app_pipeline import AppPipelineStack
+from .stacks.app_runtime import AppRuntimeStack
+from .stacks.data import DataStack
+from .stacks.platform import PlatformStack
+
+
+def build_app(spec: Spec, *, app: cdk.App | None = None, checks: bool = True) -> cdk.App:
+    """Add the stacks of ``spec`` to ``app`` (a new one by default), with cdk-nag's AwsSolutions checks."""
+    app = app or cdk.App()
+    if checks:
+        nag.add_checks(app)
+    platforms: dict[str, PlatformStack] = {}
+    datas: dict[str, DataStack] = {}
+    for env in spec.environments:
+        platforms[env] = PlatformStack(app, spec=spec, env=env)
+        datas[env] = DataStack(app, spec=spec, env=env)
+        # SSM parameters carry the values; the dependency only orders deploys, and adds no exports.
+        datas[env].add_stack_dependency(platforms[env])
+    for app_name in spec.apps:
+        pipeline = AppPipelineStack(app, spec=spec, app=app_name)
+        for env in spec.environments:
+            runtime = AppRuntimeStack(app, spec=spec, app=app_name, env=env)
+            runtime.add_stack_dependency(platforms[env])
+            runtime.add_stack_dependency(datas[env])
+            runtime.add_stack_dependency(pipeline)
+    return app

@@ -1,0 +1,72 @@
+"""What an app or data stack needs of its environment's platform, read from SSM, never from exports."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from .. import naming
+from ..naming import Param
+from ..spec import Spec
+from . import parameters
+
+
+class PlatformImports(Construct):
+    """Lazy handles on one environment's platform resources.
+
+    Each property reads its SSM parameters on first use, so a stack only gains the CloudFormation
+    parameters it really uses.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, env: str) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        self.env = env
+        self.environment = spec.environments[env]
+
+    def param(self, key: str) -> str:
+        return parameters.read(self, project=self.spec.name, env=self.env, key=key)
+
+    def param_list(self, key: str) -> list[str]:
+        return parameters.read_list(
+            self, project=self.spec.name, env=self.env, key=key, length=self.environment.network.max_azs
+        )
+
+    @cached_property
+    def private_vpc(self) -> ec2.IVpc:
+        """The VPC with its private (NAT egress) subnets: where app tasks run."""
+        return self._vpc("PrivateVpc", private_subnet_ids=self.param_list(Param.PRIVATE_SUBNETS))
+
+    @cached_property
+    def isolated_vpc(self) -> ec2.IVpc:
+        """The VPC with its isolated subnets: where the database lives."""
+        return self._vpc("IsolatedVpc", isolated_subnet_ids=self.param_list(Param.ISOLATED_SUBNETS))
+
+    def _vpc(self, construct_id: str, **subnets: list[str]) -> ec2.IVpc:
+        # Only one subnet group per import: an SSM parameter read but unused is a cfn-lint warning.
+        vpc = ec2.Vpc.from_vpc_attributes(
+            self,
+            construct_id,
+            vpc_id=self.param(Param.VPC_ID),
+            availability_zones=cdk.Stack.of(self).availability_zones,
+            **subnets,
+        )
+        cdk.Annotations.of(vpc).acknowledge_warning(
+            "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+            "App and data stacks place resources in subnets; they never read or change the platform's routes",
+        )
+        return vpc
+
+    @cached_property
+    def app_security_group(self) -> ec2.ISecurityGroup:
+        """The security group every app task wears; the database admits it."""
+        return ec2.SecurityGroup.from_security_group_id(
+            self, "AppSecurityGroup", self.param(Param.APP_SECURITY_GROUP), allow_all_outbound=True, mutable=False
+        )
+
+    @property
+    def cluster_name(self) -> str:
+        return naming.cluster_name(self.spec.name, self.env)

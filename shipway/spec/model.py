@@ -1,0 +1,300 @@
+"""The pydantic model of ``shipway.yaml``.
+
+This module is the one home of every default: constructs and stacks read values from here and invent
+none of their own. Checks that involve a single field live on the field; checks across fields and
+sections live in ``references.py`` so that each problem is reported at its exact path.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from . import vocabulary as v
+
+
+def _matches(pattern: str, what: str):
+    import re
+
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Name = Annotated[str, Field(min_length=1, max_length=32), _matches(v.NAME, v.NAME_HELP)]
+EnvVarName = Annotated[str, _matches(v.ENV_VAR, "an environment variable name (letters, digits, _)")]
+Schedule = Annotated[str, AfterValidator(lambda s: _raise_if(v.schedule_error(s), s))]
+
+
+def _raise_if(problem: str | None, value):
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+class Model(BaseModel):
+    """Unknown keys are typos: every section forbids them."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+# --- platform ------------------------------------------------------------------------------------
+
+
+class Network(Model):
+    max_azs: int = Field(2, ge=1, le=6, description="Availability Zones the VPC spans.")
+    nat_gateways: int = Field(
+        1, ge=1, le=6, description="NAT gateways, each with an Elastic IP: the fixed egress addresses."
+    )
+
+
+class Router(Model):
+    certificate_arn: Annotated[str, _matches(v.CERTIFICATE_ARN, "an ACM certificate ARN")] | None = Field(
+        None, description="With it, HTTPS on 443 and HTTP redirecting to HTTPS; without it, HTTP only."
+    )
+    idle_timeout: int = Field(60, ge=1, le=4000, description="ALB idle timeout in seconds.")
+
+
+class Pool(Model):
+    provisioning: Literal["asg", "spot-fleet"] = Field(
+        "asg", description="asg: an Auto Scaling group as a capacity provider; spot-fleet: AWS::EC2::SpotFleet."
+    )
+    instance_types: list[Annotated[str, _matches(v.INSTANCE_TYPE, "an EC2 instance type such as c6i.large")]] = (
+        Field(min_length=1, max_length=20)
+    )
+    spot: bool = Field(True, description="Spot capacity (a Spot Fleet is always Spot).")
+    min: int = Field(1, ge=0, le=1000, description="asg: the group's minimum size.")
+    max: int = Field(2, ge=1, le=1000, description="asg: the group's maximum size.")
+    capacity: int = Field(1, ge=1, le=1000, description="spot-fleet: the target capacity in instances.")
+    metadata: dict[
+        Annotated[str, _matches(v.ATTRIBUTE_NAME, "an ECS attribute name (letters, digits, _ . / -)")],
+        Annotated[str, _matches(v.ATTRIBUTE_VALUE, "an ECS attribute value (letters, digits, _ . @ / : - space)")],
+    ] = Field(default_factory=dict, max_length=10, description="Fleet metadata: ECS instance attributes.")
+    root_volume_gb: int = Field(30, ge=30, le=16384, description="Encrypted gp3 root volume size.")
+    stop_timeout: int = Field(
+        110, ge=30, le=119, description="ECS_CONTAINER_STOP_TIMEOUT seconds; under the 2-minute Spot notice."
+    )
+
+
+class Cluster(Model):
+    fargate: bool = True
+    fargate_spot: bool = True
+    pools: dict[Name, Pool] = Field(default_factory=dict)
+
+
+class Database(Model):
+    engine: Literal["postgres"] = "postgres"
+    version: Literal["13", "14", "15", "16", "17", "18"] = Field("17", description="PostgreSQL major version.")
+    instance_type: Annotated[str, _matches(v.DB_INSTANCE_TYPE, "an RDS instance class such as db.t4g.micro")] = (
+        "db.t4g.micro"
+    )
+    storage_gb: int = Field(20, ge=20, le=65536)
+    multi_az: bool = False
+    backup_retention_days: int = Field(7, ge=1, le=35)
+
+
+class Environment(Model):
+    account: Annotated[str, _matches(v.ACCOUNT, "a 12-digit AWS account ID")] | None = None
+    region: Annotated[str, _matches(v.REGION, "an AWS region such as ap-northeast-1")] | None = None
+    availability_zones: list[str] | None = Field(
+        None, min_length=1, max_length=6, description="Only with account and region; otherwise the AZs are looked up by CloudFormation."
+    )
+    network: Network = Field(default_factory=Network)
+    router: Router = Field(default_factory=Router)
+    cluster: Cluster = Field(default_factory=Cluster)
+    database: Database = Field(default_factory=Database)
+
+
+# --- apps ----------------------------------------------------------------------------------------
+
+
+class Source(Model):
+    codecommit: Annotated[str, _matches(v.CODECOMMIT_REPOSITORY, "a CodeCommit repository name")] | None = None
+    connection_arn: Annotated[str, _matches(v.CONNECTION_ARN, "a CodeConnections connection ARN")] | None = None
+    repository: Annotated[str, _matches(v.THIRD_PARTY_REPOSITORY, "owner/name")] | None = None
+    branch: str = Field("main", min_length=1, max_length=255, pattern=r"^[^\s~^:?*\[\\]+$")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Source:
+        if (self.codecommit is None) == (self.connection_arn is None):
+            raise ValueError("give either codecommit: <repository> or connection_arn: <arn> with repository: <owner/name>")
+        if self.connection_arn is not None and self.repository is None:
+            raise ValueError("connection_arn needs repository: <owner/name>")
+        if self.codecommit is not None and self.repository is not None:
+            raise ValueError("repository goes with connection_arn; a CodeCommit source names its repository in codecommit")
+        return self
+
+
+class Build(Model):
+    dockerfile: str | None = Field(None, min_length=1, description="Path of the Dockerfile; the default build.")
+    buildpacks: str | None = Field(None, min_length=1, description="Cloud Native Buildpacks builder image.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Build:
+        if self.dockerfile is not None and self.buildpacks is not None:
+            raise ValueError("give either dockerfile or buildpacks, not both")
+        if self.dockerfile is None and self.buildpacks is None:
+            self.dockerfile = "Dockerfile"
+        return self
+
+
+class Size(Model):
+    cpu: int
+    memory: int
+
+    @model_validator(mode="after")
+    def _fargate_pair(self) -> Size:
+        return _raise_if(v.fargate_pair_error(self.cpu, self.memory), self)
+
+
+def _size(value):
+    if isinstance(value, str):
+        if value not in v.SIZES:
+            raise ValueError(f"use one of {', '.join(v.SIZES)} or {{cpu, memory}}")
+        cpu, memory = v.SIZES[value]
+        return {"cpu": cpu, "memory": memory}
+    return value
+
+
+SizeField = Annotated[Size, BeforeValidator(_size)]
+Capacity = Annotated[
+    str,
+    _matches(r"^(?:fargate|fargate-spot|pool:[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$", "fargate, fargate-spot or pool:<name>"),
+]
+
+
+def pool_of(capacity: str) -> str | None:
+    """The pool a ``capacity`` names, or None for Fargate."""
+    return capacity.removeprefix("pool:") if capacity.startswith("pool:") else None
+
+
+class ScheduledScaling(Model):
+    cron: Schedule
+    min: int | None = Field(None, ge=0, le=1000)
+    max: int | None = Field(None, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _bound(self) -> ScheduledScaling:
+        if self.min is None and self.max is None:
+            raise ValueError("a schedule sets min, max or both")
+        return self
+
+
+class Autoscale(Model):
+    min: int = Field(1, ge=0, le=1000)
+    max: int = Field(ge=1, le=1000)
+    cpu: int | None = Field(60, ge=1, le=100, description="Target CPU utilization percent.")
+    memory: int | None = Field(None, ge=1, le=100, description="Target memory utilization percent.")
+    requests_per_target: int | None = Field(None, ge=1, le=1_000_000, description="ALB requests per target per minute.")
+    schedules: list[ScheduledScaling] = Field(default_factory=list, max_length=50)
+    scale_in_cooldown: int = Field(300, ge=0, le=3600)
+    scale_out_cooldown: int = Field(30, ge=0, le=3600)
+
+
+class Process(Model):
+    command: str | None = Field(None, min_length=1, description="Defaults to the image's command.")
+    port: int | None = Field(None, ge=1, le=65535)
+    size: SizeField = "1x"  # type: ignore[assignment]
+    count: int = Field(1, ge=0, le=1000)
+    capacity: Capacity = "fargate"
+    placement: dict[str, str] = Field(default_factory=dict, description="memberOf constraints on pool metadata.")
+    health_check: str = Field("/", pattern=r"^/[\x21-\x7e]{0,1023}$")
+    hosts: list[str] = Field(default_factory=list, max_length=5)
+    priority: int | None = Field(
+        None, ge=1, le=50000, description="Listener rule priority; derived from app and process names when absent."
+    )
+    autoscale: Autoscale | None = None
+    deregistration_delay: int = Field(30, ge=0, le=110, description="Seconds a draining target keeps its connections.")
+    health_check_interval: int = Field(5, ge=5, le=300)
+    healthy_threshold: int = Field(2, ge=2, le=10)
+    health_check_grace: int = Field(30, ge=0, le=600, description="Seconds ECS ignores failing health checks at start.")
+    slow_start: int = Field(30, ge=0, le=900, description="ALB slow start seconds, for warm-up; 0 turns it off.")
+
+    @property
+    def is_web(self) -> bool:
+        return bool(self.hosts)
+
+    @property
+    def pool(self) -> str | None:
+        return pool_of(self.capacity)
+
+    @property
+    def stop_timeout(self) -> int:
+        """At least the deregistration delay, under the two-minute Spot notice."""
+        return min(max(self.deregistration_delay, 30), 110)
+
+    @property
+    def modeled_wait(self) -> int:
+        """Seconds a rolling step waits on the ALB: to become healthy, then to drain."""
+        return self.health_check_interval * self.healthy_threshold + self.deregistration_delay
+
+
+MAX_MODELED_WAIT = 45
+
+
+class CronJob(Model):
+    schedule: Schedule
+    command: str = Field(min_length=1)
+    size: SizeField = "1x"  # type: ignore[assignment]
+    capacity: Capacity = "fargate"
+    placement: dict[str, str] = Field(default_factory=dict)
+
+
+class Deploy(Model):
+    strategy: Literal["rolling", "canary", "linear", "blue-green"] = "rolling"
+    percent: int = Field(10, ge=1, le=99, description="canary: traffic share while baking; linear: each step.")
+    bake_minutes: int = Field(5, ge=0, le=1440)
+    approve_before: Name | None = Field(None, description="A manual approval before this environment's deploy.")
+
+
+class LoadTest(Model):
+    locustfile: str = Field(min_length=1, pattern=r"^[^\s]+\.py$")
+    environment: Name
+    host: Annotated[str, _matches(r"^https?://[^\s/]+(?:/[^\s]*)?$", "an http(s):// URL")] | None = Field(
+        None, description="Defaults to https:// (or http://) plus the first host of the first web process."
+    )
+    workers: int = Field(2, ge=1, le=100)
+    users: int = Field(100, ge=1, le=1_000_000)
+    spawn_rate: float = Field(10, gt=0, le=10_000)
+    run_time: Annotated[str, _matches(v.RUN_TIME, "a duration such as 3m, 90s or 1h30m")] = "1m"
+    p95_ms: int = Field(500, ge=1, le=600_000)
+    failure_ratio: float = Field(0.01, ge=0, le=1)
+
+    @property
+    def run_seconds(self) -> int:
+        return v.run_time_seconds(self.run_time)
+
+
+LogRetention = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
+class App(Model):
+    source: Source
+    build: Build = Field(default_factory=Build)
+    release: str | None = Field(None, min_length=1, description="A one-off command run before every deploy.")
+    config: dict[EnvVarName, str] = Field(default_factory=dict)
+    secrets: dict[EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]] = (
+        Field(default_factory=dict)
+    )
+    processes: dict[Name, Process] = Field(min_length=1)
+    cron: dict[Name, CronJob] = Field(default_factory=dict)
+    deploy: Deploy = Field(default_factory=Deploy)
+    loadtest: LoadTest | None = None
+    log_retention_days: LogRetention = 30
+
+    @property
+    def web_processes(self) -> dict[str, Process]:
+        return {name: p for name, p in self.processes.items() if p.is_web}
+
+
+class Spec(Model):
+    name: Name
+    registry: Literal["ecr", "s3"] = "ecr"
+    environments: dict[Name, Environment] = Field(min_length=1)
+    apps: dict[Name, App] = Field(default_factory=dict)

@@ -1,0 +1,196 @@
+"""Checks that span fields or sections of a validated spec, each reported at its exact path."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from .. import naming
+from .model import MAX_MODELED_WAIT, App, Environment, Spec, pool_of
+from .vocabulary import HOSTNAME
+
+# Variables shipway itself sets in every container; a spec may not shadow them.
+RESERVED_VARIABLES = frozenset({"PORT", "MEMORY_MB", "DATABASE_URL", "PGPASSWORD"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: tuple[str | int, ...]
+    message: str
+
+
+def listener_priority(app: str, process: str, explicit: int | None) -> int:
+    """A listener-rule priority that depends only on the app and process names, so it is stable."""
+    if explicit is not None:
+        return explicit
+    return 1000 + zlib.crc32(f"{app}/{process}".encode()) % 48000
+
+
+def check_references(spec: Spec) -> list[Problem]:
+    problems: list[Problem] = []
+    add = lambda path, message: problems.append(Problem(tuple(path), message))  # noqa: E731
+
+    for env_name, env in spec.environments.items():
+        _check_environment(spec, env_name, env, add)
+    _check_stack_names(spec, add)
+
+    hosts_seen: dict[str, str] = {}
+    priorities_seen: dict[int, str] = {}
+    for app_name, app in spec.apps.items():
+        _check_app(spec, app_name, app, add)
+        for proc_name, proc in app.processes.items():
+            base = ("apps", app_name, "processes", proc_name)
+            for i, host in enumerate(proc.hosts):
+                owner = hosts_seen.setdefault(host, f"apps.{app_name}.processes.{proc_name}")
+                if owner != f"apps.{app_name}.processes.{proc_name}":
+                    add((*base, "hosts", i), f"host {host!r} is already routed to {owner}")
+            if proc.is_web:
+                priority = listener_priority(app_name, proc_name, proc.priority)
+                owner = priorities_seen.setdefault(priority, f"apps.{app_name}.processes.{proc_name}")
+                if owner != f"apps.{app_name}.processes.{proc_name}":
+                    add(
+                        (*base, "priority"),
+                        f"listener priority {priority} is already taken by {owner}; set priority: to another number",
+                    )
+    return problems
+
+
+def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None:
+    base = ("environments", env_name)
+    if (env.account is None) != (env.region is None):
+        add((*base, "region" if env.region is None else "account"), "give account and region together, or neither")
+    if env.availability_zones is not None:
+        if env.account is None or env.region is None:
+            add((*base, "availability_zones"), "availability_zones needs account and region")
+        else:
+            for i, az in enumerate(env.availability_zones):
+                if not (az.startswith(env.region) and len(az) == len(env.region) + 1 and az[-1].isalpha()):
+                    add((*base, "availability_zones", i), f"{az!r} is not an Availability Zone of {env.region}")
+        if len(env.availability_zones) < env.network.max_azs:
+            add(
+                (*base, "availability_zones"),
+                f"{len(env.availability_zones)} zones given but network.max_azs is {env.network.max_azs}",
+            )
+    if env.network.nat_gateways > env.network.max_azs:
+        add(
+            (*base, "network", "nat_gateways"),
+            f"{env.network.nat_gateways} NAT gateways need as many AZs, but max_azs is {env.network.max_azs}",
+        )
+    alb = naming.load_balancer_name(spec.name, env_name)
+    if len(alb) > 32:
+        add((*base,), f"the load balancer name {alb!r} is longer than 32 characters; shorten name or the environment")
+    db = naming.database_identifier(spec.name, env_name)
+    if len(db) > 63:
+        add((*base,), f"the database identifier {db!r} is longer than 63 characters")
+    for pool_name, pool in env.cluster.pools.items():
+        where = (*base, "cluster", "pools", pool_name)
+        given = pool.model_fields_set
+        if pool.provisioning == "asg":
+            if "capacity" in given:
+                add((*where, "capacity"), "capacity is for provisioning: spot-fleet; an asg pool takes min and max")
+            if pool.min > pool.max:
+                add((*where, "min"), f"min {pool.min} is above max {pool.max}")
+        else:
+            for key in ("min", "max"):
+                if key in given:
+                    add((*where, key), f"{key} is for provisioning: asg; a spot-fleet pool takes capacity")
+            if not pool.spot:
+                add((*where, "spot"), "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand")
+        if len(set(pool.instance_types)) != len(pool.instance_types):
+            add((*where, "instance_types"), "instance types repeat")
+
+
+def _check_stack_names(spec: Spec, add) -> None:
+    seen: dict[str, tuple[str, ...]] = {}
+    for path, stack in naming.stack_names_with_paths(spec):
+        if stack in seen and seen[stack] != path:
+            add(path, f"stack name {stack!r} is already used by {'.'.join(seen[stack])}; rename one of them")
+        seen.setdefault(stack, path)
+        if len(stack) > 128:
+            add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
+
+
+def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], add) -> None:
+    pool_name = pool_of(capacity)
+    if pool_name is None:
+        if placement:
+            add((*path, "placement"), f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
+        return
+    for env_name, env in spec.environments.items():
+        pool = env.cluster.pools.get(pool_name)
+        if pool is None:
+            known = ", ".join(env.cluster.pools) or "none"
+            add((*path, "capacity"), f"pool {pool_name!r} does not exist in environment {env_name} (pools: {known})")
+            continue
+        unmet = {k: val for k, val in placement.items() if pool.metadata.get(k) != val}
+        if unmet:
+            add(
+                (*path, "placement"),
+                f"no instance of pool {pool_name!r} in {env_name} has {unmet}; its metadata is {pool.metadata}",
+            )
+
+
+def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
+    base = ("apps", app_name)
+    for section in ("config", "secrets"):
+        for key in getattr(app, section):
+            if key in RESERVED_VARIABLES:
+                add((*base, section, key), f"{key} is set by shipway; choose another name")
+    for key in set(app.config) & set(app.secrets):
+        add((*base, "secrets", key), f"{key} is in both config and secrets; keep one")
+
+    for proc_name, proc in app.processes.items():
+        path = (*base, "processes", proc_name)
+        _check_capacity(spec, path, proc.capacity, proc.placement, add)
+        for i, host in enumerate(proc.hosts):
+            if not HOSTNAME.match(host):
+                add((*path, "hosts", i), f"{host!r} is not a host name such as app.example.com")
+        if len(set(proc.hosts)) != len(proc.hosts):
+            add((*path, "hosts"), "hosts repeat")
+        if proc.hosts and proc.port is None:
+            add((*path, "port"), "a process with hosts needs the port it listens on")
+        if proc.modeled_wait > MAX_MODELED_WAIT:
+            add(
+                (*path, "deregistration_delay"),
+                f"health_check_interval x healthy_threshold + deregistration_delay is {proc.modeled_wait} s; "
+                f"keep it at most {MAX_MODELED_WAIT} s so deploys stay fast",
+            )
+        scale = proc.autoscale
+        if scale is None:
+            continue
+        if scale.min > scale.max:
+            add((*path, "autoscale", "min"), f"min {scale.min} is above max {scale.max}")
+        if not scale.min <= proc.count <= scale.max:
+            add((*path, "count"), f"count {proc.count} is outside autoscale min {scale.min} .. max {scale.max}")
+        if scale.requests_per_target is not None and not proc.is_web:
+            add((*path, "autoscale", "requests_per_target"), "requests_per_target needs a process with hosts")
+        if scale.cpu is None and scale.memory is None and scale.requests_per_target is None and not scale.schedules:
+            add((*path, "autoscale"), "autoscale needs cpu, memory, requests_per_target or schedules")
+        for i, sched in enumerate(scale.schedules):
+            for key in ("min", "max"):
+                value = getattr(sched, key)
+                if value is not None and not scale.min <= value <= scale.max:
+                    add(
+                        (*path, "autoscale", "schedules", i, key),
+                        f"{key} {value} is outside autoscale min {scale.min} .. max {scale.max}",
+                    )
+            if sched.min is not None and sched.max is not None and sched.min > sched.max:
+                add((*path, "autoscale", "schedules", i, "min"), f"min {sched.min} is above max {sched.max}")
+
+    for job_name, job in app.cron.items():
+        _check_capacity(spec, (*base, "cron", job_name), job.capacity, job.placement, add)
+
+    deploy = app.deploy
+    if deploy.approve_before is not None and deploy.approve_before not in spec.environments:
+        add((*base, "deploy", "approve_before"), _unknown_env(spec, deploy.approve_before))
+    if deploy.strategy != "rolling" and not app.web_processes:
+        add((*base, "deploy", "strategy"), f"{deploy.strategy} shifts ALB traffic, so it needs a process with hosts")
+    if app.loadtest is not None:
+        if app.loadtest.environment not in spec.environments:
+            add((*base, "loadtest", "environment"), _unknown_env(spec, app.loadtest.environment))
+        if app.loadtest.host is None and not app.web_processes:
+            add((*base, "loadtest", "host"), "give host: the app has no process with hosts to test")
+
+
+def _unknown_env(spec: Spec, name: str) -> str:
+    return f"no environment named {name!r}; environments: {', '.join(spec.environments)}"

@@ -1,0 +1,47 @@
+"""In-process synthesis, with the same context the CDK CLI passes from cdk.json: used by tests and tools."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from .app import build_app
+from .spec import Spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cdk_context() -> dict:
+    """cdk.json's context plus path metadata, which lets cfn-lint recognize CDK output."""
+    context = dict(json.loads((ROOT / "cdk.json").read_text()).get("context", {}))
+    context["aws:cdk:enable-path-metadata"] = True
+    return context
+
+
+@dataclass
+class Synthesized:
+    app: cdk.App
+    outdir: Path
+
+    def templates(self) -> dict[str, dict]:
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        return {
+            name: json.loads((self.outdir / art["properties"]["templateFile"]).read_text())
+            for name, art in manifest["artifacts"].items()
+            if art.get("type") == "aws:cloudformation:stack"
+        }
+
+    def stack(self, name: str) -> cdk.Stack:
+        child = self.app.node.find_child(name)
+        assert isinstance(child, cdk.Stack)
+        return child
+
+
+def synthesize(spec: Spec, outdir: Path) -> Synthesized:
+    app = cdk.App(outdir=str(outdir), context=cdk_context(), analytics_reporting=False)
+    build_app(spec, app=app)
+    app.synth()
+    return Synthesized(app, outdir)

@@ -1,0 +1,29 @@
+"""Synthesis is the slow part: each spec is synthesized once per session and shared by every test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipway.spec import load_spec
+from shipway.synth import ROOT, Synthesized, synthesize
+
+SPECS = Path(__file__).parent / "specs"
+SHIPPED = ROOT / "shipway.yaml"
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory) -> Synthesized:
+    """The shipped shipway.yaml, synthesized (cdk-nag runs inside synth and fails it on any finding)."""
+    return synthesize(load_spec(SHIPPED), tmp_path_factory.mktemp("shipped"))
+
+
+@pytest.fixture(scope="session")
+def minimal(tmp_path_factory) -> Synthesized:
+    return synthesize(load_spec(SPECS / "minimal.yaml"), tmp_path_factory.mktemp("minimal"))
+
+
+@pytest.fixture(scope="session")
+def shipped_templates(shipped) -> dict[str, dict]:
+    return shipped.templates()

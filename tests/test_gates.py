@@ -1,0 +1,55 @@
+"""Every template of every spec passes cfn-lint clean; synth is offline, agnostic and deterministic."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shipway.spec import load_spec
+from shipway.synth import synthesize
+
+from .conftest import SHIPPED
+from .lint import cfn_lint
+
+
+@pytest.mark.parametrize("spec", ["shipped", "minimal"])
+def test_cfn_lint_has_no_findings(spec, request):
+    synthesized = request.getfixturevalue(spec)
+    assert cfn_lint(synthesized.outdir) == []
+
+
+def test_stack_names_are_the_contract(shipped_templates):
+    assert sorted(shipped_templates) == sorted(
+        [
+            "acme-staging-platform", "acme-staging-data", "acme-production-platform", "acme-production-data",
+            "acme-minne", "acme-minne-staging", "acme-minne-production",
+            "acme-blog", "acme-blog-staging", "acme-blog-production",
+        ]
+    )
+
+
+def test_templates_need_no_bootstrap_and_no_dummy_azs(shipped):
+    for name, template in shipped.templates().items():
+        text = json.dumps(template)
+        assert "BootstrapVersion" not in text, name
+        assert "dummy" not in text, name
+        assert "CheckBootstrapVersion" not in template.get("Rules", {}), name
+
+
+def test_environment_agnostic_azs_come_from_getazs(shipped_templates):
+    production = json.dumps(shipped_templates["acme-production-platform"])
+    # three AZs in production, although CDK's agnostic default would stop at two
+    assert '{"Fn::Select": [2, {"Fn::GetAZs": ""}]}' in production
+
+
+def test_cdk_path_metadata_lets_cfn_lint_recognize_cdk(shipped_templates):
+    for name, template in shipped_templates.items():
+        resources = template["Resources"].values()
+        assert all("aws:cdk:path" in r.get("Metadata", {}) for r in resources), name
+
+
+def test_two_synths_are_byte_identical(shipped, tmp_path):
+    again = synthesize(load_spec(SHIPPED), tmp_path)
+    for template in shipped.outdir.glob("*.template.json"):
+        assert (again.outdir / template.name).read_bytes() == template.read_bytes(), template.name
