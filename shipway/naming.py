@@ -66,12 +66,50 @@ def parameter(name: str, env: str, key: str) -> str:
 
 
 class Param:
-    """Keys of the SSM parameters under ``parameter_prefix``: the platform's published interface."""
+    """Keys of the SSM parameters under ``parameter_prefix``: the platform's published interface.
 
+    The platform stack writes the first group, the data stack the second; app stacks only read. A key
+    never changes once published: renaming one breaks every app stack that reads it.
+    """
+
+    # platform stack
     VPC_ID = "vpc/id"
     PRIVATE_SUBNETS = "vpc/private-subnets"
     ISOLATED_SUBNETS = "vpc/isolated-subnets"
     APP_SECURITY_GROUP = "apps/security-group-id"
+    CLUSTER_ARN = "cluster/arn"
+    LISTENER_ARN = "router/listener-arn"
+    TEST_LISTENER_ARN = "router/test-listener-arn"
+    ROUTER_SECURITY_GROUP = "router/security-group-id"
+    LOAD_BALANCER_FULL_NAME = "router/load-balancer-full-name"
+    ROUTER_DNS_NAME = "router/dns-name"
+    ALARM_TOPIC_ARN = "alarms/topic-arn"
+    NAMESPACE_ID = "discovery/namespace-id"
+    NAMESPACE_ARN = "discovery/namespace-arn"
+    EXEC_LOG_GROUP = "cluster/exec-log-group"
+    # data stack
+    DATABASE_URL_SECRET_ARN = "database/url-secret-arn"
+    DATABASE_SECRET_ARN = "database/master-secret-arn"
+
+
+def namespace(name: str, env: str) -> str:
+    """The environment's Cloud Map private DNS namespace."""
+    return f"{env}.{name}.internal"
+
+
+def service_name(app: str, process: str) -> str:
+    """ECS service name inside the environment's cluster; the pipeline's deploy actions address it."""
+    return f"{app}-{process}"
+
+
+def task_family(name: str, app: str, env: str, role: str) -> str:
+    """Task definition family: ``role`` is a process name, ``release`` (one-off) or a load-test role."""
+    return f"{name}-{app}-{env}-{role}"
+
+
+def image_tag_parameter(name: str, app: str) -> str:
+    """SSM parameter where the pipeline records the image tag it deployed; app stacks read it."""
+    return f"/shipway/{name}/apps/{app}/image-tag"
 
 
 def image_repository(name: str, app: str) -> str:

@@ -6,6 +6,9 @@ from functools import cached_property
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from .. import naming
@@ -15,10 +18,10 @@ from . import parameters
 
 
 class PlatformImports(Construct):
-    """Lazy handles on one environment's platform resources.
+    """Lazy handles on one environment's platform (and data) resources.
 
     Each property reads its SSM parameters on first use, so a stack only gains the CloudFormation
-    parameters it really uses.
+    parameters it really uses (an unused one is a cfn-lint warning). Nothing here creates a resource.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, env: str) -> None:
@@ -62,11 +65,61 @@ class PlatformImports(Construct):
 
     @cached_property
     def app_security_group(self) -> ec2.ISecurityGroup:
-        """The security group every app task wears; the database admits it."""
+        """The security group every app task wears; the router reaches it and the database admits it."""
         return ec2.SecurityGroup.from_security_group_id(
             self, "AppSecurityGroup", self.param(Param.APP_SECURITY_GROUP), allow_all_outbound=True, mutable=False
+        )
+
+    @cached_property
+    def cluster(self) -> ecs.ICluster:
+        return ecs.Cluster.from_cluster_attributes(
+            self, "Cluster", cluster_name=self.cluster_name, cluster_arn=self.param(Param.CLUSTER_ARN),
+            vpc=self.private_vpc, security_groups=[],
         )
 
     @property
     def cluster_name(self) -> str:
         return naming.cluster_name(self.spec.name, self.env)
+
+    @cached_property
+    def router_security_group(self) -> ec2.ISecurityGroup:
+        return ec2.SecurityGroup.from_security_group_id(
+            self, "RouterSecurityGroup", self.param(Param.ROUTER_SECURITY_GROUP), mutable=False
+        )
+
+    @cached_property
+    def listener(self) -> elbv2.IApplicationListener:
+        """The shared ALB's production listener (HTTPS with a certificate, HTTP without)."""
+        return elbv2.ApplicationListener.from_application_listener_attributes(
+            self, "Listener", listener_arn=self.param(Param.LISTENER_ARN),
+            security_group=self.router_security_group,
+        )
+
+    @cached_property
+    def test_listener(self) -> elbv2.IApplicationListener:
+        """The shared ALB's test listener, which blue/green deployments send test traffic through."""
+        return elbv2.ApplicationListener.from_application_listener_attributes(
+            self, "TestListener", listener_arn=self.param(Param.TEST_LISTENER_ARN),
+            security_group=self.router_security_group,
+        )
+
+    @property
+    def load_balancer_full_name(self) -> str:
+        """``app/<name>/<id>``: the LoadBalancer dimension of ALB metrics."""
+        return self.param(Param.LOAD_BALANCER_FULL_NAME)
+
+    @cached_property
+    def alarm_topic(self) -> sns.ITopic:
+        return sns.Topic.from_topic_arn(self, "AlarmTopic", self.param(Param.ALARM_TOPIC_ARN))
+
+    @property
+    def namespace_name(self) -> str:
+        return naming.namespace(self.spec.name, self.env)
+
+    @property
+    def database_url_secret_arn(self) -> str:
+        return self.param(Param.DATABASE_URL_SECRET_ARN)
+
+    @property
+    def database_secret_arn(self) -> str:
+        return self.param(Param.DATABASE_SECRET_ARN)
