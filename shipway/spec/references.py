@@ -160,7 +160,7 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
             continue
         if scale.min > scale.max:
             add((*path, "autoscale", "min"), f"min {scale.min} is above max {scale.max}")
-        if not scale.min <= proc.count <= scale.max:
+        elif not scale.min <= proc.count <= scale.max:
             add((*path, "count"), f"count {proc.count} is outside autoscale min {scale.min} .. max {scale.max}")
         if scale.requests_per_target is not None and not proc.is_web:
             add((*path, "autoscale", "requests_per_target"), "requests_per_target needs a process with hosts")
