@@ -104,3 +104,10 @@ def test_arbitrary_top_level_shapes_fail_cleanly(data):
         validate_spec(data)
     except SpecError as exc:
         assert exc.problems and all(p.startswith("shipway.yaml") for p in exc.problems)
+
+
+def test_docs_spec_reference_is_generated_from_the_model():
+    from shipway.spec.reference import render
+    from shipway.synth import ROOT
+
+    assert (ROOT / "docs" / "spec.md").read_text() == render(), "run: python -m shipway.spec.reference > docs/spec.md"

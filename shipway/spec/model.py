@@ -83,25 +83,29 @@ class Pool(Model):
 
 
 class Cluster(Model):
-    fargate: bool = True
-    fargate_spot: bool = True
-    pools: dict[Name, Pool] = Field(default_factory=dict)
+    fargate: bool = Field(True, description="Register the FARGATE capacity provider.")
+    fargate_spot: bool = Field(True, description="Register the FARGATE_SPOT capacity provider.")
+    pools: dict[Name, Pool] = Field(default_factory=dict, description="EC2 capacity; instances join through cloud-init.")
 
 
 class Database(Model):
-    engine: Literal["postgres"] = "postgres"
+    engine: Literal["postgres"] = Field("postgres", description="RDS engine; PostgreSQL only.")
     version: Literal["13", "14", "15", "16", "17", "18"] = Field("17", description="PostgreSQL major version.")
     instance_type: Annotated[str, _matches(v.DB_INSTANCE_TYPE, "an RDS instance class such as db.t4g.micro")] = (
         "db.t4g.micro"
     )
-    storage_gb: int = Field(20, ge=20, le=65536)
-    multi_az: bool = False
-    backup_retention_days: int = Field(7, ge=1, le=35)
+    storage_gb: int = Field(20, ge=20, le=65536, description="Allocated gp3 storage.")
+    multi_az: bool = Field(False, description="A standby in a second AZ.")
+    backup_retention_days: int = Field(7, ge=1, le=35, description="Automated backup retention.")
 
 
 class Environment(Model):
-    account: Annotated[str, _matches(v.ACCOUNT, "a 12-digit AWS account ID")] | None = None
-    region: Annotated[str, _matches(v.REGION, "an AWS region such as ap-northeast-1")] | None = None
+    account: Annotated[str, _matches(v.ACCOUNT, "a 12-digit AWS account ID")] | None = Field(
+        None, description="With region: an environment-bound stack; without both, environment-agnostic."
+    )
+    region: Annotated[str, _matches(v.REGION, "an AWS region such as ap-northeast-1")] | None = Field(
+        None, description="With account."
+    )
     availability_zones: list[str] | None = Field(
         None, min_length=1, max_length=6, description="Only with account and region; otherwise the AZs are looked up by CloudFormation."
     )
@@ -118,7 +122,9 @@ class Source(Model):
     codecommit: Annotated[str, _matches(v.CODECOMMIT_REPOSITORY, "a CodeCommit repository name")] | None = None
     connection_arn: Annotated[str, _matches(v.CONNECTION_ARN, "a CodeConnections connection ARN")] | None = None
     repository: Annotated[str, _matches(v.THIRD_PARTY_REPOSITORY, "owner/name")] | None = None
-    branch: str = Field("main", min_length=1, max_length=255, pattern=r"^[^\s~^:?*\[\\]+$")
+    branch: str = Field(
+        "main", min_length=1, max_length=255, pattern=r"^[^\s~^:?*\[\\]+$", description="Pushes to it deploy."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
@@ -175,9 +181,9 @@ def pool_of(capacity: str) -> str | None:
 
 
 class ScheduledScaling(Model):
-    cron: Schedule
-    min: int | None = Field(None, ge=0, le=1000)
-    max: int | None = Field(None, ge=1, le=1000)
+    cron: Schedule = Field(description="cron(...) or rate(...), in UTC.")
+    min: int | None = Field(None, ge=0, le=1000, description="New minimum from then on.")
+    max: int | None = Field(None, ge=1, le=1000, description="New maximum from then on.")
 
     @model_validator(mode="after")
     def _bound(self) -> ScheduledScaling:
@@ -187,8 +193,8 @@ class ScheduledScaling(Model):
 
 
 class Autoscale(Model):
-    min: int = Field(1, ge=0, le=1000)
-    max: int = Field(ge=1, le=1000)
+    min: int = Field(1, ge=0, le=1000, description="Fewest tasks.")
+    max: int = Field(ge=1, le=1000, description="Most tasks.")
     cpu: int | None = Field(60, ge=1, le=100, description="Target CPU utilization percent.")
     memory: int | None = Field(None, ge=1, le=100, description="Target memory utilization percent.")
     requests_per_target: int | None = Field(None, ge=1, le=1_000_000, description="ALB requests per target per minute.")
@@ -200,19 +206,19 @@ class Autoscale(Model):
 class Process(Model):
     command: str | None = Field(None, min_length=1, description="Defaults to the image's command.")
     port: int | None = Field(None, ge=1, le=65535)
-    size: SizeField = "1x"  # type: ignore[assignment]
-    count: int = Field(1, ge=0, le=1000)
-    capacity: Capacity = "fargate"
+    size: SizeField = Field("1x", description="Task CPU and memory.")  # type: ignore[assignment]
+    count: int = Field(1, ge=0, le=1000, description="Desired tasks (heroku ps:scale).")
+    capacity: Capacity = Field("fargate", description="fargate, fargate-spot or pool:<name>.")
     placement: dict[str, str] = Field(default_factory=dict, description="memberOf constraints on pool metadata.")
-    health_check: str = Field("/", pattern=r"^/[\x21-\x7e]{0,1023}$")
-    hosts: list[str] = Field(default_factory=list, max_length=5)
+    health_check: str = Field("/", pattern=r"^/[\x21-\x7e]{0,1023}$", description="ALB health check path.")
+    hosts: list[str] = Field(default_factory=list, max_length=5, description="Host names routed to it; makes it web-like.")
     priority: int | None = Field(
         None, ge=1, le=50000, description="Listener rule priority; derived from app and process names when absent."
     )
     autoscale: Autoscale | None = None
     deregistration_delay: int = Field(30, ge=0, le=110, description="Seconds a draining target keeps its connections.")
-    health_check_interval: int = Field(5, ge=5, le=300)
-    healthy_threshold: int = Field(2, ge=2, le=10)
+    health_check_interval: int = Field(5, ge=5, le=300, description="ALB health check interval seconds.")
+    healthy_threshold: int = Field(2, ge=2, le=10, description="Passing checks before a target takes traffic.")
     health_check_grace: int = Field(30, ge=0, le=600, description="Seconds ECS ignores failing health checks at start.")
     slow_start: int = Field(30, ge=0, le=900, description="ALB slow start seconds, for warm-up; 0 turns it off.")
 
@@ -239,32 +245,34 @@ MAX_MODELED_WAIT = 45
 
 
 class CronJob(Model):
-    schedule: Schedule
-    command: str = Field(min_length=1)
+    schedule: Schedule = Field(description="EventBridge cron(...) or rate(...).")
+    command: str = Field(min_length=1, description="Run with the one-off task definition.")
     size: SizeField = "1x"  # type: ignore[assignment]
     capacity: Capacity = "fargate"
     placement: dict[str, str] = Field(default_factory=dict)
 
 
 class Deploy(Model):
-    strategy: Literal["rolling", "canary", "linear", "blue-green"] = "rolling"
+    strategy: Literal["rolling", "canary", "linear", "blue-green"] = Field(
+        "rolling", description="How web processes take a new release."
+    )
     percent: int = Field(10, ge=1, le=99, description="canary: traffic share while baking; linear: each step.")
-    bake_minutes: int = Field(5, ge=0, le=1440)
+    bake_minutes: int = Field(5, ge=0, le=1440, description="Minutes to watch alarms before finishing.")
     approve_before: Name | None = Field(None, description="A manual approval before this environment's deploy.")
 
 
 class LoadTest(Model):
-    locustfile: str = Field(min_length=1, pattern=r"^[^\s]+\.py$")
-    environment: Name
+    locustfile: str = Field(min_length=1, pattern=r"^[^\s]+\.py$", description="Path in the app's repository.")
+    environment: Name = Field(description="The environment whose deploy the test gates.")
     host: Annotated[str, _matches(r"^https?://[^\s/]+(?:/[^\s]*)?$", "an http(s):// URL")] | None = Field(
         None, description="Defaults to https:// (or http://) plus the first host of the first web process."
     )
-    workers: int = Field(2, ge=1, le=100)
-    users: int = Field(100, ge=1, le=1_000_000)
-    spawn_rate: float = Field(10, gt=0, le=10_000)
+    workers: int = Field(2, ge=1, le=100, description="Locust worker tasks.")
+    users: int = Field(100, ge=1, le=1_000_000, description="Concurrent simulated users (-u).")
+    spawn_rate: float = Field(10, gt=0, le=10_000, description="Users started per second (-r).")
     run_time: Annotated[str, _matches(v.RUN_TIME, "a duration such as 3m, 90s or 1h30m")] = "1m"
-    p95_ms: int = Field(500, ge=1, le=600_000)
-    failure_ratio: float = Field(0.01, ge=0, le=1)
+    p95_ms: int = Field(500, ge=1, le=600_000, description="The gate fails above this p95 latency.")
+    failure_ratio: float = Field(0.01, ge=0, le=1, description="The gate fails above this share of failed requests.")
 
     @property
     def run_seconds(self) -> int:
@@ -278,15 +286,15 @@ class App(Model):
     source: Source
     build: Build = Field(default_factory=Build)
     release: str | None = Field(None, min_length=1, description="A one-off command run before every deploy.")
-    config: dict[EnvVarName, str] = Field(default_factory=dict)
+    config: dict[EnvVarName, str] = Field(default_factory=dict, description="Config vars: environment variables.")
     secrets: dict[EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]] = (
         Field(default_factory=dict)
     )
-    processes: dict[Name, Process] = Field(min_length=1)
-    cron: dict[Name, CronJob] = Field(default_factory=dict)
+    processes: dict[Name, Process] = Field(min_length=1, description="One ECS service per process.")
+    cron: dict[Name, CronJob] = Field(default_factory=dict, description="Scheduled one-off commands.")
     deploy: Deploy = Field(default_factory=Deploy)
     loadtest: LoadTest | None = None
-    log_retention_days: LogRetention = 30
+    log_retention_days: LogRetention = Field(30, description="Days the app's logs are kept.")
 
     @property
     def web_processes(self) -> dict[str, Process]:
@@ -294,7 +302,7 @@ class App(Model):
 
 
 class Spec(Model):
-    name: Name
-    registry: Literal["ecr", "s3"] = "ecr"
-    environments: dict[Name, Environment] = Field(min_length=1)
-    apps: dict[Name, App] = Field(default_factory=dict)
+    name: Name = Field(description="Prefix of every stack and physical name.")
+    registry: Literal["ecr", "s3"] = Field("ecr", description="ecr, or s3: a distribution registry with S3 storage.")
+    environments: dict[Name, Environment] = Field(min_length=1, description="Deployed in this order by every pipeline.")
+    apps: dict[Name, App] = Field(default_factory=dict, description="Each deploys to every environment.")
