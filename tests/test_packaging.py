@@ -1,0 +1,24 @@
+"""`pip install .` gives another CDK app the constructs and the cloud-init templates they render."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+from shipway.synth import ROOT
+
+
+def test_wheel_ships_the_package_and_its_templates(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("shipway-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "shipway/constructs/__init__.py" in names
+    assert "shipway/stacks/platform.py" in names
+    assert "shipway/spec/model.py" in names
+    templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "shipway" / "cloud-init").glob("[!.]*")}
+    assert templates <= names
+    assert not any(name.startswith(("tests/", "constructs/")) for name in names)
