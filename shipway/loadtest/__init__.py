@@ -1,0 +1,1 @@
+"""The load-test gate: Locust command lines, the gate on its CSV stats, and the loopback runner."""

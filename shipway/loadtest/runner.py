@@ -1,0 +1,99 @@
+"""The local runner: one Locust master and N workers as real processes on loopback, then the gate.
+
+The processes are those of ``commands.locust_commands``, the same the ECS task definitions carry. Every
+process is stopped on the way out, whatever the way out is (a verdict, a timeout, Ctrl-C, an exception).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .commands import Load, locust_commands, stats_csv
+from .gate import Thresholds, Verdict, failed, judge
+from ..spec.vocabulary import run_time_seconds
+
+LOOPBACK = "127.0.0.1"
+# How long the master waits for its workers on loopback; they connect within seconds.
+WORKERS_MAX_WAIT = 60
+# Beyond run time and worker wait: Locust's start-up, its stop and the CSV write.
+STOP_MARGIN = 30
+STOP_GRACE = 10
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def run_local(load: Load, thresholds: Thresholds, *, workdir: Path) -> Verdict:
+    """Run ``load`` on loopback with its results in ``workdir`` and judge them."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    csv_prefix = str(workdir / "stats")
+    commands = locust_commands(
+        load, master_host=LOOPBACK, csv_prefix=csv_prefix, master_port=free_port(), bind_host=LOOPBACK,
+        workers_max_wait=WORKERS_MAX_WAIT,
+    )
+    master_log = workdir / "master.log"
+    timeout = run_time_seconds(load.run_time) + WORKERS_MAX_WAIT + STOP_MARGIN
+    with _processes() as start:
+        master = start(commands.master, master_log)
+        for i in range(load.workers):
+            start(commands.worker, workdir / f"worker-{i}.log")
+        try:
+            code = master.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return failed(thresholds, f"the Locust master did not finish within {timeout} s")
+    if code != 0:
+        return failed(thresholds, f"the Locust master crashed (exit code {code}):\n{_tail(master_log)}")
+    return judge(stats_csv(csv_prefix), thresholds)
+
+
+@contextmanager
+def _processes() -> Iterator:
+    started: list[subprocess.Popen] = []
+
+    def start(argv: list[str], log: Path) -> subprocess.Popen:
+        # `locust` through this interpreter: the runner works without the venv's bin on PATH.
+        argv = [sys.executable, "-m", "locust", *argv[1:]] if argv[0] == "locust" else argv
+        with log.open("wb") as out:
+            # A session of its own: Ctrl-C in a terminal reaches us, and we stop the whole group.
+            process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
+        started.append(process)
+        return process
+
+    try:
+        yield start
+    finally:
+        _stop(started)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        _signal(process, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            _signal(process, signal.SIGKILL)
+            process.wait()
+
+
+def _signal(process: subprocess.Popen, signum: int) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
