@@ -25,5 +25,11 @@ def minimal(tmp_path_factory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def pinned(tmp_path_factory) -> Synthesized:
+    """An environment with account, region and explicit Availability Zones."""
+    return synthesize(load_spec(SPECS / "pinned.yaml"), tmp_path_factory.mktemp("pinned"))
+
+
+@pytest.fixture(scope="session")
 def shipped_templates(shipped) -> dict[str, dict]:
     return shipped.templates()

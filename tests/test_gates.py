@@ -13,7 +13,7 @@ from .conftest import SHIPPED
 from .lint import cfn_lint
 
 
-@pytest.mark.parametrize("spec", ["shipped", "minimal"])
+@pytest.mark.parametrize("spec", ["shipped", "minimal", "pinned"])
 def test_cfn_lint_has_no_findings(spec, request):
     synthesized = request.getfixturevalue(spec)
     assert cfn_lint(synthesized.outdir) == []
@@ -53,3 +53,14 @@ def test_two_synths_are_byte_identical(shipped, tmp_path):
     again = synthesize(load_spec(SHIPPED), tmp_path)
     for template in shipped.outdir.glob("*.template.json"):
         assert (again.outdir / template.name).read_bytes() == template.read_bytes(), template.name
+
+
+def test_pinned_environment_uses_the_given_zones(pinned):
+    platform = pinned.templates()["pinned-prod-platform"]
+    zones = {
+        r["Properties"]["AvailabilityZone"]
+        for r in platform["Resources"].values()
+        if r["Type"] == "AWS::EC2::Subnet"
+    }
+    assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+    assert pinned.stack("pinned-prod-platform").region == "eu-west-1"
