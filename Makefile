@@ -12,13 +12,14 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth test diff deploy clean
+.PHONY: help setup system synth test diff deploy review clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
 	@echo "make test    run the whole test suite"
 	@echo "make diff    cdk diff (ARGS=... passes through)"
 	@echo "make deploy  cdk deploy (ARGS=... passes through)"
+	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...']  what HEAD does to BASE's resources (docs/review.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +37,7 @@ system:
 	@scripts/install-system-packages.sh
 
 synth: setup
-	@rm -rf cdk.out
+	@rm -rf cdk.out && mkdir -p $(dir $(REVIEW_MD))
 	@$(MAKE) --no-print-directory _synth
 
 _synth:
@@ -51,6 +52,16 @@ diff: setup
 
 deploy: setup
 	$(CDK) deploy -c spec=$(SPEC) $(ARGS)
+
+# The review guard: synthesize BASE into a temporary directory with this toolchain, HEAD into cdk.out,
+# and fail when a stateful resource would be destroyed, replaced or orphaned. The markdown lands in REVIEW_MD.
+REVIEW_MD ?= dist/review.md
+review: setup
+	@test -n "$(BASE)" || { echo "usage: make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...']" >&2; exit 2; }
+	@rm -rf cdk.out && mkdir -p $(dir $(REVIEW_MD))
+	@$(MAKE) --no-print-directory _synth
+	$(PY) -m shipway.review --base-ref $(BASE) --spec $(SPEC) --head cdk.out --cdk-diff --output $(REVIEW_MD) \
+		$(addprefix --allow ,$(ALLOW))
 
 clean:
 	rm -rf cdk.out dist .pytest_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,12 @@ class Synthesized:
         return child
 
 
-def synthesize(spec: Spec, outdir: Path) -> Synthesized:
+def synthesize(spec: Spec, outdir: Path, *, before_synth: Callable[[cdk.App], None] | None = None) -> Synthesized:
+    """Synthesize ``spec`` into ``outdir``; ``before_synth`` may edit the built app first (the review tests
+    plant renames through CDK's own overrides)."""
     app = cdk.App(outdir=str(outdir), context=cdk_context(), analytics_reporting=False)
     build_app(spec, app=app)
+    if before_synth is not None:
+        before_synth(app)
     app.synth()
     return Synthesized(app, outdir)

@@ -1,0 +1,195 @@
+"""The review guard on real synthesized assemblies: variants of the minimal spec, each synthesized by CDK.
+
+A variant is either a spec edit (the user's change) or a planted code change made through CDK's own API
+before synthesis (``override_logical_id`` is exactly what renaming a construct does to the template;
+``add_property_override`` what changing a construct's prop does).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import aws_cdk as cdk
+import pytest
+import yaml
+
+from shipway.review import read_assembly, review
+from shipway.review.__main__ import main
+from shipway.review.compare import _at
+from shipway.review.schema import replacement
+from shipway.spec import validate_spec
+from shipway.synth import synthesize
+
+from .conftest import SPECS
+
+MINIMAL = yaml.safe_load((SPECS / "minimal.yaml").read_text())
+
+
+def _variant(tmp_path, edit: Callable[[dict], None] | None = None,
+             plant: Callable[[cdk.App], None] | None = None, name: str = "head"):
+    data = copy.deepcopy(MINIMAL)
+    if edit:
+        edit(data)
+    return synthesize(validate_spec(data), tmp_path / name, before_synth=plant).outdir
+
+
+def _resources(app: cdk.App, resource_type: str) -> list[cdk.CfnResource]:
+    return [c for c in app.node.find_all() if isinstance(c, cdk.CfnResource) and c.cfn_resource_type == resource_type]
+
+
+def _first(app: cdk.App, resource_type: str) -> cdk.CfnResource:
+    found = _resources(app, resource_type)
+    if not found:
+        pytest.skip(f"the minimal spec has no {resource_type} yet")
+    return found[0]
+
+
+def _guard(base, head, *allow: str) -> tuple[int, str]:
+    args = ["--base", str(base), "--head", str(head)]
+    for allowed in allow:
+        args += ["--allow", allowed]
+    out = head.parent / "review.md"
+    code = main([*args, "--output", str(out)])
+    return code, out.read_text()
+
+
+def _blocked(base, head) -> dict[str, str]:
+    """Blocking findings as ``TYPE:LogicalId`` -> fate."""
+    return {c.key: c.loss for c in review(read_assembly(base), read_assembly(head)).blocking}
+
+
+# --- what must block -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resource_type", ["AWS::RDS::DBInstance", "AWS::ECR::Repository", "AWS::Logs::LogGroup"])
+def test_renaming_a_stateful_construct_blocks(minimal, tmp_path, resource_type):
+    renamed = {}
+
+    def rename(app):
+        resource = _first(app, resource_type)
+        renamed["old"] = cdk.Stack.of(resource).resolve(resource.logical_id)
+        resource.override_logical_id("Renamed")
+
+    head = _variant(tmp_path, plant=rename)
+    code, text = _guard(minimal.outdir, head)
+    assert code == 1
+    assert _blocked(minimal.outdir, head) == {f"{resource_type}:Renamed": "replaced"}
+    assert f"logical ID renamed from `{renamed['old']}`" in text
+
+
+def test_a_bucket_given_a_new_physical_name_blocks(minimal, tmp_path):
+    head = _variant(tmp_path, plant=lambda app: _first(app, "AWS::S3::Bucket").add_property_override(
+        "BucketName", "planted-new-name"))
+    code, text = _guard(minimal.outdir, head)
+    assert code == 1
+    [(key, fate)] = _blocked(minimal.outdir, head).items()
+    assert key.startswith("AWS::S3::Bucket:") and fate == "replaced"
+    assert "create-only `BucketName` changes" in text
+
+
+def test_a_removed_repository_blocks(minimal, tmp_path):
+    head = _variant(tmp_path, edit=lambda spec: spec.update(apps={}))
+    code, text = _guard(minimal.outdir, head)
+    assert code == 1
+    blocked = _blocked(minimal.outdir, head)
+    [repository] = [k for k in blocked if k.startswith("AWS::ECR::Repository:")]
+    # CDK retains the repository: it leaves the stack and stays behind, outside any stack.
+    assert blocked[repository] == "orphaned"
+    assert "### tiny-hello (stack removed)" in text
+
+
+def test_replacement_cascades_through_references(minimal, tmp_path):
+    """A replaced security group replaces its ingress rules: their create-only GroupId is its new ID."""
+    def plant(app):
+        [group] = [g for g in _resources(app, "AWS::EC2::SecurityGroup") if cdk.Stack.of(g).stack_name.endswith("-data")]
+        group.add_property_override("GroupDescription", "a new description, which is create-only")
+
+    result = review(read_assembly(minimal.outdir), read_assembly(_variant(tmp_path, plant=plant)))
+    replaced = {c.resource_type: c.details for c in result.changes if c.action == "replaced"}
+    assert "create-only `GroupDescription` changes" in replaced["AWS::EC2::SecurityGroup"][0]
+    assert "create-only `GroupId` refers to" in replaced["AWS::EC2::SecurityGroupIngress"][0]
+    assert not result.blocking  # security groups hold no data
+
+
+def test_a_database_whose_subnet_group_is_replaced_is_replaced(minimal, tmp_path):
+    def plant(app):
+        _first(app, "AWS::RDS::DBInstance")
+        _first(app, "AWS::RDS::DBSubnetGroup").override_logical_id("NewSubnetGroup")
+
+    head = _variant(tmp_path, plant=plant)
+    blocked = _blocked(minimal.outdir, head)
+    assert [fate for key, fate in blocked.items() if key.startswith("AWS::RDS::DBInstance:")] == ["replaced"]
+
+
+# --- what must pass ------------------------------------------------------------------------------
+
+
+def test_a_harmless_change_passes(minimal, tmp_path):
+    def edit(spec):
+        spec["apps"]["hello"]["processes"]["web"]["count"] = 3  # the service's desired count
+        spec["apps"]["hello"]["log_retention_days"] = 90  # a stateful resource, updated in place
+
+    head = _variant(tmp_path, edit=edit)
+    code, text = _guard(minimal.outdir, head)
+    assert code == 0, text
+    assert "`RetentionInDays`: `30` → `90`" in text
+    assert "No stateful resource is destroyed, replaced or orphaned" in text
+
+
+def test_an_assembly_against_itself_has_no_changes(minimal):
+    code, text = _guard(minimal.outdir, minimal.outdir)
+    assert code == 0
+    assert "replaced: 0 · removed: 0 · changed: 0 · added: 0" in text
+
+
+def test_allow_lets_a_reviewed_change_through(minimal, tmp_path):
+    head = _variant(tmp_path, plant=lambda app: _first(app, "AWS::ECR::Repository").override_logical_id("Renamed"))
+    assert _guard(minimal.outdir, head)[0] == 1
+    assert _guard(minimal.outdir, head, "AWS::S3::Bucket:Renamed")[0] == 1  # the type must match too
+    code, text = _guard(minimal.outdir, head, "AWS::ECR::Repository:Renamed", "AWS::Logs::LogGroup:Stale")
+    assert code == 0
+    assert "Allowed after review: `AWS::ECR::Repository:Renamed` (replaced)" in text
+    assert "`AWS::Logs::LogGroup:Stale`" in text  # a stale --allow is reported
+    assert _guard(minimal.outdir, head, "tiny-hello/AWS::ECR::Repository:Renamed")[0] == 0
+    assert _guard(minimal.outdir, head, "tiny-other/AWS::ECR::Repository:Renamed")[0] == 1
+
+
+def test_markdown_has_each_section(tmp_path):
+    def with_extra_app(spec):
+        spec["apps"]["extra"] = {"source": {"codecommit": "extra"}, "processes": {"worker": {"command": "run"}}}
+
+    def changed(spec):
+        spec["apps"]["hello"]["log_retention_days"] = 90
+        spec["apps"]["fresh"] = {"source": {"codecommit": "fresh"}, "processes": {"worker": {"command": "run"}}}
+
+    base = _variant(tmp_path, edit=with_extra_app, name="base")
+    head = _variant(tmp_path, edit=changed, name="head",
+                    plant=lambda app: _first(app, "AWS::ECR::Repository").override_logical_id("Renamed"))
+    code, text = _guard(base, head)
+    assert code == 1
+    for section in ("**Replaced**", "**Removed**", "**Changed**", "**Added**", "| stack | resource | type | fate |",
+                    "### tiny-fresh (new stack)", "### tiny-extra (stack removed)", "### tiny-hello-dev"):
+        assert section in text, section
+
+
+def test_cli_reports_an_unreadable_assembly(tmp_path, capsys):
+    assert main(["--base", str(tmp_path), "--head", str(tmp_path)]) == 2
+    assert "not a synthesized cloud assembly" in capsys.readouterr().err
+
+
+# --- the rules it reads ----------------------------------------------------------------------------
+
+
+def test_create_only_properties_come_from_the_registry_schemas():
+    assert ("DBInstanceIdentifier",) in replacement("AWS::RDS::DBInstance").create_only
+    assert ("EncryptionConfiguration", "KmsKey") in replacement("AWS::ECR::Repository").create_only
+    assert ("BackupRetentionPeriod",) in replacement("AWS::RDS::DBInstance").conditional
+    assert not replacement("AWS::Nothing::Here").known
+
+
+def test_nested_pointers_reach_into_lists_and_stop_at_intrinsics():
+    properties = {"Rules": [{"Name": "a"}, {"Name": {"Ref": "P"}}], "Config": {"Fn::If": ["C", {"K": 1}, {"K": 2}]}}
+    assert _at(properties, ("Rules", "*", "Name")) == ["a", {"Ref": "P"}]
+    assert _at(properties, ("Config", "K")) == [{"Fn::If": ["C", {"K": 1}, {"K": 2}]}]
+    assert _at(properties, ("Missing", "K")) == ["(absent)"]
