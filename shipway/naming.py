@@ -48,6 +48,15 @@ def database_identifier(name: str, env: str) -> str:
     return f"{name}-{env}"
 
 
+def database_name(name: str) -> str:
+    """The database created with the instance: the project name as a PostgreSQL identifier."""
+    return name.replace("-", "_")
+
+
+# The RDS master user; RDS keeps its password in Secrets Manager and rotates it.
+DATABASE_USERNAME = "shipway"
+
+
 def cluster_name(name: str, env: str) -> str:
     return f"{name}-{env}"
 

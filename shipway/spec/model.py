@@ -44,6 +44,9 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+LogRetention = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
 # --- platform ------------------------------------------------------------------------------------
 
 
@@ -97,6 +100,7 @@ class Database(Model):
     storage_gb: int = Field(20, ge=20, le=65536, description="Allocated gp3 storage.")
     multi_az: bool = Field(False, description="A standby in a second AZ.")
     backup_retention_days: int = Field(7, ge=1, le=35, description="Automated backup retention.")
+    log_retention_days: LogRetention = Field(30, description="Retention of the exported PostgreSQL logs.")
 
 
 class Environment(Model):
@@ -277,9 +281,6 @@ class LoadTest(Model):
     @property
     def run_seconds(self) -> int:
         return v.run_time_seconds(self.run_time)
-
-
-LogRetention = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
 class App(Model):

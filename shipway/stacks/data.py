@@ -7,7 +7,11 @@ from aws_cdk import aws_rds as rds
 from constructs import Construct
 
 from .. import naming
+from ..constructs import parameters
+from ..constructs.database import Database
 from ..constructs.platform_imports import PlatformImports
+from ..constructs.retention import retention
+from ..naming import Param
 from ..spec import Spec
 from .base import ShipwayStack
 
@@ -35,4 +39,32 @@ class DataStack(ShipwayStack):
         self.subnet_group = rds.SubnetGroup(
             self, "SubnetGroup", vpc=self.platform.isolated_vpc, description="Isolated subnets of the environment",
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        )
+        database = environment.database
+        self.database = Database(
+            self, "Database",
+            vpc=self.platform.isolated_vpc,
+            subnet_group=self.subnet_group,
+            security_group=self.database_security_group,
+            version=database.version,
+            instance_type=database.instance_type,
+            storage_gb=database.storage_gb,
+            multi_az=database.multi_az,
+            backup_retention_days=database.backup_retention_days,
+            instance_identifier=naming.database_identifier(spec.name, env),
+            database_name=naming.database_name(spec.name),
+            username=naming.DATABASE_USERNAME,
+            log_retention=retention(database.log_retention_days),
+        )
+
+        def publish(key: str, value: str, description: str) -> None:
+            parameters.publish(self, project=spec.name, env=env, key=key, value=value, description=description)
+
+        publish(
+            Param.DATABASE_URL_SECRET_ARN, self.database.connection_secret.secret_arn,
+            "Secret holding DATABASE_URL (no password): give it to containers as the ECS secret DATABASE_URL",
+        )
+        publish(
+            Param.DATABASE_SECRET_ARN, self.database.master_secret.secret_arn,
+            "RDS-managed master secret: give its password key to containers as the ECS secret PGPASSWORD",
         )
