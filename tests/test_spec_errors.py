@@ -73,6 +73,7 @@ CASES = [
     ("autoscale min above max", lambda s: web(s).update(count=2, autoscale={"min": 5, "max": 2}), "apps.hello.processes.web.autoscale.min", "min 5 is above max 2"),
     ("count outside autoscale bounds", lambda s: web(s).update(count=10, autoscale={"min": 1, "max": 4}), "apps.hello.processes.web.count", "count 10 is outside autoscale min 1 .. max 4"),
     ("pool that does not exist", lambda s: web(s).update(capacity="pool:nope"), "apps.hello.processes.web.capacity", "pool 'nope' does not exist in environment dev (pools: big)"),
+    ("Fargate Spot turned off", lambda s: dev(s)["cluster"].update(fargate_spot=False) or web(s).update(capacity="fargate-spot"), "apps.hello.processes.web.capacity", "environment dev turns fargate-spot off (cluster.fargate_spot: false)"),
     ("capacity not in the vocabulary", lambda s: web(s).update(capacity="ec2"), "apps.hello.processes.web.capacity", "must be fargate, fargate-spot or pool:<name>"),
     ("placement no pool satisfies", lambda s: web(s).update(capacity="pool:big", placement={"high": "false"}), "apps.hello.processes.web.placement", "no instance of pool 'big' in dev has {'high': 'false'}"),
     ("placement on Fargate", lambda s: web(s).update(placement={"high": "true"}), "apps.hello.processes.web.placement", "placement needs EC2 capacity"),

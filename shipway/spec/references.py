@@ -113,6 +113,10 @@ def _check_stack_names(spec: Spec, add) -> None:
 def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], add) -> None:
     pool_name = pool_of(capacity)
     if pool_name is None:
+        flag = capacity.replace("-", "_")
+        for env_name, env in spec.environments.items():
+            if not getattr(env.cluster, flag):
+                add((*path, "capacity"), f"environment {env_name} turns {capacity} off (cluster.{flag}: false)")
         if placement:
             add((*path, "placement"), f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
         return
