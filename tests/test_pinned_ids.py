@@ -20,11 +20,21 @@ PINNED: dict[str, dict[str, str]] = {
     "acme-staging-platform": {
         "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
     },
-    "acme-staging-data": {},
+    "acme-staging-data": {
+        "DatabaseConnectionSecret3AAAD636": "AWS::SecretsManager::Secret",
+        "DatabaseF44359DD": "AWS::RDS::DBInstance",
+        "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
+        "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
+    },
     "acme-production-platform": {
         "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
     },
-    "acme-production-data": {},
+    "acme-production-data": {
+        "DatabaseConnectionSecret3AAAD636": "AWS::SecretsManager::Secret",
+        "DatabaseF44359DD": "AWS::RDS::DBInstance",
+        "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
+        "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
+    },
     "acme-minne": {
         "Repository22E53BBD": "AWS::ECR::Repository",
     },

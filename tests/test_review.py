@@ -118,8 +118,21 @@ def test_a_database_whose_subnet_group_is_replaced_is_replaced(minimal, tmp_path
         _first(app, "AWS::RDS::DBSubnetGroup").override_logical_id("NewSubnetGroup")
 
     head = _variant(tmp_path, plant=plant)
+    code, text = _guard(minimal.outdir, head)
+    assert code == 1
     blocked = _blocked(minimal.outdir, head)
     assert [fate for key, fate in blocked.items() if key.startswith("AWS::RDS::DBInstance:")] == ["replaced"]
+    assert "create-only `DBSubnetGroupName` changes" in text
+    # and the database keeps its name, so CloudFormation could not even create the replacement
+    assert "it keeps its custom `DBInstanceIdentifier`" in text
+
+
+def test_a_conditionally_create_only_change_warns_and_passes(minimal, tmp_path):
+    head = _variant(tmp_path, edit=lambda spec: spec["environments"]["dev"].update(database={"backup_retention_days": 14}))
+    code, text = _guard(minimal.outdir, head)
+    assert code == 0, text
+    assert "`BackupRetentionPeriod`: `7` → `14`" in text
+    assert "`BackupRetentionPeriod` changes and may force a replacement for some values" in text
 
 
 # --- what must pass ------------------------------------------------------------------------------

@@ -171,8 +171,11 @@ def _judge_loss(change: ResourceChange, old: dict) -> None:
                      "DeletionPolicy", "Delete")
     if change.action == REPLACED:
         change.loss = "replaced"
-        if policy in KEEPING_POLICIES:
-            change.warnings.append(f"the old one is kept ({policy}) but leaves the stack: its data stays behind, orphaned")
+        if policy == "Snapshot":
+            change.warnings.append("the old one is deleted after a final snapshot; the new one starts empty")
+        elif policy in KEEPING_POLICIES:
+            change.warnings.append(f"the old one is kept ({policy}) but leaves the stack: its data stays behind, "
+                                   "orphaned, and the new one starts empty")
     elif policy in ("Retain", "RetainExceptOnCreate"):
         change.loss = "orphaned"
         change.details.append(f"DeletionPolicy {policy}: it stays in the account, outside any stack, and a new "
@@ -265,13 +268,15 @@ def _conditional_replacements(old: dict, new: dict, region: str | None) -> list[
 
 
 def _warn_named_replacement(change: ResourceChange, old: dict, new: dict, region: str | None) -> None:
-    """CloudFormation refuses to replace a resource whose custom name stays the same."""
-    for pointer in replacement(new.get("Type", ""), region).create_only:
-        if len(pointer) == 1 and pointer[0].endswith(("Name", "Identifier")):
-            name = new.get("Properties", {}).get(pointer[0])
-            if name is not None and name == old.get("Properties", {}).get(pointer[0]):
-                change.warnings.append(f"it keeps its custom `{pointer[0]}`, so CloudFormation cannot create the "
-                                       "replacement beside it: the update fails and rolls back")
+    """CloudFormation cannot create a replacement beside a resource whose custom name stays the same."""
+    rules = replacement(new.get("Type", ""), region)
+    for pointer in rules.identifier:
+        if pointer not in rules.create_only:
+            continue
+        name = _at(new.get("Properties", {}), pointer)
+        if name != [_MISSING] and name == _at(old.get("Properties", {}), pointer):
+            change.warnings.append(f"it keeps its custom `{'/'.join(pointer)}`, so CloudFormation cannot create the "
+                                   "replacement beside it: the update fails and rolls back")
 
 
 def _changed_attributes(old: dict, new: dict) -> list[str]:

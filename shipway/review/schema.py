@@ -30,6 +30,8 @@ class Replacement:
 
     create_only: tuple[Pointer, ...]
     conditional: tuple[Pointer, ...]
+    # The properties that name the resource (its primaryIdentifier), e.g. DBInstanceIdentifier, BucketName.
+    identifier: tuple[Pointer, ...] = ()
     known: bool = True
 
 
@@ -51,6 +53,8 @@ def replacement(resource_type: str, region: str | None = None) -> Replacement:
         except ResourceNotFoundError:
             continue
         return Replacement(
-            _pointers(schema, "createOnlyProperties"), _pointers(schema, "conditionalCreateOnlyProperties")
+            _pointers(schema, "createOnlyProperties"),
+            _pointers(schema, "conditionalCreateOnlyProperties"),
+            _pointers(schema, "primaryIdentifier"),
         )
     return Replacement((), (), known=False)
