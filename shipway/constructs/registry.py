@@ -1,0 +1,223 @@
+"""Where the environment's images live: the platform side of ECR, or a CNCF distribution registry on S3.
+
+``registry: ecr`` needs little of the platform: ECR encrypts every repository, and the app stacks create their
+repositories with scan on push. What remains is registry-wide: a scanning rule that scans every repository on
+push, which is one setting per account and Region (``EcrScanOnPush``).
+
+``registry: s3`` runs ``registry:2`` (CNCF distribution) as a Fargate service behind the shared ALB, its storage
+an encrypted, versioned, retained bucket (``S3Registry``). The configuration is rendered by ``registry_config``
+from ``cloud-init/registry-config.yml.j2``, for the service and for the loopback test alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .. import nag
+from ..templates import render
+
+# CNCF distribution 2.x from ECR Public's mirror of Docker's official image, pinned by tag.
+REGISTRY_IMAGE = "public.ecr.aws/docker/library/registry:2.8.3"
+REGISTRY_PORT = 5000
+CONFIG_PATH = "/etc/docker/registry/config.yml"
+# Not REGISTRY_*: distribution reads every REGISTRY_* variable as an override of its configuration.
+CONFIG_VARIABLE = "SHIPWAY_REGISTRY_CONFIG"
+# An ALB rule holds at most five condition values: one host header leaves four for source addresses.
+SOURCE_IPS_PER_RULE = 4
+
+
+def registry_config(*, bucket: str, region: str, address: str = f":{REGISTRY_PORT}", endpoint: str | None = None,
+                    force_path_style: bool = False, secure: bool = True) -> str:
+    """The registry's config.yml: storage in ``bucket``, listening on ``address``.
+
+    ``endpoint``, ``force_path_style`` and ``secure`` point the S3 driver at another S3 implementation (the
+    tests' moto server); on AWS the defaults apply.
+    """
+    return render(
+        "registry-config.yml.j2", bucket=bucket, region=region, address=address, endpoint=endpoint,
+        force_path_style=force_path_style, secure=secure,
+    )
+
+
+def registry_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
+    """What distribution's S3 driver calls, on ``bucket`` and nothing else."""
+    return [
+        iam.PolicyStatement(
+            actions=["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+            resources=[bucket.bucket_arn],
+        ),
+        iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListMultipartUploadParts",
+                     "s3:AbortMultipartUpload"],
+            resources=[bucket.arn_for_objects("*")],
+        ),
+    ]
+
+
+class EcrScanOnPush(Construct):
+    """Basic scanning of every repository on push: ECR's registry scanning configuration.
+
+    The setting belongs to the account and Region, not to a stack: create it in one stack per account and
+    Region. Repository encryption has no registry-wide switch; each repository sets its own.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.resource = ecr.CfnRegistryScanningConfiguration(
+            self, "Resource", scan_type="BASIC",
+            rules=[ecr.CfnRegistryScanningConfiguration.ScanningRuleProperty(
+                scan_frequency="SCAN_ON_PUSH",
+                repository_filters=[ecr.CfnRegistryScanningConfiguration.RepositoryFilterProperty(
+                    filter="*", filter_type="WILDCARD",
+                )],
+            )],
+        )
+
+
+class S3Registry(Construct):
+    """``registry:2`` on Fargate behind the shared ALB, its storage in S3.
+
+    :param cluster: the environment's ECS cluster (with its VPC: the service runs in the private subnets).
+    :param listener: the ALB listener (HTTPS) that routes ``host`` to the registry.
+    :param router_security_group: the ALB's security group, the only one let in to the tasks.
+    :param host: the host name clients address the registry by; the listener's certificate covers it.
+    :param source_cidrs: who may reach the registry through the ALB, e.g. the environment's NAT addresses.
+    :param priority: listener-rule priority of the first rule; each further ``SOURCE_IPS_PER_RULE`` source
+        addresses take the next lower number.
+    :param desired_count: registry tasks. Default: 2, one per AZ of the first two.
+    :param cpu: task CPU units. Default: 256.
+    :param memory_mib: task memory. Default: 512.
+    :param log_retention: retention of the registry's log group. Default: one month.
+    :param access_logs_bucket: where the bucket's server access logs go. Default: none (acknowledged).
+
+    Attributes: ``bucket``, ``service``, ``task_definition``, ``target_group``, ``rules``, ``config``.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, cluster: ecs.ICluster,
+                 listener: elbv2.IApplicationListener, router_security_group: ec2.ISecurityGroup, host: str,
+                 source_cidrs: Sequence[str], priority: int, desired_count: int = 2, cpu: int = 256,
+                 memory_mib: int = 512, log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+                 access_logs_bucket: s3.IBucket | None = None) -> None:
+        super().__init__(scope, construct_id)
+        if not source_cidrs:
+            raise ValueError("S3Registry needs at least one source CIDR")
+        self.bucket = s3.Bucket(
+            self, "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            server_access_logs_bucket=access_logs_bucket,
+            server_access_logs_prefix="registry-bucket/" if access_logs_bucket else None,
+            lifecycle_rules=[s3.LifecycleRule(
+                id="Housekeeping",
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                noncurrent_version_expiration=cdk.Duration.days(30),
+            )],
+        )
+        # Shared by every task so an upload begun on one can finish on another.
+        self.http_secret = secretsmanager.Secret(
+            self, "HttpSecret", description="registry:2 http.secret, shared by its tasks",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+        )
+        self.config = registry_config(bucket=self.bucket.bucket_name, region=cdk.Stack.of(self).region)
+
+        self.task_definition = ecs.FargateTaskDefinition(
+            self, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+        )
+        for statement in registry_statements(self.bucket):
+            self.task_definition.add_to_task_role_policy(statement)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.task_definition.add_container(
+            "Registry",
+            image=ecs.ContainerImage.from_registry(REGISTRY_IMAGE),
+            # The image's sh writes the rendered config where registry looks for it, then becomes registry.
+            entry_point=["/bin/sh", "-c"],
+            command=[f'printf "%s" "${CONFIG_VARIABLE}" > {CONFIG_PATH} && exec registry serve {CONFIG_PATH}'],
+            environment={CONFIG_VARIABLE: self.config},
+            secrets={"REGISTRY_HTTP_SECRET": ecs.Secret.from_secrets_manager(self.http_secret)},
+            port_mappings=[ecs.PortMapping(container_port=REGISTRY_PORT)],
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="registry", log_group=self.log_group),
+        )
+
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=cluster.vpc, description="registry:2 tasks: the ALB only",
+            allow_all_outbound=True,
+        )
+        self.security_group.add_ingress_rule(
+            router_security_group, ec2.Port.tcp(REGISTRY_PORT), "registry from the ALB"
+        )
+        self.service = ecs.FargateService(
+            self, "Service",
+            cluster=cluster,
+            task_definition=self.task_definition,
+            desired_count=desired_count,
+            security_groups=[self.security_group],
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+        )
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self, "TargetGroup",
+            vpc=cluster.vpc,
+            port=REGISTRY_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.IP,
+            targets=[self.service],
+            # The API root answers 200 to an anonymous GET: the registry is up and its storage reachable.
+            health_check=elbv2.HealthCheck(path="/v2/", healthy_http_codes="200", interval=cdk.Duration.seconds(10)),
+            deregistration_delay=cdk.Duration.seconds(30),
+        )
+        self.rules: list[elbv2.ApplicationListenerRule] = []
+        cidrs = list(source_cidrs)
+        for i in range(0, len(cidrs), SOURCE_IPS_PER_RULE):
+            self.rules.append(elbv2.ApplicationListenerRule(
+                self, f"Rule{i // SOURCE_IPS_PER_RULE + 1}",
+                listener=listener,
+                priority=priority - i // SOURCE_IPS_PER_RULE,
+                conditions=[
+                    elbv2.ListenerCondition.host_headers([host]),
+                    elbv2.ListenerCondition.source_ips(cidrs[i:i + SOURCE_IPS_PER_RULE]),
+                ],
+                target_groups=[self.target_group],
+            ))
+
+        nag.acknowledge(
+            self.task_definition, "AwsSolutions-ECS2",
+            "The one variable is the registry's rendered config.yml, which holds no secret; http.secret comes "
+            "from Secrets Manager",
+        )
+        bucket_id = cdk.Stack.of(self).get_logical_id(self.bucket.node.default_child)
+        nag.acknowledge(
+            self.task_definition, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+            "distribution's S3 driver reads and writes any blob or manifest key in its own bucket, and only there",
+        )
+        nag.acknowledge(
+            self.http_secret, "AwsSolutions-SMG4",
+            "http.secret only signs upload state between tasks; a new value merely restarts uploads in flight",
+        )
+        if access_logs_bucket is None:
+            nag.acknowledge(
+                self.bucket, "AwsSolutions-S1",
+                "No access-log bucket was given; the registry's own JSON logs record every request",
+            )

@@ -1,0 +1,166 @@
+"""The registry's CloudFormation: ECR's registry-wide scanning, and the S3 registry as an ECS service."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk.assertions import Capture, Match, Template
+
+from shipway import nag
+from shipway.constructs.registry import REGISTRY_IMAGE, EcrScanOnPush, S3Registry, registry_config
+
+NAT_CIDRS = ["203.0.113.1/32", "203.0.113.2/32", "203.0.113.3/32", "203.0.113.4/32", "203.0.113.5/32"]
+
+
+def synth_registry(**props) -> tuple[cdk.Stack, S3Registry]:
+    """An S3Registry against imported platform resources; cdk-nag runs, so any unacknowledged finding fails."""
+    app = cdk.App()
+    nag.add_checks(app)
+    stack = cdk.Stack(app, "Registry")
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack, "Vpc", vpc_id="vpc-0123456789abcdef0", availability_zones=["az-a", "az-b"],
+        private_subnet_ids=["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+    )
+    cluster = ecs.Cluster.from_cluster_attributes(stack, "Cluster", cluster_name="c", vpc=vpc, security_groups=[])
+    router = ec2.SecurityGroup.from_security_group_id(stack, "Router", "sg-0123456789abcdef0", mutable=False)
+    listener = elbv2.ApplicationListener.from_application_listener_attributes(
+        stack, "Listener", listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/a/b/c",
+        security_group=router,
+    )
+    registry = S3Registry(
+        stack, "Registry", cluster=cluster, listener=listener, router_security_group=router,
+        host="registry.example.com", priority=50000, **({"source_cidrs": NAT_CIDRS[:2]} | props),
+    )
+    app.synth()
+    return stack, registry
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[cdk.Stack, S3Registry]:
+    return synth_registry()
+
+
+@pytest.fixture(scope="module")
+def template(built) -> Template:
+    return Template.from_stack(built[0])
+
+
+def test_bucket_is_encrypted_versioned_retained_and_tls_only(template):
+    template.has_resource("AWS::S3::Bucket", {
+        "Properties": Match.object_like({
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+        }),
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+    })
+    template.has_resource_properties("AWS::S3::BucketPolicy", {
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Effect": "Deny", "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        })])},
+    })
+
+
+def test_task_role_reaches_the_bucket_and_nothing_else(built, template):
+    stack, registry = built
+    bucket = stack.get_logical_id(registry.bucket.node.default_child)
+    role = stack.get_logical_id(registry.task_definition.task_role.node.default_child)
+    policies = [p for p in template.find_resources("AWS::IAM::Policy").values()
+                if {"Ref": role} in p["Properties"]["Roles"]]
+    assert len(policies) == 1
+    resources = [s["Resource"] for s in policies[0]["Properties"]["PolicyDocument"]["Statement"]]
+    assert resources == [
+        {"Fn::GetAtt": [bucket, "Arn"]},
+        {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]},
+    ]
+
+
+def test_the_service_runs_the_rendered_config(built, template):
+    stack, registry = built
+    bucket = stack.get_logical_id(registry.bucket.node.default_child)
+    environment = Capture()
+    command = Capture()
+    template.has_resource_properties("AWS::ECS::TaskDefinition", {
+        "ContainerDefinitions": [Match.object_like({
+            "Image": REGISTRY_IMAGE, "EntryPoint": ["/bin/sh", "-c"], "Command": command,
+            "Environment": environment,
+            "Secrets": [{"Name": "REGISTRY_HTTP_SECRET", "ValueFrom": Match.any_value()}],
+            "PortMappings": [Match.object_like({"ContainerPort": 5000})],
+        })],
+    })
+    (variable,) = environment.as_array()
+    assert variable["Name"] == "SHIPWAY_REGISTRY_CONFIG"
+    # Put placeholders where CloudFormation puts the bucket's name and the Region: it is the tested config.
+    parts = variable["Value"]["Fn::Join"][1]
+    placeholders = {repr({"Ref": bucket}): "BUCKET", repr({"Ref": "AWS::Region"}): "REGION"}
+    text = "".join(p if isinstance(p, str) else placeholders[repr(p)] for p in parts)
+    assert text == registry_config(bucket="BUCKET", region="REGION")
+    assert command.as_array() == [
+        'printf "%s" "$SHIPWAY_REGISTRY_CONFIG" > /etc/docker/registry/config.yml '
+        "&& exec registry serve /etc/docker/registry/config.yml"
+    ]
+
+
+def test_service_rolls_back_and_only_the_router_reaches_it(template):
+    template.has_resource_properties("AWS::ECS::Service", {
+        "LaunchType": "FARGATE", "DesiredCount": 2,
+        "DeploymentConfiguration": Match.object_like({
+            "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True}, "MinimumHealthyPercent": 100,
+        }),
+        "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({
+            "AssignPublicIp": "DISABLED", "Subnets": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+        })},
+    })
+    template.has_resource_properties("AWS::EC2::SecurityGroupIngress", {
+        "FromPort": 5000, "ToPort": 5000, "SourceSecurityGroupId": "sg-0123456789abcdef0",
+    })
+    assert len(template.find_resources("AWS::EC2::SecurityGroupIngress")) == 1
+
+
+def test_target_group_checks_the_api_root_and_drains_before_a_spot_notice(template):
+    template.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {
+        "Port": 5000, "TargetType": "ip", "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "200"},
+        "TargetGroupAttributes": Match.array_with([
+            {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]),
+    })
+
+
+def test_rule_routes_the_registry_host_from_the_allowed_addresses_only(template):
+    template.has_resource_properties("AWS::ElasticLoadBalancingV2::ListenerRule", {
+        "Priority": 50000,
+        "Conditions": [
+            {"Field": "host-header", "HostHeaderConfig": {"Values": ["registry.example.com"]}},
+            {"Field": "source-ip", "SourceIpConfig": {"Values": NAT_CIDRS[:2]}},
+        ],
+    })
+
+
+def test_more_addresses_than_one_rule_holds_take_the_next_priorities():
+    stack, _ = synth_registry(source_cidrs=NAT_CIDRS)
+    rules = Template.from_stack(stack).find_resources("AWS::ElasticLoadBalancingV2::ListenerRule")
+    by_priority = {r["Properties"]["Priority"]: r["Properties"]["Conditions"] for r in rules.values()}
+    assert sorted(by_priority) == [49999, 50000]
+    assert by_priority[50000][1]["SourceIpConfig"]["Values"] == NAT_CIDRS[:4]
+    assert by_priority[49999][1]["SourceIpConfig"]["Values"] == NAT_CIDRS[4:]
+    for conditions in by_priority.values():
+        assert sum(len(c[next(k for k in c if k.endswith("Config"))]["Values"]) for c in conditions) <= 5
+
+
+def test_a_registry_open_to_nobody_is_refused():
+    with pytest.raises(ValueError, match="source CIDR"):
+        synth_registry(source_cidrs=[])
+
+
+def test_ecr_scans_every_repository_on_push():
+    stack = cdk.Stack(cdk.App(), "Ecr")
+    EcrScanOnPush(stack, "Registry")
+    Template.from_stack(stack).has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {
+        "ScanType": "BASIC",
+        "Rules": [{"ScanFrequency": "SCAN_ON_PUSH", "RepositoryFilters": [{"Filter": "*", "FilterType": "WILDCARD"}]}],
+    })
