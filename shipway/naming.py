@@ -127,3 +127,51 @@ def image_repository(name: str, app: str) -> str:
 
 def log_group(name: str, app: str, env: str) -> str:
     return f"/shipway/{name}/{app}/{env}"
+
+
+# --- the load test (issue 6): names both the app-env stack and the pipeline's gate action derive ---
+
+LOADTEST_MASTER = "loadtest-master"
+LOADTEST_WORKER = "loadtest-worker"
+
+
+def loadtest_repository(name: str, app: str) -> str:
+    """ECR repository of the app's load-test image (Locust, the app's locustfile and shipway's gate)."""
+    return f"{name}/{app}-loadtest"
+
+
+def loadtest_master_discovery(app: str) -> str:
+    """Cloud Map service of the app's Locust master: workers dial ``<this>.<namespace>``.
+
+    Per app, because the namespace is the environment's: two apps' masters must not share a name.
+    """
+    return f"{app}-loadtest-master"
+
+
+def loadtest_results_bucket(name: str, app: str, env: str, account: str, region: str) -> str:
+    """The results bucket; account and region (tokens in agnostic stacks) make the global name unique."""
+    return f"{loadtest_results_bucket_prefix(name, app, env)}-{account}-{region}"
+
+
+def loadtest_results_bucket_prefix(name: str, app: str, env: str) -> str:
+    return f"{name}-{app}-{env}-loadtest"
+
+
+# S3 bucket names stop at 63 characters; an account ID is 12 and the longest region name 14.
+LOADTEST_BUCKET_PREFIX_MAX = 63 - len("-123456789012-ap-southeast-5")
+
+
+def loadtest_parameter(name: str, app: str, env: str, key: str) -> str:
+    """SSM parameters the app-env stack publishes for the pipeline's load-test gate to read at run time."""
+    return f"/shipway/{name}/apps/{app}/{env}/loadtest/{key}"
+
+
+class LoadTestParam:
+    MASTER_SECURITY_GROUP = "master-security-group-id"
+    DISCOVERY_SERVICE_ID = "discovery-service-id"
+    DISCOVERY_SERVICE_ARN = "discovery-service-arn"
+
+
+def loadtest_role(name: str, app: str, env: str, role: str, kind: str) -> str:
+    """IAM role of a load-test task (``kind``: task or execution): named, so the gate may pass exactly it."""
+    return f"{name}-{app}-{env}-loadtest-{role}-{kind}"

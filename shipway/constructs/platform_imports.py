@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -72,8 +73,11 @@ class PlatformImports(Construct):
 
     @cached_property
     def cluster(self) -> ecs.ICluster:
+        # The ARN derives from the fixed cluster name: no SSM parameter, so a stack that only names the
+        # cluster (services do) carries no unused parameter.
+        cluster_arn = cdk.Stack.of(self).format_arn(service="ecs", resource="cluster", resource_name=self.cluster_name)
         return ecs.Cluster.from_cluster_attributes(
-            self, "Cluster", cluster_name=self.cluster_name, cluster_arn=self.param(Param.CLUSTER_ARN),
+            self, "Cluster", cluster_name=self.cluster_name, cluster_arn=cluster_arn,
             vpc=self.private_vpc, security_groups=[],
         )
 
@@ -115,6 +119,20 @@ class PlatformImports(Construct):
     @property
     def namespace_name(self) -> str:
         return naming.namespace(self.spec.name, self.env)
+
+    @cached_property
+    def namespace(self) -> servicediscovery.IPrivateDnsNamespace:
+        """The environment's Cloud Map private DNS namespace (``naming.namespace``).
+
+        Its ARN derives from its ID, so only the ID's SSM parameter is read (an unused one is a warning).
+        """
+        namespace_id = self.param(Param.NAMESPACE_ID)
+        return servicediscovery.PrivateDnsNamespace.from_private_dns_namespace_attributes(
+            self, "Namespace", namespace_name=self.namespace_name, namespace_id=namespace_id,
+            namespace_arn=cdk.Stack.of(self).format_arn(
+                service="servicediscovery", resource="namespace", resource_name=namespace_id
+            ),
+        )
 
     @property
     def database_url_secret_arn(self) -> str:

@@ -95,6 +95,13 @@ def judge(csv_path: str | Path, thresholds: Thresholds) -> Verdict:
         return Verdict(thresholds=thresholds, stats=None, reasons=[str(error)])
 
 
+def after_master(exit_code: int, csv_path: str | Path, thresholds: Thresholds, *, log: str = "") -> Verdict:
+    """The verdict on a finished master: a non-zero exit is a crash (the master leaves failures to us)."""
+    if exit_code != 0:
+        return failed(thresholds, f"the Locust master crashed (exit code {exit_code})" + (f":\n{log}" if log else ""))
+    return judge(csv_path, thresholds)
+
+
 def failed(thresholds: Thresholds, reason: str) -> Verdict:
     """A verdict for a run that produced no stats to judge (a crashed master, a timeout)."""
     return Verdict(thresholds=thresholds, stats=None, reasons=[reason])

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .commands import Load, locust_commands, stats_csv
-from .gate import Thresholds, Verdict, failed, judge
+from .gate import Thresholds, Verdict, after_master, failed
 from ..spec.vocabulary import run_time_seconds
 
 LOOPBACK = "127.0.0.1"
@@ -51,9 +51,7 @@ def run_local(load: Load, thresholds: Thresholds, *, workdir: Path) -> Verdict:
             code = master.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return failed(thresholds, f"the Locust master did not finish within {timeout} s")
-    if code != 0:
-        return failed(thresholds, f"the Locust master crashed (exit code {code}):\n{_tail(master_log)}")
-    return judge(stats_csv(csv_prefix), thresholds)
+    return after_master(code, stats_csv(csv_prefix), thresholds, log=_tail(master_log) if code else "")
 
 
 @contextmanager

@@ -277,6 +277,9 @@ class LoadTest(Model):
     run_time: Annotated[str, _matches(v.RUN_TIME, "a duration such as 3m, 90s or 1h30m")] = "1m"
     p95_ms: int = Field(500, ge=1, le=600_000, description="The gate fails above this p95 latency.")
     failure_ratio: float = Field(0.01, ge=0, le=1, description="The gate fails above this share of failed requests.")
+    size: SizeField = Field(  # type: ignore[assignment]
+        "2x", description="CPU and memory of the Locust master task and of each worker task."
+    )
 
     @property
     def run_seconds(self) -> int:

@@ -194,6 +194,16 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
             add((*base, "loadtest", "environment"), _unknown_env(spec, app.loadtest.environment))
         if app.loadtest.host is None and not app.web_processes:
             add((*base, "loadtest", "host"), "give host: the app has no process with hosts to test")
+        for role in (naming.LOADTEST_MASTER, naming.LOADTEST_WORKER):
+            if role in app.processes:
+                add((*base, "processes", role), f"{role!r} is the load test's; name the process otherwise")
+        bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, app.loadtest.environment)
+        if len(bucket) > naming.LOADTEST_BUCKET_PREFIX_MAX:
+            add(
+                (*base, "loadtest"),
+                f"the results bucket name {bucket}-<account>-<region> is too long for S3 (63 characters); "
+                "shorten the project, app or environment name",
+            )
 
 
 def _unknown_env(spec: Spec, name: str) -> str:

@@ -7,6 +7,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .. import naming
+from ..constructs import loadtest
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..spec import Spec
@@ -33,4 +34,7 @@ class AppRuntimeStack(ShipwayStack):
             log_group_name=naming.log_group(spec.name, app, env),
             retention=retention(self.app_spec.log_retention_days),
             removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.load_test = loadtest.add_to_runtime(
+            self, spec=spec, app=app, env=env, platform=self.platform, log_group=self.log_group
         )
