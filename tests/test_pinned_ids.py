@@ -40,6 +40,7 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "acme-minne-staging": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
+        "LoadTestResultsB968C8BB": "AWS::S3::Bucket",
     },
     "acme-minne-production": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
