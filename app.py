@@ -7,10 +7,11 @@ import aws_cdk as cdk
 
 from shipway.app import build_app
 from shipway.spec import SpecError, load_spec
+from shipway.synth import builtin_validation
 
 
 def main() -> int:
-    app = cdk.App()
+    app = cdk.App(builtin_cloud_formation_validation=builtin_validation())
     spec_path = app.node.try_get_context("spec") or "shipway.yaml"
     try:
         spec = load_spec(spec_path)

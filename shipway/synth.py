@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,15 @@ def cdk_context() -> dict:
     context = dict(json.loads((ROOT / "cdk.json").read_text()).get("context", {}))
     context["aws:cdk:enable-path-metadata"] = True
     return context
+
+
+def builtin_validation() -> bool:
+    """Whether aws-cdk-lib's built-in CloudFormation validation runs: off unless CDK_VALIDATION=true.
+
+    Its rule engine (WebAssembly) more than triples the time of a synth (bench/RESULTS.md) and checks what
+    the cfn-lint gate already checks on every template; it never changes a template.
+    """
+    return os.environ.get("CDK_VALIDATION", "").lower() == "true"
 
 
 @dataclass
@@ -44,7 +54,10 @@ class Synthesized:
 def synthesize(spec: Spec, outdir: Path, *, before_synth: Callable[[cdk.App], None] | None = None) -> Synthesized:
     """Synthesize ``spec`` into ``outdir``; ``before_synth`` may edit the built app first (the review tests
     plant renames through CDK's own overrides)."""
-    app = cdk.App(outdir=str(outdir), context=cdk_context(), analytics_reporting=False)
+    app = cdk.App(
+        outdir=str(outdir), context=cdk_context(), analytics_reporting=False,
+        builtin_cloud_formation_validation=builtin_validation(),
+    )
     build_app(spec, app=app)
     if before_synth is not None:
         before_synth(app)
