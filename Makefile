@@ -12,11 +12,12 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth test diff deploy review clean
+.PHONY: help setup system synth test bench diff deploy review clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
 	@echo "make test    run the whole test suite"
+	@echo "make bench   synth cost, growth, Node, budgets, deploy model -> bench/RESULTS.md (BENCH_ARGS=...)"
 	@echo "make diff    cdk diff (ARGS=... passes through)"
 	@echo "make deploy  cdk deploy (ARGS=... passes through)"
 	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...']  what HEAD does to BASE's resources (docs/review.md)"
@@ -46,6 +47,9 @@ _synth:
 
 test: setup system
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench $(BENCH_ARGS)
 
 diff: setup
 	$(CDK) diff -c spec=$(SPEC) $(ARGS)
