@@ -31,5 +31,11 @@ def pinned(tmp_path_factory) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
+def s3_registry(tmp_path_factory) -> Synthesized:
+    """tests/specs/s3-registry.yaml: registry: s3."""
+    return synthesize(load_spec(SPECS / "s3-registry.yaml"), tmp_path_factory.mktemp("s3-registry"))
+
+
+@pytest.fixture(scope="session")
 def shipped_templates(shipped) -> dict[str, dict]:
     return shipped.templates()

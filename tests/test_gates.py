@@ -13,7 +13,7 @@ from .conftest import SHIPPED
 from .lint import cfn_lint
 
 
-@pytest.mark.parametrize("spec", ["shipped", "minimal", "pinned"])
+@pytest.mark.parametrize("spec", ["shipped", "minimal", "pinned", "s3_registry"])
 def test_cfn_lint_has_no_findings(spec, request):
     synthesized = request.getfixturevalue(spec)
     assert cfn_lint(synthesized.outdir) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+import yaml
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -11,6 +12,11 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from shipway import nag
 from shipway.constructs.registry import REGISTRY_IMAGE, EcrScanOnPush, S3Registry, registry_config
+from shipway.spec import SpecError, load_spec
+from shipway.spec.load import validate_spec
+from shipway.spec.references import registry_priorities
+
+from .conftest import SPECS
 
 NAT_CIDRS = ["203.0.113.1/32", "203.0.113.2/32", "203.0.113.3/32", "203.0.113.4/32", "203.0.113.5/32"]
 
@@ -32,7 +38,7 @@ def synth_registry(**props) -> tuple[cdk.Stack, S3Registry]:
     )
     registry = S3Registry(
         stack, "Registry", cluster=cluster, listener=listener, router_security_group=router,
-        host="registry.example.com", priority=50000, **({"source_cidrs": NAT_CIDRS[:2]} | props),
+        host="registry.example.com", **({"source_cidrs": NAT_CIDRS[:2]} | props),
     )
     app.synth()
     return stack, registry
@@ -145,7 +151,7 @@ def test_more_addresses_than_one_rule_holds_take_the_next_priorities():
     stack, _ = synth_registry(source_cidrs=NAT_CIDRS)
     rules = Template.from_stack(stack).find_resources("AWS::ElasticLoadBalancingV2::ListenerRule")
     by_priority = {r["Properties"]["Priority"]: r["Properties"]["Conditions"] for r in rules.values()}
-    assert sorted(by_priority) == [49999, 50000]
+    assert sorted(by_priority, reverse=True) == registry_priorities(len(NAT_CIDRS)) == [50000, 49999]
     assert by_priority[50000][1]["SourceIpConfig"]["Values"] == NAT_CIDRS[:4]
     assert by_priority[49999][1]["SourceIpConfig"]["Values"] == NAT_CIDRS[4:]
     for conditions in by_priority.values():
@@ -164,3 +170,46 @@ def test_ecr_scans_every_repository_on_push():
         "ScanType": "BASIC",
         "Rules": [{"ScanFrequency": "SCAN_ON_PUSH", "RepositoryFilters": [{"Filter": "*", "FilterType": "WILDCARD"}]}],
     })
+
+
+S3_SPEC = SPECS / "s3-registry.yaml"
+
+
+def problems_of(edit) -> list[str]:
+    spec = yaml.safe_load(S3_SPEC.read_text())
+    edit(spec)
+    with pytest.raises(SpecError) as caught:
+        validate_spec(spec)
+    return caught.value.problems
+
+
+def router(spec: dict) -> dict:
+    return spec["environments"]["dev"]["router"]
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda s: router(s).pop("registry_host"),
+     "environments.dev.router.registry_host: registry: s3 needs the host name of this environment's registry"),
+    (lambda s: router(s).update(registry_host="*.example.com"),
+     "environments.dev.router.registry_host: '*.example.com' is not a host name such as registry.example.com"),
+    (lambda s: router(s).pop("certificate_arn"),
+     "environments.dev.router.certificate_arn: registry: s3 needs HTTPS"),
+    (lambda s: s.update(registry="ecr"),
+     "environments.dev.router.registry_host: registry_host is for registry: s3"),
+    (lambda s: s["apps"]["hello"]["processes"]["web"].update(hosts=["registry.example.com"]),
+     "apps.hello.processes.web.hosts[0]: host 'registry.example.com' is environment dev's registry_host"),
+    (lambda s: s["apps"]["hello"]["processes"]["web"].update(priority=50000),
+     "apps.hello.processes.web.priority: listener priority 50000 belongs to the registry in environment dev"),
+])
+def test_the_spec_of_an_s3_registry_is_checked(edit, expected):
+    (problem,) = problems_of(edit)
+    assert expected in problem
+
+
+def test_the_s3_registry_spec_is_valid():
+    assert load_spec(S3_SPEC).registry == "s3"
+
+
+def test_registry_rules_take_one_priority_per_four_addresses():
+    assert registry_priorities(1) == registry_priorities(4) == [50000]
+    assert registry_priorities(5) == registry_priorities(6) == [50000, 49999]

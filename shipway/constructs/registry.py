@@ -25,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import nag
+from ..spec.references import REGISTRY_PRIORITY, REGISTRY_SOURCES_PER_RULE
 from ..templates import render
 
 # CNCF distribution 2.x from ECR Public's mirror of Docker's official image, pinned by tag.
@@ -33,8 +34,6 @@ REGISTRY_PORT = 5000
 CONFIG_PATH = "/etc/docker/registry/config.yml"
 # Not REGISTRY_*: distribution reads every REGISTRY_* variable as an override of its configuration.
 CONFIG_VARIABLE = "SHIPWAY_REGISTRY_CONFIG"
-# An ALB rule holds at most five condition values: one host header leaves four for source addresses.
-SOURCE_IPS_PER_RULE = 4
 
 
 def registry_config(*, bucket: str, region: str, address: str = f":{REGISTRY_PORT}", endpoint: str | None = None,
@@ -93,8 +92,8 @@ class S3Registry(Construct):
     :param router_security_group: the ALB's security group, the only one let in to the tasks.
     :param host: the host name clients address the registry by; the listener's certificate covers it.
     :param source_cidrs: who may reach the registry through the ALB, e.g. the environment's NAT addresses.
-    :param priority: listener-rule priority of the first rule; each further ``SOURCE_IPS_PER_RULE`` source
-        addresses take the next lower number.
+    :param priority: listener-rule priority of the first rule; each further ``REGISTRY_SOURCES_PER_RULE``
+        source addresses take the next lower number. Default: ``REGISTRY_PRIORITY``, the lowest there is.
     :param desired_count: registry tasks. Default: 2, one per AZ of the first two.
     :param cpu: task CPU units. Default: 256.
     :param memory_mib: task memory. Default: 512.
@@ -106,8 +105,9 @@ class S3Registry(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, cluster: ecs.ICluster,
                  listener: elbv2.IApplicationListener, router_security_group: ec2.ISecurityGroup, host: str,
-                 source_cidrs: Sequence[str], priority: int, desired_count: int = 2, cpu: int = 256,
-                 memory_mib: int = 512, log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+                 source_cidrs: Sequence[str], priority: int = REGISTRY_PRIORITY, desired_count: int = 2,
+                 cpu: int = 256, memory_mib: int = 512,
+                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
                  access_logs_bucket: s3.IBucket | None = None) -> None:
         super().__init__(scope, construct_id)
         if not source_cidrs:
@@ -190,14 +190,14 @@ class S3Registry(Construct):
         )
         self.rules: list[elbv2.ApplicationListenerRule] = []
         cidrs = list(source_cidrs)
-        for i in range(0, len(cidrs), SOURCE_IPS_PER_RULE):
+        for i in range(0, len(cidrs), REGISTRY_SOURCES_PER_RULE):
             self.rules.append(elbv2.ApplicationListenerRule(
-                self, f"Rule{i // SOURCE_IPS_PER_RULE + 1}",
+                self, f"Rule{i // REGISTRY_SOURCES_PER_RULE + 1}",
                 listener=listener,
-                priority=priority - i // SOURCE_IPS_PER_RULE,
+                priority=priority - i // REGISTRY_SOURCES_PER_RULE,
                 conditions=[
                     elbv2.ListenerCondition.host_headers([host]),
-                    elbv2.ListenerCondition.source_ips(cidrs[i:i + SOURCE_IPS_PER_RULE]),
+                    elbv2.ListenerCondition.source_ips(cidrs[i:i + REGISTRY_SOURCES_PER_RULE]),
                 ],
                 target_groups=[self.target_group],
             ))

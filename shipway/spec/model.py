@@ -62,6 +62,11 @@ class Router(Model):
         None, description="With it, HTTPS on 443 and HTTP redirecting to HTTPS; without it, HTTP only."
     )
     idle_timeout: int = Field(60, ge=1, le=4000, description="ALB idle timeout in seconds.")
+    registry_host: str | None = Field(
+        None,
+        description="registry: s3 only: the host name of this environment's registry; point it at the ALB and "
+        "let certificate_arn cover it.",
+    )
 
 
 class Pool(Model):

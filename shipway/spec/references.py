@@ -26,12 +26,25 @@ def listener_priority(app: str, process: str, explicit: int | None) -> int:
     return 1000 + zlib.crc32(f"{app}/{process}".encode()) % 48000
 
 
+# The S3 registry's listener rules: the lowest priorities, so no app rule ever waits behind them.
+REGISTRY_PRIORITY = 50000
+# An ALB rule holds at most five condition values: the registry's host header leaves four for source addresses.
+REGISTRY_SOURCES_PER_RULE = 4
+
+
+def registry_priorities(sources: int) -> list[int]:
+    """Priorities of the registry's listener rules for ``sources`` allowed addresses, highest number first."""
+    rules = -(-sources // REGISTRY_SOURCES_PER_RULE)
+    return [REGISTRY_PRIORITY - i for i in range(rules)]
+
+
 def check_references(spec: Spec) -> list[Problem]:
     problems: list[Problem] = []
     add = lambda path, message: problems.append(Problem(tuple(path), message))  # noqa: E731
 
     for env_name, env in spec.environments.items():
         _check_environment(spec, env_name, env, add)
+        _check_registry(spec, env_name, env, add)
     _check_stack_names(spec, add)
 
     hosts_seen: dict[str, str] = {}
@@ -44,8 +57,18 @@ def check_references(spec: Spec) -> list[Problem]:
                 owner = hosts_seen.setdefault(host, f"apps.{app_name}.processes.{proc_name}")
                 if owner != f"apps.{app_name}.processes.{proc_name}":
                     add((*base, "hosts", i), f"host {host!r} is already routed to {owner}")
+                for env_name, env in spec.environments.items():
+                    if spec.registry == "s3" and host == env.router.registry_host:
+                        add((*base, "hosts", i), f"host {host!r} is environment {env_name}'s registry_host")
             if proc.is_web:
                 priority = listener_priority(app_name, proc_name, proc.priority)
+                for env_name, env in spec.environments.items():
+                    if spec.registry == "s3" and priority in registry_priorities(env.network.nat_gateways):
+                        add(
+                            (*base, "priority"),
+                            f"listener priority {priority} belongs to the registry in environment {env_name}; "
+                            "set priority: to another number",
+                        )
                 owner = priorities_seen.setdefault(priority, f"apps.{app_name}.processes.{proc_name}")
                 if owner != f"apps.{app_name}.processes.{proc_name}":
                     add(
@@ -98,6 +121,24 @@ def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None
                 add((*where, "spot"), "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand")
         if len(set(pool.instance_types)) != len(pool.instance_types):
             add((*where, "instance_types"), "instance types repeat")
+
+
+def _check_registry(spec: Spec, env_name: str, env: Environment, add) -> None:
+    path = ("environments", env_name, "router")
+    host = env.router.registry_host
+    if spec.registry == "ecr":
+        if host is not None:
+            add((*path, "registry_host"), "registry_host is for registry: s3; with ECR there is no registry to route")
+        return
+    if host is None:
+        add((*path, "registry_host"), "registry: s3 needs the host name of this environment's registry")
+    elif not HOSTNAME.match(host) or host.startswith("*."):
+        add((*path, "registry_host"), f"{host!r} is not a host name such as registry.example.com")
+    if env.router.certificate_arn is None:
+        add(
+            (*path, "certificate_arn"),
+            "registry: s3 needs HTTPS: container runtimes pull only from registries with a trusted certificate",
+        )
 
 
 def _check_stack_names(spec: Spec, add) -> None:
