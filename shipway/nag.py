@@ -20,3 +20,15 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     if not reason.strip():
         raise ValueError(f"acknowledging {finding} needs a written reason")
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+
+
+def resource_finding(scope: IConstruct, rule: str, arn: str) -> str:
+    """The finding id cdk-nag reports for ``arn`` under ``rule``, e.g. ``AwsSolutions-IAM5[Resource::...]``.
+
+    cdk-nag writes an ``Fn::Join`` ARN by its parts, each ``Ref`` as ``<LogicalId>``.
+    """
+    resolved = cdk.Stack.of(scope).resolve(arn)
+    if isinstance(resolved, dict) and "Fn::Join" in resolved:
+        separator, parts = resolved["Fn::Join"]
+        resolved = separator.join(f"<{p['Ref']}>" if isinstance(p, dict) else p for p in parts)
+    return f"{rule}[Resource::{resolved}]"

@@ -111,6 +111,20 @@ def service_name(app: str, process: str) -> str:
     return f"{app}-{process}"
 
 
+CONTAINER_NAME = "app"
+"""The app container of every task definition shipway writes (processes, release, cron): the name the
+pipeline's image definitions and ``run-task --overrides`` address."""
+
+
+def dashboard_name(name: str, app: str, env: str) -> str:
+    return f"{name}-{app}-{env}"
+
+
+def schedule_name(name: str, app: str, env: str, job: str) -> str:
+    """EventBridge Scheduler schedule of a cron job (at most 64 characters; the spec checks it)."""
+    return f"{name}-{app}-{env}-{job}"
+
+
 def task_family(name: str, app: str, env: str, role: str) -> str:
     """Task definition family: ``role`` is a process name, ``release`` (one-off) or a load-test role."""
     return f"{name}-{app}-{env}-{role}"
@@ -119,6 +133,10 @@ def task_family(name: str, app: str, env: str, role: str) -> str:
 def image_tag_parameter(name: str, app: str) -> str:
     """SSM parameter where the pipeline records the image tag it deployed; app stacks read it."""
     return f"/shipway/{name}/apps/{app}/image-tag"
+
+
+NO_IMAGE_TAG = "none"
+"""The value of ``image_tag_parameter`` before the pipeline's first build: app stacks then run no task."""
 
 
 def image_repository(name: str, app: str) -> str:

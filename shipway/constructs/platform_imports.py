@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -16,6 +17,17 @@ from .. import naming
 from ..naming import Param
 from ..spec import Spec
 from . import parameters
+
+
+@jsii.implements(cdk.IStableStringProducer)
+class _OnDemand:
+    """A string produced when first resolved."""
+
+    def __init__(self, produce) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
 
 
 class PlatformImports(Construct):
@@ -93,10 +105,14 @@ class PlatformImports(Construct):
 
     @cached_property
     def listener(self) -> elbv2.IApplicationListener:
-        """The shared ALB's production listener (HTTPS with a certificate, HTTP without)."""
+        """The shared ALB's production listener (HTTPS with a certificate, HTTP without).
+
+        The platform owns the router-to-app rule and the app security group is immutable here, so the
+        listener's security group is never rendered: its ID parameter is only read if something uses it.
+        """
         return elbv2.ApplicationListener.from_application_listener_attributes(
             self, "Listener", listener_arn=self.param(Param.LISTENER_ARN),
-            security_group=self.router_security_group,
+            security_group=self._listener_security_group,
         )
 
     @cached_property
@@ -104,8 +120,14 @@ class PlatformImports(Construct):
         """The shared ALB's test listener, which blue/green deployments send test traffic through."""
         return elbv2.ApplicationListener.from_application_listener_attributes(
             self, "TestListener", listener_arn=self.param(Param.TEST_LISTENER_ARN),
-            security_group=self.router_security_group,
+            security_group=self._listener_security_group,
         )
+
+    @cached_property
+    def _listener_security_group(self) -> ec2.ISecurityGroup:
+        # An unused SSM parameter is a cfn-lint warning (W2001): read the router's ID only on demand.
+        group_id = cdk.Lazy.string(_OnDemand(lambda: self.param(Param.ROUTER_SECURITY_GROUP)))
+        return ec2.SecurityGroup.from_security_group_id(self, "ListenerSecurityGroup", group_id, mutable=False)
 
     @property
     def load_balancer_full_name(self) -> str:
@@ -115,6 +137,11 @@ class PlatformImports(Construct):
     @cached_property
     def alarm_topic(self) -> sns.ITopic:
         return sns.Topic.from_topic_arn(self, "AlarmTopic", self.param(Param.ALARM_TOPIC_ARN))
+
+    @property
+    def exec_log_group_name(self) -> str:
+        """The log group the cluster writes ECS Exec sessions to; task roles must be allowed to write it."""
+        return self.param(Param.EXEC_LOG_GROUP)
 
     @property
     def namespace_name(self) -> str:

@@ -189,6 +189,10 @@ def pool_of(capacity: str) -> str | None:
     return capacity.removeprefix("pool:") if capacity.startswith("pool:") else None
 
 
+def _slow_start(seconds: int) -> int:
+    return _raise_if("0 (off) or 30 to 900 seconds, the range the ALB accepts" if 0 < seconds < 30 else None, seconds)
+
+
 class ScheduledScaling(Model):
     cron: Schedule = Field(description="cron(...) or rate(...), in UTC.")
     min: int | None = Field(None, ge=0, le=1000, description="New minimum from then on.")
@@ -228,8 +232,11 @@ class Process(Model):
     deregistration_delay: int = Field(30, ge=0, le=110, description="Seconds a draining target keeps its connections.")
     health_check_interval: int = Field(5, ge=5, le=300, description="ALB health check interval seconds.")
     healthy_threshold: int = Field(2, ge=2, le=10, description="Passing checks before a target takes traffic.")
+    health_check_timeout: int = Field(4, ge=2, le=120, description="Seconds; shorter than the interval.")
     health_check_grace: int = Field(30, ge=0, le=600, description="Seconds ECS ignores failing health checks at start.")
-    slow_start: int = Field(30, ge=0, le=900, description="ALB slow start seconds, for warm-up; 0 turns it off.")
+    slow_start: Annotated[int, AfterValidator(_slow_start)] = Field(
+        30, ge=0, le=900, description="ALB slow start seconds, for warm-up; 0 turns it off."
+    )
 
     @property
     def is_web(self) -> bool:
@@ -259,6 +266,8 @@ class CronJob(Model):
     size: SizeField = "1x"  # type: ignore[assignment]
     capacity: Capacity = "fargate"
     placement: dict[str, str] = Field(default_factory=dict)
+    retry_attempts: int = Field(2, ge=0, le=185, description="EventBridge Scheduler retries before the dead-letter queue.")
+    max_event_age: int = Field(3600, ge=60, le=86400, description="Seconds Scheduler keeps retrying a run.")
 
 
 class Deploy(Model):
@@ -291,6 +300,18 @@ class LoadTest(Model):
         return v.run_time_seconds(self.run_time)
 
 
+class Alarms(Model):
+    """Thresholds of an app's CloudWatch alarms; each alarm notifies the environment's SNS topic."""
+
+    error_rate_percent: float = Field(
+        5, gt=0, le=100, description="Target 5xx responses as a percent of requests, per web process."
+    )
+    p95_ms: int = Field(1000, ge=1, le=600_000, description="p95 target response time, per web process.")
+    cpu_percent: int = Field(90, ge=1, le=100, description="Service CPU utilization, per process.")
+    memory_percent: int = Field(90, ge=1, le=100, description="Service memory utilization, per process.")
+    evaluation_minutes: int = Field(3, ge=1, le=60, description="Consecutive breaching minutes before an alarm fires.")
+
+
 class App(Model):
     source: Source
     build: Build = Field(default_factory=Build)
@@ -304,6 +325,10 @@ class App(Model):
     deploy: Deploy = Field(default_factory=Deploy)
     loadtest: LoadTest | None = None
     log_retention_days: LogRetention = Field(30, description="Days the app's logs are kept.")
+    release_size: SizeField = Field(  # type: ignore[assignment]
+        "1x", description="Size of the one-off task definition (release, run-task); cron jobs override it with theirs."
+    )
+    alarms: Alarms = Field(default_factory=Alarms)
 
     @property
     def web_processes(self) -> dict[str, Process]:

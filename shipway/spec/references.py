@@ -194,6 +194,8 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
             add((*path, "hosts"), "hosts repeat")
         if proc.hosts and proc.port is None:
             add((*path, "port"), "a process with hosts needs the port it listens on")
+        if proc.health_check_timeout >= proc.health_check_interval:
+            add((*path, "health_check_timeout"), "health_check_timeout must be shorter than health_check_interval")
         if proc.modeled_wait > MAX_MODELED_WAIT:
             add(
                 (*path, "deregistration_delay"),
@@ -224,10 +226,16 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
 
     for job_name, job in app.cron.items():
         _check_capacity(spec, (*base, "cron", job_name), job.capacity, job.placement, add)
+        for env_name in spec.environments:
+            schedule = naming.schedule_name(spec.name, app_name, env_name, job_name)
+            if len(schedule) > 64:
+                add((*base, "cron", job_name), f"the schedule name {schedule!r} is longer than 64 characters")
 
     deploy = app.deploy
     if deploy.approve_before is not None and deploy.approve_before not in spec.environments:
         add((*base, "deploy", "approve_before"), _unknown_env(spec, deploy.approve_before))
+    if deploy.strategy == "linear" and deploy.percent < 3:
+        add((*base, "deploy", "percent"), "a linear deploy shifts at least 3 percent per step")
     if deploy.strategy != "rolling" and not app.web_processes:
         add((*base, "deploy", "strategy"), f"{deploy.strategy} shifts ALB traffic, so it needs a process with hosts")
     if app.loadtest is not None:

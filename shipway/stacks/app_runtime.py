@@ -1,17 +1,47 @@
-"""``<name>-<app>-<env>``: what one app runs in one environment; fast to create, nothing slow inside."""
+"""``<name>-<app>-<env>``: what one app runs in one environment; fast to create, nothing slow inside.
+
+Services (one per process), their target groups and listener rules, autoscaling, the one-off task
+definition, cron schedules, the log group, alarms and a dashboard. The platform (VPC, cluster, ALB,
+alarm topic) and the data stack's secrets are read through ``PlatformImports``' SSM parameters, so
+adding or removing an app never changes another stack.
+
+The image is the app repository's tag recorded in SSM by the pipeline (``naming.image_tag_parameter``),
+read at deploy time: a ``cdk deploy`` therefore keeps the image the pipeline last deployed. Until the
+first build the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition keeps every service at
+zero tasks so the stack creates without pulling an image that does not exist.
+
+The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the environment the app's
+``loadtest`` names.
+"""
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
 from ..constructs import loadtest
+from ..constructs.app_task import AppContainer, TaskPlacement
+from ..constructs.cron import CronJobs
+from ..constructs.monitoring import AppMonitoring
+from ..constructs.one_off import OneOffTask
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
-from ..spec import Spec
+from ..constructs.service import ProcessService
+from ..nag import acknowledge, resource_finding
+from ..spec import Spec, listener_priority
 from .base import ShipwayStack
+
+# A complete Secrets Manager ARN ends in the six random characters Secrets Manager appends to the name.
+_COMPLETE_SECRET_ARN = re.compile(r"^arn:[^:]+:secretsmanager:.*-[A-Za-z0-9]{6}$")
 
 
 class AppRuntimeStack(ShipwayStack):
@@ -26,15 +56,177 @@ class AppRuntimeStack(ShipwayStack):
         )
         self.app_name = app
         self.env_name = env
-        self.app_spec = spec.apps[app]
-        self.platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        self.app_spec = app_spec = spec.apps[app]
+        self.platform = platform = PlatformImports(self, "Platform", spec=spec, env=env)
         self.log_group = logs.LogGroup(
             self,
             "Logs",
             log_group_name=naming.log_group(spec.name, app, env),
-            retention=retention(self.app_spec.log_retention_days),
+            retention=retention(app_spec.log_retention_days),
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.load_test = loadtest.add_to_runtime(
             self, spec=spec, app=app, env=env, platform=self.platform, log_group=self.log_group
         )
+
+        tag = ssm.StringParameter.value_for_string_parameter(self, naming.image_tag_parameter(spec.name, app))
+        self.image_built = cdk.CfnCondition(
+            self, "ImageBuilt", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(tag, naming.NO_IMAGE_TAG))
+        )
+        repository = ecr.Repository.from_repository_name(
+            self, "Repository", naming.image_repository(spec.name, app)
+        )
+        self.execution_role = iam.Role(
+            self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="Pulls the app's image and reads exactly its secrets when a task starts",
+        )
+        self.task_role = iam.Role(
+            self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="What the app's tasks may do: ECS Exec sessions, logged",
+        )
+        self._allow_exec_logging()
+        self.container = AppContainer(
+            image=ecs.ContainerImage.from_ecr_repository(repository, tag),
+            environment=dict(app_spec.config),
+            secrets=self._secrets(),
+            log_group=self.log_group,
+        )
+        roles = dict(execution_role=self.execution_role, task_role=self.task_role)
+
+        self.one_off = OneOffTask(
+            self, "OneOff", container=self.container, family=naming.task_family(spec.name, app, env, "release"),
+            size=app_spec.release_size, **roles,
+        )
+        self.monitoring = AppMonitoring(
+            self, "Monitoring", topic=platform.alarm_topic, thresholds=app_spec.alarms,
+            cluster_name=platform.cluster_name, name_prefix=naming.dashboard_name(spec.name, app, env),
+        )
+
+        self.services: dict[str, ProcessService] = {}
+        for proc_name, proc in app_spec.processes.items():
+            web = proc.is_web
+            service = ProcessService(
+                self,
+                proc_name,
+                cluster=platform.cluster,
+                vpc=platform.private_vpc,
+                security_groups=[platform.app_security_group],
+                container=self.container,
+                process=proc,
+                service_name=naming.service_name(app, proc_name),
+                family=naming.task_family(spec.name, app, env, proc_name),
+                placement=TaskPlacement.of(spec, env, proc.capacity, proc.placement),
+                listener=platform.listener if web else None,
+                priority=listener_priority(app, proc_name, proc.priority) if web else None,
+                test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
+                load_balancer_full_name=platform.load_balancer_full_name if web else None,
+                deploy=app_spec.deploy,
+                running=self.image_built,
+                **roles,
+            )
+            rollback_alarms = self.monitoring.add_process(proc_name, service)
+            if rollback_alarms:
+                service.service.enable_deployment_alarms(
+                    [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
+                )
+            self.services[proc_name] = service
+
+        self.cron: CronJobs | None = None
+        if app_spec.cron:
+            self.cron = CronJobs(
+                self, "Cron", cluster=platform.cluster, vpc=platform.private_vpc,
+                security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
+            )
+            for job_name, job in app_spec.cron.items():
+                self.cron.add_job(
+                    job_name, job, schedule_name=naming.schedule_name(spec.name, app, env, job_name),
+                    placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
+                )
+        self._acknowledge()
+
+    def _secrets(self) -> dict[str, ecs.Secret]:
+        """``secrets`` plus the data stack's ``DATABASE_URL`` and ``PGPASSWORD``, as ECS secrets.
+
+        Each grant names its own ARN, so the execution role reads exactly these and nothing else.
+        """
+        scope = Construct(self, "Secrets")
+        secrets: dict[str, ecs.Secret] = {}
+        for key, arn in sorted(self.app_spec.secrets.items()):
+            if ":ssm:" in arn:
+                parameter = ssm.StringParameter.from_string_parameter_arn(scope, key, arn)
+                secrets[key] = ecs.Secret.from_ssm_parameter(parameter)
+            elif _COMPLETE_SECRET_ARN.match(arn):
+                secrets[key] = ecs.Secret.from_secrets_manager(
+                    secretsmanager.Secret.from_secret_complete_arn(scope, key, arn)
+                )
+            else:
+                secrets[key] = ecs.Secret.from_secrets_manager(
+                    secretsmanager.Secret.from_secret_partial_arn(scope, key, arn)
+                )
+        database_url = secretsmanager.Secret.from_secret_complete_arn(
+            scope, "DatabaseUrl", self.platform.database_url_secret_arn
+        )
+        database = secretsmanager.Secret.from_secret_complete_arn(scope, "Database", self.platform.database_secret_arn)
+        secrets["DATABASE_URL"] = ecs.Secret.from_secrets_manager(database_url)
+        secrets["PGPASSWORD"] = ecs.Secret.from_secrets_manager(database, field="password")
+        return secrets
+
+    def _allow_exec_logging(self) -> None:
+        """ECS Exec writes each session's transcript to the cluster's exec log group as the task role."""
+        self.exec_log_group_arn = self.format_arn(
+            service="logs", resource="log-group", resource_name=self.platform.exec_log_group_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.task_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                resources=[f"{self.exec_log_group_arn}:*"],
+            )
+        )
+        self.task_role.add_to_principal_policy(iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=["*"]))
+
+    def _acknowledge(self) -> None:
+        """Each cdk-nag finding this stack keeps, with the reason it is right here."""
+        acknowledge(
+            self.execution_role, "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken has no resource-level permissions; image pulls stay scoped to the app's "
+            "repository and secret reads to the app's own secret ARNs",
+        )
+        acknowledge(
+            self.task_role, "AwsSolutions-IAM5[Resource::*]",
+            "ECS Exec's ssmmessages channels and logs:DescribeLogGroups have no resource-level permissions",
+        )
+        acknowledge(
+            self.task_role, resource_finding(self, "AwsSolutions-IAM5", self.exec_log_group_arn + ":*"),
+            "ECS Exec writes one log stream per session into the cluster's exec log group; streams are "
+            "created per session, so only the group can be named",
+        )
+        acknowledge(
+            self, "AwsSolutions-ECS2",
+            "config holds the app's non-secret settings by design (Heroku config vars); every secret reaches the "
+            "container as an ECS secret from Secrets Manager or SSM, never as a plain environment variable",
+        )
+        for service in self.services.values():
+            if service.alternate_target_group is not None:
+                acknowledge(
+                    service.service,
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                    "AmazonECSInfrastructureRolePolicyForLoadBalancers]",
+                    "The AWS-managed infrastructure policy is what ECS documents for shifting listener-rule weights "
+                    "in native canary, linear and blue/green deploys, and AWS keeps it current with the API",
+                )
+        if self.cron is not None:
+            acknowledge(
+                self.cron.dead_letter_queue, "AwsSolutions-SQS3",
+                "This queue is itself the dead-letter queue of the app's cron schedules",
+            )
+            acknowledge(
+                self.cron.role, "AwsSolutions-IAM5[Resource::*]",
+                "ecs:TagResource is limited by condition to tagging the tasks RunTask creates, whose ARNs are unknown",
+            )
+            acknowledge(
+                self.cron.role,
+                resource_finding(self, "AwsSolutions-IAM5", self.cron.task_definition_family_arn + ":*"),
+                "Schedules run the latest revision of the one-off family, which the pipeline re-registers with "
+                "each release's image; RunTask is also limited by condition to the environment's cluster",
+            )

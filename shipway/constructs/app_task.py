@@ -1,0 +1,109 @@
+"""What every task of one app shares: the app container (image, environment, secrets, logs) and placement.
+
+A process's service, the one-off (release) task and every cron job run the same image with the same
+environment and secrets; only the command, the size and the capacity differ. ``AppContainer`` is that
+shared part, ``TaskPlacement`` the capacity part (see ``placement.py`` for the vocabulary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+
+from .. import naming
+from ..spec import Spec
+from ..spec.model import Size, pool_of
+from . import placement as p
+
+
+def shell_command(command: str | None) -> list[str] | None:
+    """A Procfile-style command line as the container's command: run by ``sh -c`` so that ``$PORT`` and
+    friends expand, as Heroku runs Procfile entries."""
+    return None if command is None else ["/bin/sh", "-c", command]
+
+
+@dataclass(frozen=True)
+class AppContainer:
+    """The app container of every task definition of one app in one environment.
+
+    ``environment`` holds plain values only; everything secret goes in ``secrets`` (ECS injects it
+    from Secrets Manager or SSM at start, so no value appears in the template).
+    """
+
+    image: ecs.ContainerImage
+    environment: Mapping[str, str]
+    secrets: Mapping[str, ecs.Secret]
+    log_group: logs.ILogGroup
+
+    def add_to(
+        self,
+        task_definition: ecs.TaskDefinition,
+        *,
+        stream_prefix: str,
+        size: Size,
+        command: str | None = None,
+        port: int | None = None,
+        stop_timeout: int | None = None,
+    ) -> ecs.ContainerDefinition:
+        """Add the container to ``task_definition``; ``PORT`` (when the task listens) and ``MEMORY_MB``
+        (always) let a runtime size itself, e.g. PHP's ``memory_limit``."""
+        sized = {"MEMORY_MB": str(size.memory)}
+        if port is not None:
+            sized["PORT"] = str(port)
+        container = task_definition.add_container(
+            naming.CONTAINER_NAME,
+            container_name=naming.CONTAINER_NAME,
+            image=self.image,
+            command=shell_command(command),
+            environment={**self.environment, **sized},
+            secrets=dict(self.secrets),
+            logging=ecs.LogDrivers.aws_logs(stream_prefix=stream_prefix, log_group=self.log_group),
+            stop_timeout=cdk.Duration.seconds(stop_timeout) if stop_timeout is not None else None,
+            essential=True,
+        )
+        if port is not None:
+            container.add_port_mappings(ecs.PortMapping(container_port=port, protocol=ecs.Protocol.TCP))
+        return container
+
+
+@dataclass(frozen=True)
+class TaskPlacement:
+    """Where a task runs: Fargate (``ec2`` false) or a pool's instances, with constraints and strategies.
+
+    A Spot Fleet pool has no capacity provider: ``capacity_provider_strategies`` is empty and the task
+    uses launch type EC2, kept on the pool by ``placement.pool_constraint``.
+    """
+
+    ec2: bool
+    capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy]
+    placement_constraints: Sequence[ecs.PlacementConstraint] = field(default_factory=list)
+    placement_strategies: Sequence[ecs.PlacementStrategy] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, spec: Spec, env: str, capacity: str, placement: Mapping[str, str]) -> TaskPlacement:
+        strategies = p.capacity_provider_strategies(spec, env, capacity)
+        pool = pool_of(capacity)
+        if pool is None:
+            return cls(ec2=False, capacity_provider_strategies=strategies)
+        constraints = p.placement_constraints(dict(placement))
+        if not strategies:  # Spot Fleet: launch type EC2, pinned to the pool's instances
+            constraints = [p.pool_constraint(pool), *constraints]
+        return cls(
+            ec2=True,
+            capacity_provider_strategies=strategies,
+            placement_constraints=constraints,
+            placement_strategies=p.placement_strategies(),
+        )
+
+    @property
+    def launch_type(self) -> str | None:
+        """``EC2`` for a Spot Fleet pool (no capacity provider); otherwise the strategy decides."""
+        return "EC2" if self.ec2 and not self.capacity_provider_strategies else None
+
+    def compatibility(self) -> ecs.Compatibility:
+        return ecs.Compatibility.EC2 if self.ec2 else ecs.Compatibility.FARGATE
+

@@ -1,0 +1,157 @@
+"""``CronJobs``: an app's ``cron`` entries as EventBridge Scheduler schedules running the one-off task.
+
+Each job is an ``AWS::Scheduler::Schedule`` whose templated ECS target runs the one-off task definition
+with the job's command (and size) as overrides, on Fargate or on the named pool. A run that cannot be
+started is retried by Scheduler and then lands in the app's encrypted dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .. import naming
+from ..spec.model import CronJob
+from .app_task import TaskPlacement, shell_command
+
+
+class CronJobs(Construct):
+    """The schedules of one app in one environment, their execution role and their dead-letter queue.
+
+    :param cluster: the environment's cluster.
+    :param vpc: the VPC whose private subnets the tasks run in.
+    :param security_groups: what the tasks wear.
+    :param task_definition: the one-off task definition; schedules run its latest revision, so a
+        release the pipeline registers is what the next run uses.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cluster: ecs.ICluster,
+        vpc: ec2.IVpc,
+        security_groups: Sequence[ec2.ISecurityGroup],
+        task_definition: ecs.TaskDefinition,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.cluster = cluster
+        self.task_definition = task_definition
+        self.subnet_ids = [s.subnet_id for s in vpc.private_subnets]
+        self.security_group_ids = [g.security_group_id for g in security_groups]
+        self.schedules: dict[str, scheduler.CfnSchedule] = {}
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+        stack = cdk.Stack.of(self)
+        # Latest ACTIVE revision of the family: the pipeline registers new revisions with new images.
+        self.task_definition_family_arn = stack.format_arn(
+            service="ecs", resource="task-definition", resource_name=task_definition.family
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="EventBridge Scheduler runs the app's one-off task for its cron jobs",
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ecs:RunTask"],
+                resources=[f"{self.task_definition_family_arn}:*"],
+                conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["ecs:TagResource"], resources=["*"],
+                                conditions={"StringEquals": {"ecs:CreateAction": "RunTask"}})
+        )
+        roles = [task_definition.task_role, task_definition.execution_role]
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[r.role_arn for r in roles if r is not None],
+                conditions={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+            )
+        )
+        self.dead_letter_queue.grant_send_messages(self.role)
+
+    def add_job(self, job_name: str, job: CronJob, *, schedule_name: str, placement: TaskPlacement) -> scheduler.CfnSchedule:
+        """A schedule running ``job.command`` at ``job.schedule`` with ``job.size``."""
+        overrides = {
+            "cpu": str(job.size.cpu),
+            "memory": str(job.size.memory),
+            "containerOverrides": [
+                {
+                    "name": naming.CONTAINER_NAME,
+                    "command": shell_command(job.command),
+                    "environment": [{"name": "MEMORY_MB", "value": str(job.size.memory)}],
+                }
+            ],
+        }
+        S = scheduler.CfnSchedule
+        ecs_parameters = S.EcsParametersProperty(
+            task_definition_arn=self.task_definition_family_arn,
+            task_count=1,
+            network_configuration=S.NetworkConfigurationProperty(
+                awsvpc_configuration=S.AwsVpcConfigurationProperty(
+                    subnets=self.subnet_ids,
+                    security_groups=self.security_group_ids,
+                    assign_public_ip=None if placement.ec2 else "DISABLED",
+                )
+            ),
+            enable_ecs_managed_tags=True,
+            capacity_provider_strategy=[
+                S.CapacityProviderStrategyItemProperty(capacity_provider=s.capacity_provider, weight=s.weight)
+                for s in placement.capacity_provider_strategies
+            ] or None,
+            launch_type=placement.launch_type,
+            placement_constraints=[
+                S.PlacementConstraintProperty(type=c.type, expression=c.expression)
+                for constraint in placement.placement_constraints for c in constraint.to_json()
+            ] or None,
+            placement_strategy=[
+                S.PlacementStrategyProperty(type=s.type, field=s.field)
+                for strategy in placement.placement_strategies for s in strategy.to_json()
+            ] or None,
+        )
+        schedule = S(
+            self,
+            job_name,
+            name=schedule_name,
+            description=f"cron {job_name}: {job.command}",
+            schedule_expression=job.schedule,
+            flexible_time_window=S.FlexibleTimeWindowProperty(mode="OFF"),
+            target=S.TargetProperty(
+                arn=self.cluster.cluster_arn,
+                role_arn=self.role.role_arn,
+                input=json.dumps(overrides, separators=(",", ":")),
+                ecs_parameters=ecs_parameters,
+                retry_policy=S.RetryPolicyProperty(
+                    maximum_retry_attempts=job.retry_attempts, maximum_event_age_in_seconds=job.max_event_age
+                ),
+                dead_letter_config=S.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+            ),
+        )
+        # The family must exist before a run can resolve its latest revision, and the role's policy before
+        # the first run (the schedule only references the role itself).
+        schedule.node.add_dependency(self.task_definition, self.role.node.find_child("DefaultPolicy"))
+        self.schedules[job_name] = schedule
+        return schedule

@@ -1,0 +1,120 @@
+"""``AppMonitoring``: an app's alarms (to the environment's SNS topic) and its dashboard, per environment.
+
+Per web process: the target 5xx rate, the p95 target response time and unhealthy hosts, over all of its
+target groups (a canary or blue/green deploy moves traffic to the alternate one). Per process: service
+CPU and memory. The 5xx-rate and p95 alarms are also the service's deployment alarms: ECS rolls a deploy
+back when they fire. CPU, memory and unhealthy hosts only notify: a traffic spike during a deploy, or a
+target the circuit breaker already handles, is no reason to roll back a good release.
+
+Alarm names are physical and derive from the stack and process names, so the service can name its
+deployment alarms without a reference cycle (the alarms watch the service's metrics).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from ..spec.model import Alarms
+from .service import ProcessService
+
+_MINUTE = cdk.Duration.minutes(1)
+
+
+class AppMonitoring(Construct):
+    """Alarms and a dashboard for one app in one environment; call ``add_process`` for each service.
+
+    :param topic: the environment's alarm topic.
+    :param thresholds: the app's alarm thresholds.
+    :param cluster_name: the cluster's name (the ECS metrics' ClusterName dimension).
+    :param name_prefix: prefix of every alarm name, and the dashboard's name.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, topic: sns.ITopic, thresholds: Alarms, cluster_name: str,
+        name_prefix: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = topic
+        self.thresholds = thresholds
+        self.cluster_name = cluster_name
+        self.name_prefix = name_prefix
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.dashboard = cloudwatch.Dashboard(
+            self, "Dashboard", dashboard_name=name_prefix, default_interval=cdk.Duration.hours(3)
+        )
+
+    def add_process(self, process_name: str, service: ProcessService) -> list[cloudwatch.Alarm]:
+        """Alarms and dashboard widgets for ``service``; returns the alarms that should roll a deploy back."""
+        scope = Construct(self, process_name)
+        t = self.thresholds
+        ecs_metric = lambda name: cloudwatch.Metric(  # noqa: E731
+            namespace="AWS/ECS",
+            metric_name=name,
+            dimensions_map={"ClusterName": self.cluster_name, "ServiceName": service.service_name},
+            statistic="Average",
+            period=_MINUTE,
+        )
+        cpu, memory = ecs_metric("CPUUtilization"), ecs_metric("MemoryUtilization")
+        self._alarm(scope, "Cpu", process_name, cpu, t.cpu_percent, f"CPU above {t.cpu_percent} %")
+        self._alarm(scope, "Memory", process_name, memory, t.memory_percent, f"memory above {t.memory_percent} %")
+        widgets: list[cloudwatch.IWidget] = [
+            cloudwatch.GraphWidget(title=f"{process_name}: CPU and memory %", left=[cpu, memory], width=8),
+        ]
+        rollback: list[cloudwatch.Alarm] = []
+        groups = service.target_groups
+        if groups:
+            metric = service.target_group_metric
+            errors = {f"e{i}": metric(tg, "HTTPCode_Target_5XX_Count", "Sum") for i, tg in enumerate(groups)}
+            requests = {f"r{i}": metric(tg, "RequestCount", "Sum") for i, tg in enumerate(groups)}
+            p95 = {f"p{i}": metric(tg, "TargetResponseTime", "p95") for i, tg in enumerate(groups)}
+            unhealthy = {f"u{i}": metric(tg, "UnHealthyHostCount", "Maximum") for i, tg in enumerate(groups)}
+            total = lambda names: " + ".join(f"FILL({n}, 0)" for n in names)  # noqa: E731
+            error_rate = cloudwatch.MathExpression(
+                expression=f"100 * ({total(errors)}) / ({total(requests)})",
+                using_metrics={**errors, **requests}, label="5xx %", period=_MINUTE,
+            )
+            latency = cloudwatch.MathExpression(
+                expression=f"1000 * MAX([{', '.join(p95)}])", using_metrics=p95, label="p95 ms", period=_MINUTE
+            )
+            unhealthy_hosts = cloudwatch.MathExpression(
+                expression=f"MAX([{total(unhealthy).replace(' + ', ', ')}])", using_metrics=unhealthy,
+                label="unhealthy hosts", period=_MINUTE,
+            )
+            rollback.append(self._alarm(scope, "ErrorRate", process_name, error_rate, t.error_rate_percent,
+                                        f"5xx above {t.error_rate_percent} % of requests"))
+            rollback.append(self._alarm(scope, "Latency", process_name, latency, t.p95_ms,
+                                        f"p95 response time above {t.p95_ms} ms"))
+            self._alarm(scope, "UnhealthyHosts", process_name, unhealthy_hosts, 1, "unhealthy targets",
+                        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
+            widgets += [
+                cloudwatch.GraphWidget(title=f"{process_name}: requests", left=list(requests.values()), width=8),
+                cloudwatch.GraphWidget(title=f"{process_name}: 5xx % and p95 ms", left=[error_rate],
+                                       right=[latency], width=8),
+            ]
+        self.dashboard.add_widgets(*widgets)
+        return rollback
+
+    def _alarm(self, scope: Construct, construct_id: str, process_name: str, metric: cloudwatch.IMetric,
+               threshold: float, what: str, *,
+               comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD) -> cloudwatch.Alarm:
+        minutes = self.thresholds.evaluation_minutes
+        alarm = cloudwatch.Alarm(
+            scope,
+            construct_id,
+            alarm_name=f"{self.name_prefix}-{process_name}-{construct_id}",
+            alarm_description=f"{self.name_prefix} {process_name}: {what} for {minutes} min",
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=minutes,
+            datapoints_to_alarm=minutes,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+        return alarm
