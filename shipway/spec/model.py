@@ -328,7 +328,7 @@ class App(Model):
     release_size: SizeField = Field(  # type: ignore[assignment]
         "1x", description="Size of the one-off task definition (release, run-task); cron jobs override it with theirs."
     )
-    alarms: Alarms = Field(default_factory=Alarms)
+    alarms: Alarms = Field(default_factory=Alarms, description="Thresholds of the app's CloudWatch alarms.")
 
     @property
     def web_processes(self) -> dict[str, Process]:
