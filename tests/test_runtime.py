@@ -462,7 +462,7 @@ def test_a_dashboard_per_app_and_environment(minne):
 SLOW_OR_SHARED = {
     "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::EC2::NatGateway",
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::ECS::Cluster", "AWS::RDS::DBInstance", "AWS::RDS::DBCluster",
-    "AWS::EC2::SecurityGroup", "AWS::AutoScaling::AutoScalingGroup",
+    "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::SpotFleet", "AWS::EC2::LaunchTemplate",
 }
 
 
