@@ -27,6 +27,8 @@ def build_app(spec: Spec, *, app: cdk.App | None = None, checks: bool = True) ->
     for app_name in spec.apps:
         pipeline = AppPipelineStack(app, spec=spec, app=app_name)
         for env in spec.environments:
+            # The pipeline reads each environment's alarm topic from the platform's SSM parameters.
+            pipeline.add_stack_dependency(platforms[env])
             runtime = AppRuntimeStack(app, spec=spec, app=app_name, env=env)
             runtime.add_stack_dependency(platforms[env])
             runtime.add_stack_dependency(datas[env])

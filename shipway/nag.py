@@ -25,10 +25,21 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
 def resource_finding(scope: IConstruct, rule: str, arn: str) -> str:
     """The finding id cdk-nag reports for ``arn`` under ``rule``, e.g. ``AwsSolutions-IAM5[Resource::...]``.
 
-    cdk-nag writes an ``Fn::Join`` ARN by its parts, each ``Ref`` as ``<LogicalId>``.
+    cdk-nag writes an ``Fn::Join`` ARN by its parts, each ``Ref`` as ``<LogicalId>`` and each ``Fn::GetAtt`` as
+    ``<LogicalId.Attr>``, so a resource built from tokens (partition, region, account, logical IDs) still gets
+    one exact id.
     """
-    resolved = cdk.Stack.of(scope).resolve(arn)
-    if isinstance(resolved, dict) and "Fn::Join" in resolved:
-        separator, parts = resolved["Fn::Join"]
-        resolved = separator.join(f"<{p['Ref']}>" if isinstance(p, dict) else p for p in parts)
-    return f"{rule}[Resource::{resolved}]"
+
+    def flat(node) -> str:
+        if isinstance(node, str):
+            return node
+        if isinstance(node, dict) and "Ref" in node:
+            return f"<{node['Ref']}>"
+        if isinstance(node, dict) and "Fn::GetAtt" in node:
+            return f"<{'.'.join(node['Fn::GetAtt'])}>"
+        if isinstance(node, dict) and "Fn::Join" in node:
+            separator, parts = node["Fn::Join"]
+            return separator.join(flat(part) for part in parts)
+        raise ValueError(f"cannot spell {node!r} as cdk-nag does")
+
+    return f"{rule}[Resource::{flat(cdk.Stack.of(scope).resolve(arn))}]"

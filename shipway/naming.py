@@ -130,9 +130,23 @@ def task_family(name: str, app: str, env: str, role: str) -> str:
     return f"{name}-{app}-{env}-{role}"
 
 
-def image_tag_parameter(name: str, app: str) -> str:
-    """SSM parameter where the pipeline records the image tag it deployed; app stacks read it."""
-    return f"/shipway/{name}/apps/{app}/image-tag"
+def image_tag_parameter(name: str, app: str, env: str) -> str:
+    """SSM parameter where the pipeline records the image tag it deployed to ``env``; ``<name>-<app>-<env>`` reads it.
+
+    One per environment: production keeps the tag it was last deployed with while staging moves ahead, so a
+    ``cdk deploy`` of either stack runs what that environment already runs. The ``<name>-<app>`` stack creates
+    it with the value ``NO_IMAGE_TAG`` until the pipeline's first deploy to ``env``.
+    """
+    return f"/shipway/{name}/apps/{app}/{env}/image-tag"
+
+
+NO_IMAGE_TAG = "none"
+"""The image tag parameter's value before the first deploy: runtime stacks scale to zero while they read it."""
+
+
+CONTAINER_NAME = "app"
+"""The app container of every task definition shipway writes (processes, release, cron): the name the
+pipeline's image definitions and ``run-task --overrides`` address."""
 
 
 NO_IMAGE_TAG = "none"
@@ -141,6 +155,20 @@ NO_IMAGE_TAG = "none"
 
 def image_repository(name: str, app: str) -> str:
     return f"{name}/{app}"
+
+
+def build_cache_repository(name: str, app: str) -> str:
+    """The app's MUTABLE ECR repository that holds the build's layer cache (never deployed from)."""
+    return f"{name}/{app}/build-cache"
+
+
+def pipeline_name(name: str, app: str) -> str:
+    return f"{name}-{app}"
+
+
+def pipeline_log_group(name: str, app: str) -> str:
+    """CodeBuild logs of the app's pipeline: build, release and image-tag recording."""
+    return f"/shipway/{name}/apps/{app}/pipeline"
 
 
 def log_group(name: str, app: str, env: str) -> str:

@@ -149,6 +149,17 @@ class Source(Model):
 class Build(Model):
     dockerfile: str | None = Field(None, min_length=1, description="Path of the Dockerfile; the default build.")
     buildpacks: str | None = Field(None, min_length=1, description="Cloud Native Buildpacks builder image.")
+    compute: Literal["small", "medium", "large", "xlarge", "2xlarge"] = Field(
+        "medium", description="CodeBuild compute size of the image build (BUILD_GENERAL1_<SIZE>)."
+    )
+    keep_images: int = Field(
+        100, ge=1, le=10000,
+        description="Images the app repository keeps, newest first. Keep more than any environment lags behind: "
+        "an expired image can no longer be scaled out or rolled back to.",
+    )
+    untagged_days: int = Field(
+        1, ge=1, le=365, description="Days before untagged images (replaced cache manifests, failed pushes) expire."
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Build:
@@ -316,6 +327,9 @@ class App(Model):
     source: Source
     build: Build = Field(default_factory=Build)
     release: str | None = Field(None, min_length=1, description="A one-off command run before every deploy.")
+    release_timeout: int = Field(
+        30, ge=10, le=480, description="Minutes the release command may run before its stage fails."
+    )
     config: dict[EnvVarName, str] = Field(default_factory=dict, description="Config vars: environment variables.")
     secrets: dict[EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]] = (
         Field(default_factory=dict)

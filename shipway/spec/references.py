@@ -46,6 +46,7 @@ def check_references(spec: Spec) -> list[Problem]:
         _check_environment(spec, env_name, env, add)
         _check_registry(spec, env_name, env, add)
     _check_stack_names(spec, add)
+    _check_one_pipeline_home(spec, add)
 
     hosts_seen: dict[str, str] = {}
     priorities_seen: dict[int, str] = {}
@@ -149,6 +150,21 @@ def _check_stack_names(spec: Spec, add) -> None:
         seen.setdefault(stack, path)
         if len(stack) > 128:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
+
+
+def _check_one_pipeline_home(spec: Spec, add) -> None:
+    """An app's pipeline deploys to every environment from one account and region (no cross-account delivery)."""
+    if not spec.apps:
+        return
+    first_name, first = next(iter(spec.environments.items()))
+    for env_name, env in spec.environments.items():
+        if (env.account, env.region) != (first.account, first.region):
+            where = lambda e: f"{e.account or 'any account'}/{e.region or 'any region'}"  # noqa: E731
+            add(
+                ("environments", env_name, "account" if env.account != first.account else "region"),
+                f"{env_name} is in {where(env)} but {first_name} is in {where(first)}: an app's pipeline deploys "
+                "to every environment from one account and region, so give all environments the same ones",
+            )
 
 
 def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], add) -> None:

@@ -3,29 +3,135 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
+from ..constructs import buildspec
+from ..constructs.pipeline import DeliveryPipeline, GateActions, SourceRepository, Target
+from ..constructs.platform_imports import PlatformImports
+from ..constructs.retention import retention
 from ..spec import Spec
 from .base import ShipwayStack
 
 
 class AppPipelineStack(ShipwayStack):
+    """The app's repositories, its per-environment image tag parameters and its delivery pipeline.
+
+    Stateful children and their construct IDs (pinned by tests): ``Repository`` (the app images),
+    ``BuildCache`` (the layer cache), ``SourceRepository`` (CodeCommit sources), ``ImageTag-<env>``.
+    """
+
     def __init__(self, scope: Construct, *, spec: Spec, app: str) -> None:
+        # An app's pipeline lives where its environments do (references.py checks that they share one).
         super().__init__(
             scope,
             naming.app_stack(spec.name, app),
             spec=spec,
-            environment=None,
+            environment=next(iter(spec.environments.values())),
             description=f"shipway {spec.name} app {app}: source, images and pipeline",
         )
         self.app_name = app
+        self.app_spec = app_spec = spec.apps[app]
+        build = app_spec.build
         self.repository = ecr.Repository(
             self,
             "Repository",
             repository_name=naming.image_repository(spec.name, app),
             image_scan_on_push=True,
             image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1, description="untagged images: failed or interrupted pushes",
+                    tag_status=ecr.TagStatus.UNTAGGED, max_image_age=cdk.Duration.days(build.untagged_days),
+                ),
+                ecr.LifecycleRule(
+                    rule_priority=2, description=f"keep the newest {build.keep_images} images",
+                    tag_status=ecr.TagStatus.ANY, max_image_count=build.keep_images,
+                ),
+            ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        # A registry cache export overwrites its tag; ECR answers an immutable repository with 400.
+        self.cache_repository = ecr.Repository(
+            self,
+            "BuildCache",
+            repository_name=naming.build_cache_repository(spec.name, app),
+            image_tag_mutability=ecr.TagMutability.MUTABLE,
+            encryption=ecr.RepositoryEncryption.KMS,
+            lifecycle_rules=[
+                ecr.LifecycleRule(
+                    rule_priority=1, description="cache manifests replaced by a newer build",
+                    tag_status=ecr.TagStatus.UNTAGGED, max_image_age=cdk.Duration.days(build.untagged_days),
+                ),
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        source = app_spec.source
+        code_commit = None
+        if source.codecommit is not None:
+            code_commit = codecommit.Repository(
+                self, "SourceRepository", repository_name=source.codecommit,
+                description=f"shipway {spec.name} app {app}: push to {source.branch} to deploy",
+            )
+            code_commit.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        self.source_repository = code_commit
+
+        self.image_tag_parameters = {
+            env: ssm.StringParameter(
+                self,
+                f"ImageTag-{env}",
+                parameter_name=naming.image_tag_parameter(spec.name, app, env),
+                string_value=naming.NO_IMAGE_TAG,
+                description=f"The {app} image tag deployed to {env}; written by the pipeline after each deploy",
+            )
+            for env in spec.environments
+        }
+
+        self.delivery = DeliveryPipeline(
+            self,
+            "Delivery",
+            pipeline_name=naming.pipeline_name(spec.name, app),
+            project=spec.name,
+            app=app,
+            source=SourceRepository(
+                branch=source.branch, codecommit=code_commit, connection_arn=source.connection_arn,
+                full_name=source.repository,
+            ),
+            repository=self.repository,
+            cache_repository=self.cache_repository,
+            build_spec=buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks),
+            compute=build.compute,
+            targets=[self._target(env) for env in spec.environments],
+            log_group_name=naming.pipeline_log_group(spec.name, app),
+            log_retention=retention(app_spec.log_retention_days),
+            release_command=app_spec.release,
+            release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
+            gate_actions=self.gate_actions(),
+        )
+
+    def _target(self, env: str) -> Target:
+        platform = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
+        processes = self.app_spec.processes
+        return Target(
+            env=env,
+            cluster_name=naming.cluster_name(self.spec.name, env),
+            services={p: naming.service_name(self.app_name, p) for p in processes},
+            task_families=[naming.task_family(self.spec.name, self.app_name, env, p) for p in processes],
+            alarm_topic=platform.alarm_topic,
+            image_tag_parameter=self.image_tag_parameters[env],
+            approve=self.app_spec.deploy.approve_before == env,
+        )
+
+    def gate_actions(self) -> GateActions | None:
+        """The hook for gates after an environment's deploy: the load-test gate (issue 6) plugs in here.
+
+        Return a function that, given a ``GateContext`` (env, run_order, image and build output), gives the
+        actions to run after that environment's deploy (for example the load-test gate when
+        ``app.loadtest.environment == context.env``, and nothing otherwise). A failed gate action fails the
+        stage, so the pipeline goes no further. None: no gates.
+        """
+        return None

@@ -1,0 +1,271 @@
+"""The pipeline's CodeBuild buildspecs, generated from data.
+
+Each buildspec is a Python dict handed to ``codebuild.BuildSpec.from_object``; each shell command is composed
+by a function below, with every value that comes from the spec quoted by ``shlex.quote``. Values known only at
+deploy or run time (repository URIs, the commit, the cluster) arrive as environment variables and are always
+double-quoted. Commands never pipe into a command whose failure matters (CodeBuild checks each command's own
+exit status, and a pipe would hide the first one's): intermediate results go through files.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Sequence
+
+from aws_cdk import aws_codebuild as codebuild
+
+from .. import naming
+
+# pack, the Cloud Native Buildpacks CLI, pinned with the SHA-256 of its linux/amd64 release archive
+# (as listed for this release by cashapp/hermit-packages' pack manifest).
+PACK_VERSION = "0.38.2"
+PACK_SHA256 = "a00765572b7d464b1691d64fd264d9a807b066a7e7805db32b9918d9be16e228"
+PACK_URL = f"https://github.com/buildpacks/pack/releases/download/v{PACK_VERSION}/pack-v{PACK_VERSION}-linux.tgz"
+
+# Tags in the build-cache repository. The repository is mutable: each build overwrites its tag, and the
+# lifecycle rule expires the manifests that the overwrite leaves untagged.
+BUILDX_CACHE_TAG = "buildx"
+PACK_CACHE_TAG = "pack"
+
+BUILDER_NAME = "shipway"
+IMAGE_DEFINITIONS = "imagedefinitions.json"
+
+# What the build stage exports as CodePipeline variables (namespace of the build action).
+EXPORTED = ("IMAGE_TAG", "IMAGE_URI")
+
+
+def _v(name: str) -> str:
+    """A double-quoted expansion of an environment variable."""
+    return f'"${name}"'
+
+
+def _q(value: str) -> str:
+    return shlex.quote(value)
+
+
+def _fail(message: str) -> str:
+    """Print ``message`` to stderr and give a non-zero status without leaving CodeBuild's shared shell."""
+    return f"{{ echo {_q(message)} >&2; false; }}"
+
+
+# --- the image build ------------------------------------------------------------------------------
+
+
+def resolve_tag() -> list[str]:
+    """IMAGE_TAG is the commit SHA: the source action's variable, or CodeBuild's resolved source version."""
+    return [
+        'IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+        f'[ -n "$IMAGE_TAG" ] || {_fail("no commit SHA to tag the image with")}',
+        'IMAGE_URI="$IMAGE_REPOSITORY_URI:$IMAGE_TAG"',
+        'echo "image: $IMAGE_URI"',
+    ]
+
+
+def registry_login() -> list[str]:
+    return [
+        'REGISTRY="${IMAGE_REPOSITORY_URI%%/*}"',
+        'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
+    ]
+
+
+def buildx_setup() -> list[str]:
+    """A BuildKit builder in a container: the docker driver cannot export a cache to a registry."""
+    return [
+        "docker buildx version",
+        f"docker buildx create --name {BUILDER_NAME} --driver docker-container --use",
+        "docker buildx inspect --bootstrap",
+    ]
+
+
+def pack_install() -> list[str]:
+    """Install the pinned pack and refuse an archive whose checksum differs."""
+    return [
+        f"curl --fail --silent --show-error --location --output /tmp/pack.tgz {_q(PACK_URL)}",
+        f"echo {_q(PACK_SHA256 + '  /tmp/pack.tgz')} > /tmp/pack.tgz.sha256",
+        "sha256sum --check /tmp/pack.tgz.sha256",
+        "tar -xzf /tmp/pack.tgz -C /usr/local/bin pack",
+        "pack version",
+    ]
+
+
+def buildx_build(dockerfile: str) -> str:
+    cache = f'type=registry,ref="$CACHE_REPOSITORY_URI:{BUILDX_CACHE_TAG}"'
+    return " ".join([
+        "docker buildx build",
+        f"--file {_q(dockerfile)}",
+        # A single image manifest: no provenance index whose untagged children a lifecycle rule could expire.
+        "--provenance=false",
+        f"--cache-from {cache}",
+        f"--cache-to {cache},mode=max,image-manifest=true,oci-mediatypes=true",
+        '--tag "$IMAGE_URI"',
+        "--push",
+        ".",
+    ])
+
+
+def pack_build(builder: str) -> str:
+    return " ".join([
+        'pack build "$IMAGE_URI"',
+        f"--builder {_q(builder)}",
+        f'--cache-image "$CACHE_REPOSITORY_URI:{PACK_CACHE_TAG}"',
+        "--publish",
+        "--path .",
+    ])
+
+
+def unless_image_exists(build: str) -> str:
+    """Tags are immutable: a retried or re-released commit reuses its image instead of failing to push it."""
+    exists = (
+        'aws ecr describe-images --repository-name "$IMAGE_REPOSITORY_NAME" '
+        '--image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1'
+    )
+    return f'if {exists}; then echo "$IMAGE_URI exists; not building it again"; else {build}; fi'
+
+
+def image_definitions() -> str:
+    """imagedefinitions.json for the ECS deploy actions: every service's app container gets the new image."""
+    return (
+        f"jq --null-input --arg name {_q(naming.CONTAINER_NAME)} --arg uri \"$IMAGE_URI\" "
+        f"'[{{name: $name, imageUri: $uri}}]' > {IMAGE_DEFINITIONS}"
+    )
+
+
+def image_build_spec(*, dockerfile: str | None, buildpacks: str | None) -> dict:
+    """The build stage: one image tagged with the commit SHA, its layers cached in the cache repository."""
+    if (dockerfile is None) == (buildpacks is None):
+        raise ValueError("give exactly one of dockerfile and buildpacks")
+    if dockerfile is not None:
+        install, build = buildx_setup(), buildx_build(dockerfile)
+    else:
+        install, build = pack_install(), pack_build(buildpacks)  # type: ignore[arg-type]
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash", "exported-variables": list(EXPORTED)},
+        "phases": {
+            "install": {"on-failure": "ABORT", "commands": install},
+            "pre_build": {"on-failure": "ABORT", "commands": [*resolve_tag(), *registry_login()]},
+            "build": {"on-failure": "ABORT", "commands": [unless_image_exists(build)]},
+            "post_build": {"commands": [image_definitions()]},
+        },
+        "artifacts": {"files": [IMAGE_DEFINITIONS]},
+    }
+
+
+# --- the release task -----------------------------------------------------------------------------
+
+# What register-task-definition accepts of what describe-task-definition returns.
+_REGISTRABLE = (
+    "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
+    "placementConstraints", "requiresCompatibilities", "cpu", "memory", "pidMode", "ipcMode",
+    "proxyConfiguration", "runtimePlatform", "ephemeralStorage",
+)
+
+
+def release_task_definition() -> list[str]:
+    """Register a revision of the release family with the new image (run-task overrides cannot change it)."""
+    keep = ", ".join(_REGISTRABLE)
+    swap = (
+        f"{{{keep}}} | .containerDefinitions |= map(if .name == $name then .image = $image else . end)"
+        " | with_entries(select(.value != null))"
+    )
+    return [
+        'aws ecs describe-task-definition --task-definition "$TASK_FAMILY" --query taskDefinition --output json'
+        " > release-current.json",
+        f"jq --arg name {_q(naming.CONTAINER_NAME)} --arg image \"$IMAGE_URI\" {_q(swap)} release-current.json"
+        " > release-taskdef.json",
+        "TASK_DEFINITION=$(aws ecs register-task-definition --cli-input-json file://release-taskdef.json"
+        " --query taskDefinition.taskDefinitionArn --output text)",
+        'echo "release task definition: $TASK_DEFINITION"',
+    ]
+
+
+def release_network() -> list[str]:
+    """The environment's private subnets and app security group, as the platform publishes them in SSM."""
+    return [
+        'SUBNETS=$(aws ssm get-parameter --name "$SUBNETS_PARAMETER" --query Parameter.Value --output text)',
+        'SECURITY_GROUP=$(aws ssm get-parameter --name "$SECURITY_GROUP_PARAMETER" --query Parameter.Value'
+        " --output text)",
+    ]
+
+
+def container_overrides(command: str) -> str:
+    """run-task's --overrides: the release command, through a shell as Heroku runs it."""
+    return json.dumps(
+        {"containerOverrides": [{"name": naming.CONTAINER_NAME, "command": ["sh", "-c", command]}]},
+        separators=(",", ":"),
+    )
+
+
+def release_run(command: str, *, wait_rounds: int) -> list[str]:
+    """Run the release task, wait for it to stop and fail unless the app container exited 0."""
+    network = "awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$SECURITY_GROUP],assignPublicIp=DISABLED}"
+    rounds = " ".join(str(i) for i in range(1, wait_rounds + 1))
+    return [
+        'TASK_ARN=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" --launch-type FARGATE'
+        f' --network-configuration "{network}" --overrides {_q(container_overrides(command))}'
+        " --started-by shipway-release --query 'tasks[0].taskArn' --output text)",
+        f'[ -n "$TASK_ARN" ] && [ "$TASK_ARN" != None ] || {_fail("run-task started no release task")}',
+        'echo "release task: $TASK_ARN"',
+        # Each waiter round polls for 10 minutes; the rounds bound a long migration.
+        f'for round in {rounds}; do aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK_ARN" && break; done',
+        *release_verdict(),
+    ]
+
+
+def release_verdict() -> list[str]:
+    """Read the stopped task: the stage goes on only when the app container exited 0."""
+    return [
+        'aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$TASK_ARN" --output json > release-task.json',
+        *judge_release("release-task.json"),
+    ]
+
+
+def judge_release(described: str) -> list[str]:
+    """The verdict on a ``describe-tasks`` document: print why the task stopped, fail unless exit code 0."""
+    name = _q(naming.CONTAINER_NAME)
+    exit_code = f"jq --raw-output --arg name {name} '.tasks[0].containers[] | select(.name == $name) | .exitCode'"
+    reason = "jq --raw-output '.tasks[0] | \"stopped: \\(.stoppedReason // \"-\")\"'"
+    return [
+        f"{reason} {_q(described)}",
+        f"EXIT_CODE=$({exit_code} {_q(described)})",
+        f'[ "$EXIT_CODE" = 0 ] || {_fail("the release command failed (exit code above); nothing is deployed")}',
+        'echo "release exited $EXIT_CODE"',
+    ]
+
+
+def release_build_spec(command: str, *, wait_rounds: int) -> dict:
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {
+            "build": {
+                "on-failure": "ABORT",
+                "commands": [*release_task_definition(), *release_network(), *release_run(command, wait_rounds=wait_rounds)],
+            },
+        },
+    }
+
+
+# --- recording the deployed tag -------------------------------------------------------------------
+
+
+def record_tag() -> list[str]:
+    """Write the tag just deployed where ``<name>-<app>-<env>`` reads it, so ``cdk deploy`` keeps it."""
+    return [
+        'aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$IMAGE_TAG" --overwrite',
+        'echo "recorded $IMAGE_TAG in $IMAGE_TAG_PARAMETER"',
+    ]
+
+
+def record_build_spec() -> dict:
+    return {"version": "0.2", "env": {"shell": "bash"}, "phases": {"build": {"commands": record_tag()}}}
+
+
+def to_build_spec(spec: dict) -> codebuild.BuildSpec:
+    return codebuild.BuildSpec.from_object(spec)
+
+
+def commands(spec: dict) -> Sequence[str]:
+    """Every shell command of a buildspec, in the order CodeBuild runs them."""
+    return [c for phase in spec["phases"].values() for c in phase.get("commands", [])]

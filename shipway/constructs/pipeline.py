@@ -1,0 +1,394 @@
+"""DeliveryPipeline: git push -> image build with a lasting layer cache -> per environment: approval, release,
+ECS deploys, recorded image tag, gates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as event_targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from .. import nag
+from . import buildspec
+from .release import ReleaseRunner, cluster_arn, env_stack_roles
+
+COMPUTE = {
+    "small": codebuild.ComputeType.SMALL,
+    "medium": codebuild.ComputeType.MEDIUM,
+    "large": codebuild.ComputeType.LARGE,
+    "xlarge": codebuild.ComputeType.X_LARGE,
+    "2xlarge": codebuild.ComputeType.X2_LARGE,
+}
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+
+
+@dataclass(frozen=True)
+class Target:
+    """One environment the pipeline deploys to, in the pipeline's order."""
+
+    env: str
+    cluster_name: str
+    services: Mapping[str, str]
+    """Process name -> ECS service name; each service gets an ECS deploy action named ``Deploy-<process>``."""
+    task_families: Sequence[str]
+    """The services' task definition families: the deploy registers new revisions of them."""
+    alarm_topic: sns.ITopic
+    """Where this environment's approvals and failures are announced."""
+    image_tag_parameter: ssm.IStringParameter
+    """Where the tag deployed to this environment is recorded."""
+    approve: bool = False
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a gate action after ``env``'s deploy may use; returned actions must use ``run_order``."""
+
+    env: str
+    run_order: int
+    input: codepipeline.Artifact
+    """The build stage's output artifact (imagedefinitions.json)."""
+    image_uri: str
+    image_tag: str
+    """Pipeline variable expressions (``#{Build.IMAGE_URI}``), resolved per execution."""
+
+
+GateActions = Callable[[GateContext], Sequence[codepipeline.IAction]]
+"""Gives the actions that must pass after an environment's deploy (e.g. the load-test gate) for a context."""
+
+
+@dataclass(frozen=True)
+class SourceRepository:
+    """Either a CodeCommit repository or a CodeConnections connection with ``owner/name``."""
+
+    branch: str
+    codecommit: codecommit.IRepository | None = None
+    connection_arn: str | None = None
+    full_name: str | None = None
+
+
+class DeliveryPipeline(Construct):
+    """A CodePipeline V2: Source, Build, then one stage per target in order.
+
+    Each target's stage is ``[Approve] -> [Release] -> Deploy-<service>... -> RecordImageTag + gates``: the
+    approval when ``target.approve``, the release when ``release_command`` is given, one ECS deploy action per
+    service (no CloudFormation update), then the deployed tag is written to the target's SSM parameter, in
+    parallel with the actions ``gate_actions`` gives for the target (none by default).
+
+    Attributes: ``pipeline``, ``artifact_bucket``, ``build_project``, ``release`` (or None), ``stages`` (env ->
+    stage), ``build_output``, ``image_uri`` and ``image_tag`` (pipeline variables).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, pipeline_name: str, source: SourceRepository,
+                 repository: ecr.IRepository, cache_repository: ecr.IRepository, build_spec: dict,
+                 compute: str, targets: Sequence[Target], project: str, app: str, log_retention: logs.RetentionDays,
+                 log_group_name: str, release_command: str | None = None,
+                 release_timeout: cdk.Duration = cdk.Duration.minutes(30),
+                 gate_actions: GateActions | None = None) -> None:
+        super().__init__(scope, construct_id)
+        if not targets:
+            raise ValueError("a pipeline needs at least one target environment")
+        self.project_name = project
+        self.app_name = app
+        self.key = kms.Key(
+            self, "ArtifactsKey", description=f"{pipeline_name}: pipeline artifacts and build logs",
+            enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.artifact_bucket = s3.Bucket(
+            self, "Artifacts", encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True,
+            enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=False,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        nag.acknowledge(self.artifact_bucket, "AwsSolutions-S1",
+                        "Only this pipeline's roles read and write its artifacts, and CloudTrail records their "
+                        "calls; server access logs would need a second bucket per app that nobody reads")
+        self.log_group = logs.LogGroup(
+            self, "Logs", log_group_name=log_group_name, retention=log_retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.pipeline = codepipeline.Pipeline(
+            self, "Default", pipeline_name=pipeline_name, pipeline_type=codepipeline.PipelineType.V2,
+            artifact_bucket=self.artifact_bucket, use_pipeline_role_for_actions=True,
+            restart_execution_on_update=False,
+        )
+
+        source_output = codepipeline.Artifact("Source")
+        source_action = self._source_action(source, source_output)
+        self.pipeline.add_stage(stage_name="Source", actions=[source_action])
+
+        self.build_project = self._build_project(build_spec, compute, repository, cache_repository)
+        self.build_output = codepipeline.Artifact("Image")
+        build_action = actions.CodeBuildAction(
+            action_name="Image", project=self.build_project, input=source_output, outputs=[self.build_output],
+            variables_namespace="Build",
+            environment_variables={"SOURCE_COMMIT": codebuild.BuildEnvironmentVariable(value=source_action.variables.commit_id)},
+        )
+        self.pipeline.add_stage(stage_name="Build", actions=[build_action])
+        self.image_uri = build_action.variable("IMAGE_URI")
+        self.image_tag = build_action.variable("IMAGE_TAG")
+
+        envs = [t.env for t in targets]
+        self.release = None
+        if release_command is not None:
+            self.release = ReleaseRunner(
+                self, "Release", project=project, app=app, environments=envs, command=release_command,
+                timeout=release_timeout, log_group=self.log_group, encryption_key=self.key,
+            )
+        record = self._record_project(targets)
+        for project_ in (self.build_project, record, *([self.release.project] if self.release else [])):
+            self._acknowledge_project(project_)
+        self._acknowledge_artifacts(self.pipeline.role, writes=True)
+        self.stages: dict[str, codepipeline.IStage] = {}
+        for target in targets:
+            self.stages[target.env] = self.pipeline.add_stage(
+                stage_name=target.env,
+                actions=self._stage_actions(target, record, gate_actions=gate_actions),
+            )
+        self._notify_failures(targets)
+        # CDK makes the pipeline depend on its role, which RoleArn references already (cfn-lint W3005); what
+        # must exist before the pipeline is the role's policy.
+        policy = self.pipeline.role.node.find_child("DefaultPolicy").node.default_child
+        assert isinstance(policy, cdk.CfnElement)
+        self.pipeline.node.default_child.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
+
+    # --- source and build ------------------------------------------------------------------------
+
+    def _source_action(self, source: SourceRepository, output: codepipeline.Artifact) -> actions.Action:
+        if source.codecommit is not None:
+            # CodeCommit pushes start the pipeline through an EventBridge rule on the branch.
+            return actions.CodeCommitSourceAction(
+                action_name="Source", repository=source.codecommit, branch=source.branch, output=output,
+                trigger=actions.CodeCommitTrigger.EVENTS,
+            )
+        assert source.connection_arn is not None and source.full_name is not None
+        owner, repo = source.full_name.split("/", 1)
+        action = actions.CodeStarConnectionsSourceAction(
+            action_name="Source", connection_arn=source.connection_arn, owner=owner, repo=repo,
+            branch=source.branch, output=output,
+        )
+        self.pipeline.add_trigger(
+            provider_type=codepipeline.ProviderType.CODE_STAR_SOURCE_CONNECTION,
+            git_configuration=codepipeline.GitConfiguration(
+                source_action=action,
+                push_filter=[codepipeline.GitPushFilter(branches_includes=[source.branch])],
+            ),
+        )
+        # Connections created as codeconnections:... are authorized under either service prefix.
+        self.pipeline.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["codeconnections:UseConnection"], resources=[source.connection_arn],
+        ))
+        return action
+
+    def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository,
+                       cache_repository: ecr.IRepository) -> codebuild.PipelineProject:
+        project = codebuild.PipelineProject(
+            self, "Build",
+            description=f"{cdk.Stack.of(self).stack_name}: builds the app image, tagged with the commit SHA",
+            build_spec=codebuild.BuildSpec.from_object(spec),
+            environment=codebuild.BuildEnvironment(
+                build_image=BUILD_IMAGE, compute_type=COMPUTE[compute],
+                privileged=True,  # docker builds need the daemon
+            ),
+            environment_variables={
+                "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
+                "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
+                "CACHE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=cache_repository.repository_uri),
+            },
+            # A bonus: the host's Docker layer cache survives only between builds close in time (minutes, not
+            # hours). The lasting cache is the registry cache in cache_repository.
+            cache=codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER),
+            encryption_key=self.key,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="build")
+            ),
+        )
+        repository.grant_pull_push(project)
+        repository.grant(project, "ecr:DescribeImages")
+        cache_repository.grant_pull_push(project)
+        nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
+                        "ecr:GetAuthorizationToken has no resource-level permissions; pushes and pulls are "
+                        "granted on the app and build-cache repositories only")
+        return project
+
+    # --- per environment -------------------------------------------------------------------------
+
+    def _record_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject:
+        project = codebuild.PipelineProject(
+            self, "Record",
+            description=f"{cdk.Stack.of(self).stack_name}: records each environment's deployed image tag",
+            build_spec=codebuild.BuildSpec.from_object(buildspec.record_build_spec()),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
+            encryption_key=self.key,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="record")
+            ),
+        )
+        for target in targets:
+            target.image_tag_parameter.grant_write(project)
+        return project
+
+    def _stage_actions(self, target: Target, record: codebuild.PipelineProject, *,
+                       gate_actions: GateActions | None) -> list[codepipeline.IAction]:
+        stage: list[codepipeline.IAction] = []
+        run_order = 1
+        if target.approve:
+            stage.append(actions.ManualApprovalAction(
+                action_name="Approve", run_order=run_order, notification_topic=target.alarm_topic,
+                additional_information=f"Deploy {self.image_uri} to {target.env}?",
+            ))
+            run_order += 1
+        if self.release is not None:
+            stage.append(self.release.action(target.env, input=self.build_output, image_uri=self.image_uri,
+                                             run_order=run_order))
+            run_order += 1
+        role = self._deploy_role(target)
+        stack = cdk.Stack.of(self)
+        for process, service in target.services.items():
+            arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{service}")
+            stage.append(actions.EcsDeployAction(
+                action_name=f"Deploy-{process}", run_order=run_order, input=self.build_output, role=role,
+                service=ecs.BaseService.from_service_arn_with_cluster(self, f"{target.env}-{service}", arn),
+            ))
+        run_order += 1
+        stage.append(actions.CodeBuildAction(
+            action_name="RecordImageTag", project=record, input=self.build_output, run_order=run_order,
+            environment_variables={
+                "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=self.image_tag),
+                "IMAGE_TAG_PARAMETER": codebuild.BuildEnvironmentVariable(
+                    value=target.image_tag_parameter.parameter_name),
+            },
+        ))
+        if gate_actions is not None:
+            stage.extend(gate_actions(GateContext(
+                env=target.env, run_order=run_order, input=self.build_output, image_uri=self.image_uri,
+                image_tag=self.image_tag,
+            )))
+        return stage
+
+    def _deploy_role(self, target: Target) -> iam.IRole:
+        """What CodePipeline's ECS deploy action needs, for this environment's services only.
+
+        The action would grant its role ECS and iam:PassRole on every resource; it gets this role without
+        policy updates instead.
+        """
+        stack = cdk.Stack.of(self)
+        role = iam.Role(
+            self, f"{target.env}-DeployRole", assumed_by=iam.ArnPrincipal(self.pipeline.role.role_arn),
+            description=f"{stack.stack_name}: ECS deploys to {target.env}",
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeServices", "ecs:UpdateService"],
+            resources=[
+                stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{s}")
+                for s in target.services.values()
+            ],
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], resources=["*"],
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:TagResource"],
+            resources=[stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*")
+                       for f in target.task_families],
+            conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:ListTasks"], resources=["*"],
+            conditions={"ArnEquals": {"ecs:cluster": cluster_arn(stack, target.cluster_name)}},
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTasks"],
+            resources=[stack.format_arn(service="ecs", resource="task", resource_name=f"{target.cluster_name}/*")],
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[env_stack_roles(stack, self.project_name, self.app_name, target.env)],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ))
+        self.artifact_bucket.grant_read(role)
+        nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                        "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN; "
+                        "ecs:ListTasks is held to this environment's cluster by its ecs:cluster condition")
+        for family in target.task_families:
+            nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+                service="ecs", resource="task-definition", resource_name=f"{family}:*")),
+                f"ecs:TagResource on the revisions of {family} only, and only while registering them")
+        nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+            service="ecs", resource="task", resource_name=f"{target.cluster_name}/*")),
+            f"ecs:DescribeTasks on the tasks of {target.env}'s cluster: task IDs are only known at run time")
+        nag.acknowledge(role, nag.iam5_resource(role, env_stack_roles(
+            stack, self.project_name, self.app_name, target.env)),
+            "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after this environment's app "
+            "stack: the task and execution roles of the task definitions the deploy registers")
+        self._acknowledge_artifacts(role, writes=False)
+        return role.without_policy_updates()
+
+    # --- acknowledgements of CDK's own grants ----------------------------------------------------
+
+    def _acknowledge_artifacts(self, role: iam.IRole, *, writes: bool) -> None:
+        """What CDK grants a role on the artifact bucket (and its key, for writers and CodeBuild)."""
+        reason = ("CDK's grant on this pipeline's own artifact bucket, which holds nothing else: CodePipeline "
+                  "keys artifacts per execution, so no narrower prefix exists")
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", *(("s3:Abort*", "s3:DeleteObject*") if writes else ())):
+            nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", reason)
+        nag.acknowledge(role, nag.iam5_resource(role, f"{self.artifact_bucket.bucket_arn}/*"), reason)
+        if writes:
+            self._acknowledge_key(role)
+
+    def _acknowledge_key(self, role: iam.IRole) -> None:
+        reason = "Only on the artifact key (the statement's resource): artifacts are encrypted with data keys"
+        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+            nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", reason)
+
+    def _acknowledge_project(self, project: codebuild.PipelineProject) -> None:
+        """CDK grants every CodeBuild project its default log group and report groups, named after it."""
+        role = project.role
+        assert role is not None
+        stack = cdk.Stack.of(self)
+        logs_arn = stack.format_arn(service="logs", resource="log-group", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                                    resource_name=f"/aws/codebuild/{project.project_name}:*")
+        nag.acknowledge(role, nag.iam5_resource(role, logs_arn),
+                        "CodeBuild's default log group of this project (its streams); the project writes to the "
+                        "pipeline's log group instead")
+        reports_arn = stack.format_arn(service="codebuild", resource="report-group",
+                                       resource_name=f"{project.project_name}-*")
+        nag.acknowledge(role, nag.iam5_resource(role, reports_arn),
+                        "Report groups named after this project only, which CDK grants every CodeBuild project")
+        if role is not self.pipeline.role:
+            self._acknowledge_artifacts(role, writes=project is self.build_project)
+            self._acknowledge_key(role)
+
+    # --- notifications ---------------------------------------------------------------------------
+
+    def _notify_failures(self, targets: Sequence[Target]) -> None:
+        """A failed stage is announced on its environment's topic; Source and Build on the first one's."""
+        for i, target in enumerate(targets):
+            stages = ["Source", "Build", target.env] if i == 0 else [target.env]
+            stage = events.EventField.from_path("$.detail.stage")
+            execution = events.EventField.from_path("$.detail.execution-id")
+            events.Rule(
+                self, f"{target.env}-Failed",
+                description=f"{self.pipeline.pipeline_name}: a failed {', '.join(stages)} stage",
+                event_pattern=events.EventPattern(
+                    source=["aws.codepipeline"],
+                    detail_type=["CodePipeline Stage Execution State Change"],
+                    detail={"pipeline": [self.pipeline.pipeline_name], "stage": stages, "state": ["FAILED"]},
+                ),
+                targets=[event_targets.SnsTopic(target.alarm_topic, message=events.RuleTargetInput.from_text(
+                    f"{self.pipeline.pipeline_name}: stage {stage} failed (execution {execution})"
+                ))],
+            )

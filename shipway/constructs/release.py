@@ -1,0 +1,128 @@
+"""The release step: the app's ``release`` command as a one-off ECS task before each environment's deploy."""
+
+from __future__ import annotations
+
+import math
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .. import nag, naming
+from ..naming import Param
+from . import buildspec
+
+WAITER_MINUTES = 10  # `aws ecs wait tasks-stopped` polls 100 times, 6 s apart
+
+
+class ReleaseRunner(Construct):
+    """A CodeBuild project that runs ``command`` as a one-off task of an environment's release family.
+
+    For each environment, ``action`` gives the pipeline action that registers a revision of
+    ``naming.task_family(project, app, env, "release")`` with the new image, runs it in the environment's
+    private subnets with the app security group (both read from the platform's SSM parameters at run time),
+    waits for it to stop and fails unless the app container exited 0. The role may do exactly that, in the
+    environments given here.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, project: str, app: str, environments: list[str],
+                 command: str, timeout: cdk.Duration, log_group: logs.ILogGroup, encryption_key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        self.project_name = project
+        self.app_name = app
+        stack = cdk.Stack.of(self)
+        wait_rounds = math.ceil(timeout.to_minutes() / WAITER_MINUTES)
+        self.project = codebuild.PipelineProject(
+            self,
+            "Default",
+            description=f"shipway {project} {app}: runs the release command before each deploy",
+            build_spec=codebuild.BuildSpec.from_object(buildspec.release_build_spec(command, wait_rounds=wait_rounds)),
+            environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
+            # the waiter rounds, plus a margin to register, start and judge the task
+            timeout=cdk.Duration.minutes(wait_rounds * WAITER_MINUTES + 10),
+            encryption_key=encryption_key,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group, prefix="release")
+            ),
+        )
+        role = self.project.role
+        assert role is not None
+        families = [naming.task_family(project, app, env, "release") for env in environments]
+        clusters = [naming.cluster_name(project, env) for env in environments]
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
+            resources=["*"],
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:RunTask"],
+            resources=[stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*") for f in families],
+            conditions={"ArnEquals": {"ecs:cluster": [cluster_arn(stack, c) for c in clusters]}},
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTasks"],
+            resources=[stack.format_arn(service="ecs", resource="task", resource_name=f"{c}/*") for c in clusters],
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"],
+            resources=[env_stack_roles(stack, project, app, env) for env in environments],
+            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+        ))
+        nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                        "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN")
+        for env, family, cluster in zip(environments, families, clusters, strict=True):
+            nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+                service="ecs", resource="task-definition", resource_name=f"{family}:*")),
+                f"ecs:RunTask of any revision of {family} (the step registers a new one each time), "
+                f"only in {cluster}")
+            nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+                service="ecs", resource="task", resource_name=f"{cluster}/*")),
+                f"ecs:DescribeTasks on the tasks of {cluster}: the release task's ID is only known at run time")
+            nag.acknowledge(role, nag.iam5_resource(role, env_stack_roles(stack, project, app, env)),
+                            "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after the app "
+                            f"stack of {env}: the release task definition's task and execution roles")
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ssm:GetParameter"],
+            resources=[
+                parameter_arn(stack, naming.parameter(project, env, key))
+                for env in environments
+                for key in (Param.PRIVATE_SUBNETS, Param.APP_SECURITY_GROUP)
+            ],
+        ))
+
+    def action(self, env: str, *, input: codepipeline.Artifact, image_uri: str,
+               run_order: int) -> actions.CodeBuildAction:
+        """The release action of ``env``'s stage: the stage stops here when the command fails."""
+        variables = {
+            "IMAGE_URI": image_uri,
+            "CLUSTER": naming.cluster_name(self.project_name, env),
+            "TASK_FAMILY": naming.task_family(self.project_name, self.app_name, env, "release"),
+            "SUBNETS_PARAMETER": naming.parameter(self.project_name, env, Param.PRIVATE_SUBNETS),
+            "SECURITY_GROUP_PARAMETER": naming.parameter(self.project_name, env, Param.APP_SECURITY_GROUP),
+        }
+        return actions.CodeBuildAction(
+            action_name="Release",
+            project=self.project,
+            input=input,
+            run_order=run_order,
+            environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
+        )
+
+
+def cluster_arn(stack: cdk.Stack, cluster: str) -> str:
+    return stack.format_arn(service="ecs", resource="cluster", resource_name=cluster)
+
+
+def parameter_arn(stack: cdk.Stack, name: str) -> str:
+    return stack.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
+
+
+def env_stack_roles(stack: cdk.Stack, project: str, app: str, env: str) -> str:
+    """Roles of ``<name>-<app>-<env>``: CloudFormation names a stack's unnamed roles ``<stack name>-<id>-<suffix>``."""
+    return stack.format_arn(
+        service="iam", region="", resource="role", resource_name=f"{naming.app_env_stack(project, app, env)}-*"
+    )
