@@ -1,19 +1,16 @@
 """The pipeline's CodeBuild buildspecs, generated from data.
 
-Each buildspec is a Python dict handed to ``codebuild.BuildSpec.from_object``; each shell command is composed
+Each buildspec is a Python dict (for ``codebuild.BuildSpec.from_object``); each shell command is composed
 by a function below, with every value that comes from the spec quoted by ``shlex.quote``. Values known only at
 deploy or run time (repository URIs, the commit, the cluster) arrive as environment variables and are always
-double-quoted. Commands never pipe into a command whose failure matters (CodeBuild checks each command's own
-exit status, and a pipe would hide the first one's): intermediate results go through files.
+double-quoted. CodeBuild checks each command's exit status, which a pipe would take from its last command only:
+intermediate results go through files. The one pipe, the registry login, fails on the right when the left fails.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
-
-from aws_cdk import aws_codebuild as codebuild
 
 from .. import naming
 
@@ -260,12 +257,3 @@ def record_tag() -> list[str]:
 
 def record_build_spec() -> dict:
     return {"version": "0.2", "env": {"shell": "bash"}, "phases": {"build": {"commands": record_tag()}}}
-
-
-def to_build_spec(spec: dict) -> codebuild.BuildSpec:
-    return codebuild.BuildSpec.from_object(spec)
-
-
-def commands(spec: dict) -> Sequence[str]:
-    """Every shell command of a buildspec, in the order CodeBuild runs them."""
-    return [c for phase in spec["phases"].values() for c in phase.get("commands", [])]

@@ -149,9 +149,9 @@ class DeliveryPipeline(Construct):
                 timeout=release_timeout, log_group=self.log_group, encryption_key=self.key,
             )
         record = self._record_project(targets)
-        for project_ in (self.build_project, record, *([self.release.project] if self.release else [])):
-            self._acknowledge_project(project_)
-        self._acknowledge_artifacts(self.pipeline.role, writes=True)
+        for built in (self.build_project, record, *([self.release.project] if self.release else [])):
+            self._acknowledge_project(built)
+        self._acknowledge_artifacts(self.pipeline.role, writes=True, key=True)
         self.stages: dict[str, codepipeline.IStage] = {}
         for target in targets:
             self.stages[target.env] = self.pipeline.add_stage(
@@ -334,25 +334,22 @@ class DeliveryPipeline(Construct):
             stack, self.project_name, self.app_name, target.env)),
             "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after this environment's app "
             "stack: the task and execution roles of the task definitions the deploy registers")
-        self._acknowledge_artifacts(role, writes=False)
+        self._acknowledge_artifacts(role, writes=False, key=False)
         return role.without_policy_updates()
 
     # --- acknowledgements of CDK's own grants ----------------------------------------------------
 
-    def _acknowledge_artifacts(self, role: iam.IRole, *, writes: bool) -> None:
-        """What CDK grants a role on the artifact bucket (and its key, for writers and CodeBuild)."""
+    def _acknowledge_artifacts(self, role: iam.IRole, *, writes: bool, key: bool) -> None:
+        """What CDK grants a role on the artifact bucket, and on its key to those that encrypt artifacts."""
         reason = ("CDK's grant on this pipeline's own artifact bucket, which holds nothing else: CodePipeline "
                   "keys artifacts per execution, so no narrower prefix exists")
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", *(("s3:Abort*", "s3:DeleteObject*") if writes else ())):
             nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", reason)
         nag.acknowledge(role, nag.iam5_resource(role, f"{self.artifact_bucket.bucket_arn}/*"), reason)
-        if writes:
-            self._acknowledge_key(role)
-
-    def _acknowledge_key(self, role: iam.IRole) -> None:
-        reason = "Only on the artifact key (the statement's resource): artifacts are encrypted with data keys"
-        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-            nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", reason)
+        if key:
+            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+                nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]",
+                                "Only on the artifact key (the statement's resource): artifacts are encrypted with data keys")
 
     def _acknowledge_project(self, project: codebuild.PipelineProject) -> None:
         """CDK grants every CodeBuild project its default log group and report groups, named after it."""
@@ -368,9 +365,7 @@ class DeliveryPipeline(Construct):
                                        resource_name=f"{project.project_name}-*")
         nag.acknowledge(role, nag.iam5_resource(role, reports_arn),
                         "Report groups named after this project only, which CDK grants every CodeBuild project")
-        if role is not self.pipeline.role:
-            self._acknowledge_artifacts(role, writes=project is self.build_project)
-            self._acknowledge_key(role)
+        self._acknowledge_artifacts(role, writes=project is self.build_project, key=True)
 
     # --- notifications ---------------------------------------------------------------------------
 
