@@ -37,6 +37,11 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "acme-minne": {
         "Repository22E53BBD": "AWS::ECR::Repository",
+        "BuildCache8E743806": "AWS::ECR::Repository",
+        "DeliveryArtifactsKey52943D36": "AWS::KMS::Key",
+        "DeliveryArtifactsAC79D864": "AWS::S3::Bucket",
+        "DeliveryLogsE7964E8F": "AWS::Logs::LogGroup",
+        "SourceRepository841EE08B": "AWS::CodeCommit::Repository",
     },
     "acme-minne-staging": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
@@ -47,6 +52,10 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "acme-blog": {
         "Repository22E53BBD": "AWS::ECR::Repository",
+        "BuildCache8E743806": "AWS::ECR::Repository",
+        "DeliveryArtifactsKey52943D36": "AWS::KMS::Key",
+        "DeliveryArtifactsAC79D864": "AWS::S3::Bucket",
+        "DeliveryLogsE7964E8F": "AWS::Logs::LogGroup",
     },
     "acme-blog-staging": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
