@@ -329,7 +329,7 @@ def add_to_runtime(scope: Construct, *, spec: Spec, app: str, env: str, platform
         namespace=platform.namespace,
         # The tag the pipeline recorded; its gate registers a revision with the exact image it built.
         image=ecs.ContainerImage.from_ecr_repository(
-            repository, ssm.StringParameter.value_for_string_parameter(scope, naming.image_tag_parameter(spec.name, app))
+            repository, ssm.StringParameter.value_for_string_parameter(scope, naming.image_tag_parameter(spec.name, app, env))
         ),
         load=load_of(spec, app),
         thresholds=Thresholds(p95_ms=test.p95_ms, failure_ratio=test.failure_ratio),
