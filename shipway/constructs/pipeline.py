@@ -324,13 +324,13 @@ class DeliveryPipeline(Construct):
                         "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN; "
                         "ecs:ListTasks is held to this environment's cluster by its ecs:cluster condition")
         for family in target.task_families:
-            nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task-definition", resource_name=f"{family}:*")),
                 f"ecs:TagResource on the revisions of {family} only, and only while registering them")
-        nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
             service="ecs", resource="task", resource_name=f"{target.cluster_name}/*")),
             f"ecs:DescribeTasks on the tasks of {target.env}'s cluster: task IDs are only known at run time")
-        nag.acknowledge(role, nag.iam5_resource(role, env_stack_roles(
+        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", env_stack_roles(
             stack, self.project_name, self.app_name, target.env)),
             "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after this environment's app "
             "stack: the task and execution roles of the task definitions the deploy registers")
@@ -345,7 +345,7 @@ class DeliveryPipeline(Construct):
                   "keys artifacts per execution, so no narrower prefix exists")
         for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", *(("s3:Abort*", "s3:DeleteObject*") if writes else ())):
             nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", reason)
-        nag.acknowledge(role, nag.iam5_resource(role, f"{self.artifact_bucket.bucket_arn}/*"), reason)
+        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", f"{self.artifact_bucket.bucket_arn}/*"), reason)
         if key:
             for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
                 nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]",
@@ -358,12 +358,12 @@ class DeliveryPipeline(Construct):
         stack = cdk.Stack.of(self)
         logs_arn = stack.format_arn(service="logs", resource="log-group", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                                     resource_name=f"/aws/codebuild/{project.project_name}:*")
-        nag.acknowledge(role, nag.iam5_resource(role, logs_arn),
+        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", logs_arn),
                         "CodeBuild's default log group of this project (its streams); the project writes to the "
                         "pipeline's log group instead")
         reports_arn = stack.format_arn(service="codebuild", resource="report-group",
                                        resource_name=f"{project.project_name}-*")
-        nag.acknowledge(role, nag.iam5_resource(role, reports_arn),
+        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", reports_arn),
                         "Report groups named after this project only, which CDK grants every CodeBuild project")
         self._acknowledge_artifacts(role, writes=project is self.build_project, key=True)
 

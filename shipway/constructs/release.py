@@ -75,14 +75,14 @@ class ReleaseRunner(Construct):
         nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
                         "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN")
         for env, family, cluster in zip(environments, families, clusters, strict=True):
-            nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task-definition", resource_name=f"{family}:*")),
                 f"ecs:RunTask of any revision of {family} (the step registers a new one each time), "
                 f"only in {cluster}")
-            nag.acknowledge(role, nag.iam5_resource(role, stack.format_arn(
+            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task", resource_name=f"{cluster}/*")),
                 f"ecs:DescribeTasks on the tasks of {cluster}: the release task's ID is only known at run time")
-            nag.acknowledge(role, nag.iam5_resource(role, env_stack_roles(stack, project, app, env)),
+            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", env_stack_roles(stack, project, app, env)),
                             "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after the app "
                             f"stack of {env}: the release task definition's task and execution roles")
         role.add_to_principal_policy(iam.PolicyStatement(
