@@ -65,6 +65,10 @@ def capacity_provider_name(name: str, env: str, pool: str) -> str:
     return f"{name}-{env}-{pool}"
 
 
+POOL_ATTRIBUTE = "shipway.pool"
+"""The ECS instance attribute naming an instance's pool: cloud-init writes it, placement constrains on it."""
+
+
 def parameter_prefix(name: str, env: str) -> str:
     """SSM path under which the platform and data stacks publish what apps read."""
     return f"/shipway/{name}/{env}"

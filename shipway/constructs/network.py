@@ -18,7 +18,7 @@ class Network(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, max_azs: int, nat_gateways: int,
-                 flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH) -> None:
+                 flow_log_retention: logs.RetentionDays) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
             self,

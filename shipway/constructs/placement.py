@@ -26,7 +26,7 @@ from .. import naming
 from ..spec import Spec
 from ..spec.model import pool_of
 
-POOL_ATTRIBUTE = "shipway.pool"
+POOL_ATTRIBUTE = naming.POOL_ATTRIBUTE
 """The ECS instance attribute holding the name of an instance's pool, written by cloud-init."""
 
 

@@ -67,6 +67,7 @@ class Router(Model):
         description="registry: s3 only: the host name of this environment's registry; point it at the ALB and "
         "let certificate_arn cover it.",
     )
+    access_log_days: int = Field(90, ge=1, le=3650, description="Days the ALB access logs are kept in their bucket.")
 
 
 class Pool(Model):
@@ -83,7 +84,11 @@ class Pool(Model):
     metadata: dict[
         Annotated[str, _matches(v.ATTRIBUTE_NAME, "an ECS attribute name (letters, digits, _ . / -)")],
         Annotated[str, _matches(v.ATTRIBUTE_VALUE, "an ECS attribute value (letters, digits, _ . @ / : - space)")],
-    ] = Field(default_factory=dict, max_length=10, description="Fleet metadata: ECS instance attributes.")
+    ] = Field(
+        default_factory=dict,
+        max_length=9,
+        description="Fleet metadata: ECS instance attributes (ECS allows 10 per instance; shipway adds shipway.pool).",
+    )
     root_volume_gb: int = Field(30, ge=30, le=16384, description="Encrypted gp3 root volume size.")
     stop_timeout: int = Field(
         110, ge=30, le=119, description="ECS_CONTAINER_STOP_TIMEOUT seconds; under the 2-minute Spot notice."
@@ -122,6 +127,9 @@ class Environment(Model):
     router: Router = Field(default_factory=Router)
     cluster: Cluster = Field(default_factory=Cluster)
     database: Database = Field(default_factory=Database)
+    log_retention_days: LogRetention = Field(
+        30, description="Retention of the platform's log groups: VPC flow logs and ECS Exec sessions."
+    )
 
 
 # --- apps ----------------------------------------------------------------------------------------

@@ -120,6 +120,11 @@ def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None
                     add((*where, key), f"{key} is for provisioning: asg; a spot-fleet pool takes capacity")
             if not pool.spot:
                 add((*where, "spot"), "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand")
+        if naming.POOL_ATTRIBUTE in pool.metadata:
+            add(
+                (*where, "metadata", naming.POOL_ATTRIBUTE),
+                f"{naming.POOL_ATTRIBUTE} is set by shipway to the pool's name; choose another key",
+            )
         if len(set(pool.instance_types)) != len(pool.instance_types):
             add((*where, "instance_types"), "instance types repeat")
 

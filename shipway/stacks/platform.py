@@ -1,13 +1,25 @@
-"""``<name>-<env>-platform``: what every app of one environment shares, slow to create, rarely changed."""
+"""``<name>-<env>-platform``: what every app of one environment shares, slow to create, rarely changed.
+
+Everything app stacks need from here is published as SSM parameters (``naming.Param``), never as
+CloudFormation exports, so apps come and go without touching this stack and this stack changes without
+an export lock.
+"""
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_servicediscovery as servicediscovery
 from constructs import Construct
 
 from .. import naming
 from ..constructs import parameters
+from ..constructs.alarm_topic import AlarmTopic
+from ..constructs.cluster import Cluster
 from ..constructs.network import Network
+from ..constructs.pools import Pools
+from ..constructs.retention import retention
+from ..constructs.router import Router
 from ..naming import Param
 from ..spec import Spec
 from .base import ShipwayStack
@@ -24,13 +36,37 @@ class PlatformStack(ShipwayStack):
             description=f"shipway {spec.name} {env}: network, cluster, pools, router and registry",
         )
         self.env_name = env
+        log_retention = retention(environment.log_retention_days)
         self.network = Network(
-            self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways
+            self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways,
+            flow_log_retention=log_retention,
         )
         vpc = self.network.vpc
         self.app_security_group = ec2.SecurityGroup(
             self, "AppSecurityGroup", vpc=vpc, description="Worn by every app task of the environment",
             allow_all_outbound=True,
+        )
+        self.cluster = Cluster(
+            self, "Cluster", cluster_name=naming.cluster_name(spec.name, env), vpc=vpc,
+            fargate=environment.cluster.fargate, fargate_spot=environment.cluster.fargate_spot,
+            log_retention=log_retention,
+        )
+        self.pools = Pools(
+            self, "Pools", project=spec.name, env=env, pools=environment.cluster.pools,
+            cluster=self.cluster.cluster, vpc=vpc,
+        )
+        for provider in self.pools.capacity_providers:
+            self.cluster.add_capacity_provider(provider)
+        self.router = Router(
+            self, "Router", load_balancer_name=naming.load_balancer_name(spec.name, env), vpc=vpc,
+            certificate_arn=environment.router.certificate_arn, idle_timeout=environment.router.idle_timeout,
+            access_log_days=environment.router.access_log_days, app_security_group=self.app_security_group,
+            test_sources=[cdk.Fn.join("", [ip, "/32"]) for ip in self.network.egress_ips],
+        )
+        self.alarm_topic = AlarmTopic(self, "Alarms", display_name=f"shipway {spec.name} {env} alarms")
+        self.namespace = servicediscovery.PrivateDnsNamespace(
+            self, "Namespace", name=naming.namespace(spec.name, env), vpc=vpc,
+            description=f"Service discovery of shipway {spec.name} {env}",
         )
 
         def publish(key: str, value: str, description: str) -> None:
@@ -39,7 +75,25 @@ class PlatformStack(ShipwayStack):
         def ids(subnets: list[ec2.ISubnet]) -> str:
             return ",".join(s.subnet_id for s in subnets)
 
+        router = self.router
         publish(Param.VPC_ID, vpc.vpc_id, "VPC of the environment")
         publish(Param.PRIVATE_SUBNETS, ids(vpc.private_subnets), "Private subnets with NAT egress, one per AZ")
         publish(Param.ISOLATED_SUBNETS, ids(vpc.isolated_subnets), "Isolated subnets, one per AZ")
         publish(Param.APP_SECURITY_GROUP, self.app_security_group.security_group_id, "Security group of app tasks")
+        publish(Param.CLUSTER_ARN, self.cluster.cluster.cluster_arn, "ECS cluster of the environment")
+        publish(Param.EXEC_LOG_GROUP, self.cluster.exec_log_group.log_group_name, "Log group of ECS Exec sessions")
+        publish(Param.LISTENER_ARN, router.listener.listener_arn, "Router listener that apps add host rules to")
+        publish(
+            Param.TEST_LISTENER_ARN, router.test_listener.listener_arn, "Router listener for blue/green test traffic"
+        )
+        publish(Param.ROUTER_SECURITY_GROUP, router.security_group.security_group_id, "Security group of the router")
+        publish(
+            Param.LOAD_BALANCER_FULL_NAME, router.load_balancer.load_balancer_full_name,
+            "app/<name>/<id>: the LoadBalancer dimension of the router's metrics",
+        )
+        publish(Param.ROUTER_DNS_NAME, router.load_balancer.load_balancer_dns_name, "DNS name of the router")
+        publish(Param.ALARM_TOPIC_ARN, self.alarm_topic.topic.topic_arn, "SNS topic that alarms notify")
+        publish(Param.NAMESPACE_ID, self.namespace.namespace_id, "Cloud Map private DNS namespace ID")
+        publish(Param.NAMESPACE_ARN, self.namespace.namespace_arn, "Cloud Map private DNS namespace ARN")
+        cdk.CfnOutput(self, "RouterDnsName", value=router.load_balancer.load_balancer_dns_name,
+                      description="Point the apps' host names here (CNAME or alias)")

@@ -1,0 +1,146 @@
+"""The environment's shared router: one internet-facing ALB that every app's listener rules hang on."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import region_info
+from constructs import Construct
+
+from .. import nag
+
+HTTP_PORT = 80
+HTTPS_PORT = 443
+TEST_HTTP_PORT = 8080
+TEST_HTTPS_PORT = 8443
+
+
+def _not_found() -> elbv2.ListenerAction:
+    return elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="Not Found")
+
+
+def _log_access(load_balancer: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket) -> None:
+    """``load_balancer.log_access_logs(bucket)`` for environment-agnostic stacks too.
+
+    Elastic Load Balancing writes access logs as a per-region AWS account in Regions opened before
+    August 2022, and as the ``logdelivery.elasticloadbalancing.amazonaws.com`` principal in later ones.
+    CDK only knows which once the region is known at synth; here a mapping of every region CDK knows
+    picks the account at deploy time, and the service principal is always allowed.
+    """
+    stack = cdk.Stack.of(load_balancer)
+    mapping = cdk.CfnMapping(
+        load_balancer, "ElbAccount",
+        mapping={r.name: {"account": r.elbv2_account or "none"} for r in sorted(region_info.RegionInfo.regions,
+                                                                              key=lambda r: r.name)},
+    )
+    account = mapping.find_in_map(cdk.Aws.REGION, "account")
+    has_account = cdk.CfnCondition(
+        load_balancer, "HasElbAccount", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(account, "none"))
+    )
+    # Without an ELB account the statement names the stack's own account, which already owns the bucket.
+    writer = cdk.Fn.condition_if(
+        has_account.logical_id,
+        f"arn:{cdk.Aws.PARTITION}:iam::{account}:root",
+        f"arn:{cdk.Aws.PARTITION}:iam::{stack.account}:root",
+    ).to_string()
+    bucket.add_to_resource_policy(iam.PolicyStatement(
+        actions=["s3:PutObject"],
+        principals=[iam.ArnPrincipal(writer), iam.ServicePrincipal("logdelivery.elasticloadbalancing.amazonaws.com")],
+        resources=[bucket.arn_for_objects(f"AWSLogs/{stack.account}/*")],
+    ))
+    load_balancer.set_attribute("access_logs.s3.enabled", "true")
+    load_balancer.set_attribute("access_logs.s3.bucket", bucket.bucket_name)
+    # ELB checks that it may write to the bucket when logging is turned on.
+    assert bucket.policy is not None
+    load_balancer.node.add_dependency(bucket.policy)
+
+
+class Router(Construct):
+    """An internet-facing ALB with a 404 default, access logs, and a test listener for blue/green deploys.
+
+    With ``certificate_arn``: ``listener`` is HTTPS on 443 (TLS 1.2+), and HTTP on 80 redirects to it; the
+    test listener is HTTPS on 8443. Without: ``listener`` is HTTP on 80 and the test listener HTTP on 8080.
+    Apps add their own listener rules and target groups to ``listener`` and ``test_listener``; nothing of
+    an app lives here, so adding or removing an app never changes this construct.
+
+    :param test_sources: CIDRs allowed to reach the test listener; the environment's NAT addresses, from
+        which its own tasks and build jobs reach the ALB's public addresses.
+    :param app_security_group: the group app tasks wear; the router may reach it on any TCP port, since
+        each app chooses its own.
+    :param access_log_days: days the access logs are kept.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, load_balancer_name: str, vpc: ec2.IVpc,
+                 certificate_arn: str | None, idle_timeout: int, access_log_days: int,
+                 app_security_group: ec2.ISecurityGroup, test_sources: list[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description=f"Router {load_balancer_name}", allow_all_outbound=False
+        )
+        self.security_group.connections.allow_to(
+            app_security_group, ec2.Port.tcp_range(1, 65535), "Router to app tasks on their ports"
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # ALB access logs support SSE-S3 only, not SSE-KMS.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))],
+        )
+        nag.acknowledge(
+            self.access_logs, "AwsSolutions-S1",
+            "This bucket holds access logs itself; logging its own access to another bucket would only "
+            "move the question there, and CloudTrail data events cover it where an account needs that",
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "Resource",
+            load_balancer_name=load_balancer_name,
+            vpc=vpc,
+            internet_facing=True,
+            security_group=self.security_group,
+            idle_timeout=cdk.Duration.seconds(idle_timeout),
+            drop_invalid_header_fields=True,
+            http2_enabled=True,
+        )
+        _log_access(self.load_balancer, self.access_logs)
+        nag.acknowledge(
+            self.security_group, "AwsSolutions-EC23",
+            "The router is the environment's public entry point: its HTTP(S) ports are open to the internet",
+        )
+        test_port = TEST_HTTPS_PORT if certificate_arn else TEST_HTTP_PORT
+        if certificate_arn:
+            certificates = [elbv2.ListenerCertificate.from_arn(certificate_arn)]
+            self.listener = self.load_balancer.add_listener(
+                "Https", port=HTTPS_PORT, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=certificates,
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, default_action=_not_found(), open=True,
+            )
+            self.redirect_listener: elbv2.ApplicationListener | None = self.load_balancer.add_redirect(
+                source_port=HTTP_PORT, source_protocol=elbv2.ApplicationProtocol.HTTP,
+                target_port=HTTPS_PORT, target_protocol=elbv2.ApplicationProtocol.HTTPS, open=True,
+            )
+            self.test_listener = self.load_balancer.add_listener(
+                "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=certificates,
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, default_action=_not_found(), open=False,
+            )
+        else:
+            self.listener = self.load_balancer.add_listener(
+                "Http", port=HTTP_PORT, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
+                open=True,
+            )
+            self.redirect_listener = None
+            self.test_listener = self.load_balancer.add_listener(
+                "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
+                open=False,
+            )
+        for i, source in enumerate(test_sources):
+            self.security_group.add_ingress_rule(
+                ec2.Peer.ipv4(source), ec2.Port.tcp(test_port), f"Test traffic from egress address {i + 1}"
+            )
