@@ -19,6 +19,9 @@ from shipway.review.compare import is_stateful
 PINNED: dict[str, dict[str, str]] = {
     "acme-staging-platform": {
         "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
+        "ClusterExecLogs956D313E": "AWS::Logs::LogGroup",
+        "RouterAccessLogsBE6D68A9": "AWS::S3::Bucket",
+        "AlarmsKey3C2381B3": "AWS::KMS::Key",
     },
     "acme-staging-data": {
         "DatabaseConnectionSecret3AAAD636": "AWS::SecretsManager::Secret",
@@ -28,6 +31,9 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "acme-production-platform": {
         "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
+        "ClusterExecLogs956D313E": "AWS::Logs::LogGroup",
+        "RouterAccessLogsBE6D68A9": "AWS::S3::Bucket",
+        "AlarmsKey3C2381B3": "AWS::KMS::Key",
     },
     "acme-production-data": {
         "DatabaseConnectionSecret3AAAD636": "AWS::SecretsManager::Secret",

@@ -39,25 +39,16 @@ def only(template: dict, kind: str) -> dict:
     return resource
 
 
-# --- stateful resources: their logical IDs are a contract ------------------------------------------
-
-STATEFUL = {
-    "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
-    "ClusterExecLogs956D313E": "AWS::Logs::LogGroup",
-    "RouterAccessLogsBE6D68A9": "AWS::S3::Bucket",
-    "AlarmsKey3C2381B3": "AWS::KMS::Key",
-}
+# --- stateful resources (their logical IDs are pinned in test_pinned_ids.py) ------------------------
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_stateful_resources_keep_their_logical_ids_and_are_retained(raw, env):
-    template = raw[env]
-    for logical_id, kind in STATEFUL.items():
-        resource = template["Resources"][logical_id]
-        assert resource["Type"] == kind
+def test_log_groups_buckets_and_keys_are_retained(raw, env):
+    kept = {"AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::KMS::Key"}
+    stateful = {k: r for k, r in raw[env]["Resources"].items() if r["Type"] in kept}
+    assert len(stateful) == 4
+    for logical_id, resource in stateful.items():
         assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain", logical_id
-    stateful_kinds = set(STATEFUL.values())
-    assert {k for k, r in template["Resources"].items() if r["Type"] in stateful_kinds} == set(STATEFUL)
 
 
 # --- 1. network ----------------------------------------------------------------------------------
