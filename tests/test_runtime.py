@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
@@ -11,6 +13,7 @@ from aws_cdk.assertions import Capture, Match, Template
 from shipway import naming
 from shipway.spec import listener_priority, load_spec
 from shipway.spec.model import MAX_MODELED_WAIT
+from shipway.synth import ROOT
 
 from .conftest import SHIPPED
 
@@ -482,3 +485,19 @@ def test_app_stacks_read_the_platform_only_through_ssm(shipped_templates):
         for parameter in shipped_templates[name]["Parameters"].values():
             assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
             assert parameter["Default"].startswith("/shipway/acme/")
+
+
+# --- docs -----------------------------------------------------------------------------------------
+
+
+def test_the_run_task_example_is_valid_shell_and_uses_the_real_names(tmp_path):
+    text = (ROOT / "docs" / "runtime.md").read_text()
+    (block,) = re.findall(r"```sh\n(.*?)```", text, re.S)
+    script = tmp_path / "example.sh"
+    script.write_text(block)
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    family = naming.task_family("$NAME", "$APP", "$ENV", "release")
+    assert f"--task-definition {family}" in block
+    assert f'"name":"{naming.CONTAINER_NAME}"' in block
+    assert naming.parameter("$NAME", "$ENV", naming.Param.PRIVATE_SUBNETS) in block
+    assert naming.parameter("$NAME", "$ENV", naming.Param.APP_SECURITY_GROUP) in block
