@@ -148,15 +148,6 @@ NO_IMAGE_TAG = "none"
 """The image tag parameter's value before the first deploy: runtime stacks scale to zero while they read it."""
 
 
-CONTAINER_NAME = "app"
-"""The app container of every task definition shipway writes (processes, release, cron): the name the
-pipeline's image definitions and ``run-task --overrides`` address."""
-
-
-NO_IMAGE_TAG = "none"
-"""The value of ``image_tag_parameter`` before the pipeline's first build: app stacks then run no task."""
-
-
 def image_repository(name: str, app: str) -> str:
     return f"{name}/{app}"
 

@@ -343,7 +343,7 @@ def test_image_is_the_tag_the_pipeline_recorded(minne):
     image = container(minne, "acme-minne-production-web")["Image"]["Fn::Join"][1]
     tag_parameter = image[-1]["Ref"]
     assert template["Parameters"][tag_parameter] == {
-        "Type": "AWS::SSM::Parameter::Value<String>", "Default": naming.image_tag_parameter("acme", "minne"),
+        "Type": "AWS::SSM::Parameter::Value<String>", "Default": naming.image_tag_parameter("acme", "minne", "production"),
     }
     assert ":repository/" not in json.dumps(image) and "acme/minne:" in json.dumps(image)
     assert template["Conditions"]["ImageBuilt"] == {

@@ -5,9 +5,9 @@ definition, cron schedules, the log group, alarms and a dashboard. The platform 
 alarm topic) and the data stack's secrets are read through ``PlatformImports``' SSM parameters, so
 adding or removing an app never changes another stack.
 
-The image is the app repository's tag recorded in SSM by the pipeline (``naming.image_tag_parameter``),
-read at deploy time: a ``cdk deploy`` therefore keeps the image the pipeline last deployed. Until the
-first build the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition keeps every service at
+The image is the app repository's tag the pipeline recorded in SSM for this environment
+(``naming.image_tag_parameter``), read at deploy time: a ``cdk deploy`` therefore keeps the image the
+pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition keeps every service at
 zero tasks so the stack creates without pulling an image that does not exist.
 
 The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the environment the app's
@@ -69,7 +69,7 @@ class AppRuntimeStack(ShipwayStack):
             self, spec=spec, app=app, env=env, platform=self.platform, log_group=self.log_group
         )
 
-        tag = ssm.StringParameter.value_for_string_parameter(self, naming.image_tag_parameter(spec.name, app))
+        tag = ssm.StringParameter.value_for_string_parameter(self, naming.image_tag_parameter(spec.name, app, env))
         self.image_built = cdk.CfnCondition(
             self, "ImageBuilt", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(tag, naming.NO_IMAGE_TAG))
         )
