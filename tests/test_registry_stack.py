@@ -11,7 +11,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Capture, Match, Template
 
 from shipway import nag
-from shipway.constructs.registry import REGISTRY_IMAGE, EcrScanOnPush, S3Registry, registry_config
+from shipway.constructs.registry import REGISTRY_IMAGE, EcrScanOnPush, S3Registry, holds_ecr_settings, registry_config
 from shipway.spec import SpecError, load_spec
 from shipway.spec.load import validate_spec
 from shipway.spec.references import registry_priorities
@@ -213,3 +213,17 @@ def test_the_s3_registry_spec_is_valid():
 def test_registry_rules_take_one_priority_per_four_addresses():
     assert registry_priorities(1) == registry_priorities(4) == [50000]
     assert registry_priorities(5) == registry_priorities(6) == [50000, 49999]
+
+
+def test_ecr_settings_live_in_one_platform_stack_per_account_and_region():
+    spec = load_spec(S3_SPEC).model_copy(update={"registry": "ecr"})
+    environments = {
+        "dev": spec.environments["dev"],
+        "staging": spec.environments["dev"],
+        "prod": spec.environments["dev"].model_copy(update={"account": "123456789012", "region": "us-east-1"}),
+        "prod-eu": spec.environments["dev"].model_copy(update={"account": "123456789012", "region": "eu-west-1"}),
+    }
+    spec = spec.model_copy(update={"environments": environments})
+    assert [env for env in environments if holds_ecr_settings(spec, env)] == ["dev", "prod", "prod-eu"]
+    s3 = spec.model_copy(update={"registry": "s3"})
+    assert not any(holds_ecr_settings(s3, env) for env in environments)

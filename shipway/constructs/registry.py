@@ -25,6 +25,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import nag
+from ..spec import Spec
 from ..spec.references import REGISTRY_PRIORITY, REGISTRY_SOURCES_PER_RULE
 from ..templates import render
 
@@ -62,6 +63,14 @@ def registry_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
             resources=[bucket.arn_for_objects("*")],
         ),
     ]
+
+
+def holds_ecr_settings(spec: Spec, env: str) -> bool:
+    """Whether ``env``'s platform stack holds ECR's account-wide settings: the first environment of its
+    account and Region does (environment-agnostic environments count as one account and Region)."""
+    where = lambda e: (e.account, e.region)  # noqa: E731
+    home = next(name for name, e in spec.environments.items() if where(e) == where(spec.environments[env]))
+    return spec.registry == "ecr" and home == env
 
 
 class EcrScanOnPush(Construct):
@@ -163,7 +172,8 @@ class S3Registry(Construct):
             self, "SecurityGroup", vpc=cluster.vpc, description="registry:2 tasks: the ALB only",
             allow_all_outbound=True,
         )
-        self.security_group.add_ingress_rule(
+        # Both sides: the tasks' ingress and, where the router's group is ours to change, its egress.
+        self.security_group.connections.allow_from(
             router_security_group, ec2.Port.tcp(REGISTRY_PORT), "registry from the ALB"
         )
         self.service = ecs.FargateService(
@@ -207,9 +217,8 @@ class S3Registry(Construct):
             "The one variable is the registry's rendered config.yml, which holds no secret; http.secret comes "
             "from Secrets Manager",
         )
-        bucket_id = cdk.Stack.of(self).get_logical_id(self.bucket.node.default_child)
         nag.acknowledge(
-            self.task_definition, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+            self.task_definition, nag.resource_finding(self, "AwsSolutions-IAM5", self.bucket.arn_for_objects("*")),
             "distribution's S3 driver reads and writes any blob or manifest key in its own bucket, and only there",
         )
         nag.acknowledge(
