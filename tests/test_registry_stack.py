@@ -227,3 +227,62 @@ def test_ecr_settings_live_in_one_platform_stack_per_account_and_region():
     assert [env for env in environments if holds_ecr_settings(spec, env)] == ["dev", "prod", "prod-eu"]
     s3 = spec.model_copy(update={"registry": "s3"})
     assert not any(holds_ecr_settings(s3, env) for env in environments)
+
+
+# The S3 registry's stateful resources in the platform stack of tests/specs/s3-registry.yaml, pinned.
+PINNED_REGISTRY_IDS = {
+    "RegistryBucket9C3667AF": "AWS::S3::Bucket",
+    "RegistryLogs1A035EBA": "AWS::Logs::LogGroup",
+    "RegistryHttpSecret2AC721EF": "AWS::SecretsManager::Secret",
+}
+
+
+@pytest.fixture(scope="module")
+def s3_platform(s3_registry) -> Template:
+    return Template.from_json(s3_registry.templates()["boxy-dev-platform"])
+
+
+def test_the_s3_registry_runs_in_the_platform_stack_with_pinned_ids(s3_platform):
+    resources = s3_platform.to_json()["Resources"]
+    for logical_id, kind in PINNED_REGISTRY_IDS.items():
+        assert resources[logical_id]["Type"] == kind, logical_id
+    assert resources["RegistryBucket9C3667AF"]["DeletionPolicy"] == "Retain"
+    assert resources["RegistryLogs1A035EBA"]["DeletionPolicy"] == "Retain"
+    assert not s3_platform.find_resources("AWS::ECR::RegistryScanningConfiguration")
+
+
+def test_the_platform_routes_its_registry_host_from_its_nat_addresses(s3_platform):
+    s3_platform.has_resource_properties("AWS::ElasticLoadBalancingV2::ListenerRule", {
+        "ListenerArn": {"Ref": Match.string_like_regexp("^RouterHttps")},
+        "Priority": 50000,
+        "Conditions": [
+            {"Field": "host-header", "HostHeaderConfig": {"Values": ["registry.example.com"]}},
+            {"Field": "source-ip", "SourceIpConfig": {"Values": [
+                {"Fn::Join": ["", [{"Fn::GetAtt": ["NetworkPublicSubnet1EIP4549873D", "PublicIp"]}, "/32"]]},
+            ]}},
+        ],
+    })
+    s3_platform.has_resource_properties("AWS::ECS::Service", {
+        "Cluster": {"Ref": Match.string_like_regexp("^Cluster")}, "LaunchType": "FARGATE",
+    })
+
+
+def test_the_router_reaches_the_registry_tasks_and_logs_their_bucket(s3_platform):
+    registry_group = {"Fn::GetAtt": ["RegistrySecurityGroupEE222DD8", "GroupId"]}
+    s3_platform.has_resource_properties("AWS::EC2::SecurityGroupEgress", {
+        "GroupId": {"Fn::GetAtt": [Match.string_like_regexp("^RouterSecurityGroup"), "GroupId"]},
+        "DestinationSecurityGroupId": registry_group, "FromPort": 5000, "ToPort": 5000,
+    })
+    s3_platform.has_resource_properties("AWS::S3::Bucket", {
+        "LoggingConfiguration": {"DestinationBucketName": {"Ref": "RouterAccessLogsBE6D68A9"},
+                                 "LogFilePrefix": "registry-bucket/"},
+    })
+
+
+def test_with_ecr_only_the_first_environment_of_an_account_holds_scan_on_push(shipped_templates):
+    staging = Template.from_json(shipped_templates["acme-staging-platform"])
+    staging.has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {"ScanType": "BASIC"})
+    assert "Registry4DB9CCA5" in staging.to_json()["Resources"]
+    production = Template.from_json(shipped_templates["acme-production-platform"])
+    assert not production.find_resources("AWS::ECR::RegistryScanningConfiguration")
+    assert not production.find_resources("AWS::ECS::Service")

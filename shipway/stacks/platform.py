@@ -18,6 +18,7 @@ from ..constructs.alarm_topic import AlarmTopic
 from ..constructs.cluster import Cluster
 from ..constructs.network import Network
 from ..constructs.pools import Pools
+from ..constructs.registry import EcrScanOnPush, S3Registry, holds_ecr_settings
 from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
@@ -63,6 +64,7 @@ class PlatformStack(ShipwayStack):
             access_log_days=environment.router.access_log_days, app_security_group=self.app_security_group,
             test_sources=[cdk.Fn.join("", [ip, "/32"]) for ip in self.network.egress_ips],
         )
+        self.registry = self._registry(spec, env, log_retention)
         self.alarm_topic = AlarmTopic(self, "Alarms", display_name=f"shipway {spec.name} {env} alarms")
         self.namespace = servicediscovery.PrivateDnsNamespace(
             self, "Namespace", name=naming.namespace(spec.name, env), vpc=vpc,
@@ -97,3 +99,19 @@ class PlatformStack(ShipwayStack):
         publish(Param.NAMESPACE_ARN, self.namespace.namespace_arn, "Cloud Map private DNS namespace ARN")
         cdk.CfnOutput(self, "RouterDnsName", value=router.load_balancer.load_balancer_dns_name,
                       description="Point the apps' host names here (CNAME or alias)")
+
+    def _registry(self, spec: Spec, env: str, log_retention) -> S3Registry | EcrScanOnPush | None:
+        """registry: s3 runs registry:2 behind the router; with ECR, one stack per account and Region holds
+        ECR's account-wide scan-on-push setting (see docs/registry.md)."""
+        if spec.registry == "s3":
+            host = spec.environments[env].router.registry_host
+            assert host is not None, "references.py requires registry_host with registry: s3"
+            return S3Registry(
+                self, "Registry", cluster=self.cluster.cluster, listener=self.router.listener,
+                router_security_group=self.router.security_group, host=host,
+                source_cidrs=[cdk.Fn.join("", [ip, "/32"]) for ip in self.network.egress_ips],
+                log_retention=log_retention, access_logs_bucket=self.router.access_logs,
+            )
+        if holds_ecr_settings(spec, env):
+            return EcrScanOnPush(self, "Registry")
+        return None
