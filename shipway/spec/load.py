@@ -104,7 +104,7 @@ def parse_spec(text: str, filename: str = "shipway.yaml") -> Spec:
 def validate_spec(data: Any, filename: str = "shipway.yaml", lines: dict[Loc, int] | None = None) -> Spec:
     lines = lines or {}
     if not isinstance(data, dict):
-        raise SpecError([f"{filename}: the spec must be a mapping with name, environments and apps"])
+        raise SpecError([_format(filename, lines, (), "the spec must be a mapping with name, environments and apps")])
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
