@@ -26,7 +26,7 @@ from .lint import cfn_lint
 
 EXAMPLE = yaml.safe_load(SHIPPED.read_text())
 FILENAME = "fuzzed.yaml"
-SYNTH = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+SYNTH = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                           HealthCheck.too_slow])
 
 # --- specs built from the vocabulary -------------------------------------------------------------
@@ -35,6 +35,7 @@ names = st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True)
 instance_types = st.sampled_from(["c6i.large", "c6a.large", "m6i.large", "m5.large", "t3.medium", "r6i.xlarge"])
 metadata = st.dictionaries(st.sampled_from(["high", "tier", "dataPlane"]), st.sampled_from(["true", "false", "a.b"]),
                            max_size=2)
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 schedules = st.sampled_from(["cron(0 18 * * ? *)", "cron(0/15 * ? * MON-FRI *)", "rate(5 minutes)", "rate(1 hour)"])
 
 
@@ -128,10 +129,15 @@ def apps(draw, name: str, env_name: str, environment: dict) -> dict:
 def valid_specs(draw) -> dict:
     env_name = draw(names)
     environment = draw(environments())
+    registry = draw(st.sampled_from(["ecr", "s3"]))
+    if registry == "s3" or draw(st.booleans()):
+        environment["router"]["certificate_arn"] = CERTIFICATE
+    if registry == "s3":
+        environment["router"]["registry_host"] = f"registry.{env_name}.example.com"
     app_name = draw(names)
     return {
         "name": draw(names),
-        "registry": draw(st.sampled_from(["ecr", "s3"])),
+        "registry": registry,
         "environments": {env_name: environment},
         "apps": {app_name: draw(apps(app_name, env_name, environment))},
     }
@@ -228,13 +234,13 @@ def test_specs_from_the_vocabulary_synthesize_and_lint_clean(tmp_path, doc):
     assert _check(doc, tmp_path) is not None, f"a spec built from the vocabulary was refused:\n{yaml.safe_dump(doc)}"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(mutated_examples())
 def test_mutated_examples_validate_or_name_paths(doc):
     _check(doc, None)
 
 
-@settings(SYNTH, max_examples=5)
+@settings(SYNTH, max_examples=4)
 @given(mutated_examples())
 def test_mutated_examples_that_validate_synthesize_and_lint_clean(tmp_path, doc):
     _check(doc, tmp_path)
