@@ -20,6 +20,7 @@ help:
 	@echo "make bench   synth cost, growth, Node, budgets, deploy model -> bench/RESULTS.md (BENCH_ARGS=...)"
 	@echo "make diff    cdk diff (ARGS=... passes through)"
 	@echo "make deploy  cdk deploy (ARGS=... passes through)"
+	@echo "make templates  stand-alone templates, README and Service Catalog portfolio in dist/templates (docs/templates.md)"
 	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...']  what HEAD does to BASE's resources (docs/review.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
@@ -56,6 +57,9 @@ diff: setup
 
 deploy: setup
 	$(CDK) deploy -c spec=$(SPEC) $(ARGS)
+
+templates: synth
+	$(PY) -m shipway.standalone cdk.out dist/templates
 
 # The review guard: synthesize BASE into a temporary directory with this toolchain, HEAD into cdk.out,
 # and fail when a stateful resource would be destroyed, replaced or orphaned. The markdown lands in REVIEW_MD.

@@ -1,0 +1,82 @@
+"""Stand-alone templates: no bootstrap, no assets, no unjustified custom resource; `make templates` output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3_assets as s3_assets
+
+from shipway.standalone.reusable import problems
+from shipway.standalone.writer import NotReusable, write_templates
+from shipway.review.assembly import read_assembly
+from shipway.spec import load_spec
+from shipway.synth import synthesize
+
+from .conftest import SPECS
+from .lint import cfn_lint
+
+
+@pytest.mark.parametrize("spec", ["shipped", "minimal"])
+def test_every_template_deploys_without_the_cdk(spec, request):
+    stacks = read_assembly(request.getfixturevalue(spec).outdir)
+    assert {name: problems(stack) for name, stack in stacks.items() if problems(stack)} == {}
+
+
+def test_an_asset_or_a_custom_resource_is_caught(tmp_path):
+    def plant(app: cdk.App):
+        stack = next(c for c in app.node.children if isinstance(c, cdk.Stack) and c.stack_name.endswith("-data"))
+        s3_assets.Asset(stack, "PlantedAsset", path=str(SPECS / "minimal.yaml"))
+        cdk.CfnCustomResource(stack, "PlantedCustom", service_token="arn:aws:sns:us-east-1:123456789012:handler")
+
+    planted = synthesize(load_spec(SPECS / "minimal.yaml"), tmp_path / "planted", before_synth=plant)
+    [stack] = [s for s in read_assembly(planted.outdir).values() if s.name.endswith("-data")]
+    found = problems(stack)
+    assert any("file asset" in p for p in found), found
+    assert any("PlantedCustom" in p and "custom resource" in p for p in found), found
+    with pytest.raises(NotReusable, match="PlantedCustom"):
+        write_templates(planted.outdir, tmp_path / "dist")
+
+
+def test_make_templates_writes_templates_readme_and_catalog(shipped, shipped_templates, tmp_path):
+    out = tmp_path / "templates"
+    write_templates(shipped.outdir, out)
+    for name, template in shipped_templates.items():
+        written = out / f"{name}.template.json"
+        assert json.loads(written.read_text()) == template, name
+    readme = (out / "README.md").read_text()
+    for name, template in shipped_templates.items():
+        assert f"## {name}\n" in readme
+        assert f"--stack-name {name}" in readme
+        for parameter, spec in template.get("Parameters", {}).items():
+            assert f"| `{parameter}` | `{spec['Type']}` |" in readme, parameter
+            if spec["Type"].startswith("AWS::SSM::Parameter::Value"):
+                assert f"`{spec['Default']}`" in readme  # the SSM path the stack reads
+        for output in template.get("Outputs", {}):
+            assert f"| `{output}` |" in readme, output
+    assert "## Custom resources\n\nNone" in readme
+
+
+def test_templates_over_the_inline_limit_deploy_through_s3(shipped, tmp_path):
+    out = tmp_path / "templates"
+    write_templates(shipped.outdir, out)
+    readme = (out / "README.md").read_text()
+    for template in out.glob("acme-*.template.json"):
+        section = readme.split(f"## {template.name.removesuffix('.template.json')}\n")[1].split("\n## ")[0]
+        assert ("--s3-bucket" in section) == (template.stat().st_size > 51_200), template.name
+
+
+def test_the_service_catalog_portfolio_lints_clean_and_offers_every_template(shipped, shipped_templates, tmp_path):
+    out = tmp_path / "templates"
+    write_templates(shipped.outdir, out)
+    lint_dir = tmp_path / "lint"
+    lint_dir.mkdir()
+    shutil.copy(out / "service-catalog.template.json", lint_dir)
+    assert cfn_lint(lint_dir) == []
+    catalog = json.loads((out / "service-catalog.template.json").read_text())
+    products = [r for r in catalog["Resources"].values() if r["Type"] == "AWS::ServiceCatalog::CloudFormationProduct"]
+    urls = {p["Properties"]["ProvisioningArtifactParameters"][0]["Info"]["LoadTemplateFromURL"]["Fn::Join"][1][1]
+            for p in products}
+    assert urls == {f"/{name}.template.json" for name in shipped_templates}
