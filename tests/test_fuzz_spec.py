@@ -54,7 +54,7 @@ def pools(draw) -> dict:
 
 @st.composite
 def environments(draw) -> dict:
-    max_azs = draw(st.integers(1, 3))
+    max_azs = draw(st.integers(2, 3))
     cluster = {"fargate": draw(st.booleans()), "fargate_spot": draw(st.booleans()),
                "pools": draw(st.dictionaries(names, pools(), max_size=1))}
     if not (cluster["fargate"] or cluster["fargate_spot"] or cluster["pools"]):

@@ -51,7 +51,11 @@ LogRetention = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
 
 
 class Network(Model):
-    max_azs: int = Field(2, ge=1, le=6, description="Availability Zones the VPC spans.")
+    max_azs: int = Field(
+        2, ge=2, le=6,
+        description="Availability Zones the VPC spans; at least 2, which the load balancer and the database's "
+        "subnet group need.",
+    )
     nat_gateways: int = Field(
         1, ge=1, le=6, description="NAT gateways, each with an Elastic IP: the fixed egress addresses."
     )
