@@ -95,6 +95,9 @@ class Service:
     minimum_healthy: int
     maximum: int
     target_group: TargetGroup | None
+    strategy: str = "ROLLING"  # ECS-native DeploymentConfiguration.Strategy
+    shift_minutes: float = 0  # traffic held on part of the new tasks before all of it moves (canary, linear)
+    bake_minutes: float = 0  # old tasks kept after the shift, for rollback: after going live, not before
 
     def batches(self, tasks: int = TASKS) -> int:
         """Rolling steps to replace ``tasks`` tasks: each may start up to maximum% and must keep minimum%."""
@@ -114,13 +117,13 @@ def _load(outdir: Path) -> dict[str, dict]:
     return {name: json.loads(path.read_text()) for name, path in stack_templates(outdir).items()}
 
 
-def _int(value, default: int) -> int | None:
+def _int(value, default: int) -> int:
     if value is None:
         return default
     try:
         return int(value)
     except (TypeError, ValueError):
-        return None  # an intrinsic: not knowable from the template alone
+        raise ValueError(f"{value!r} is not a number: the model cannot read an intrinsic function") from None
 
 
 def target_groups(templates: dict[str, dict]) -> list[TargetGroup]:
@@ -164,9 +167,24 @@ def services(templates: dict[str, dict], groups: list[TargetGroup]) -> list[Serv
                     _int(config.get("MinimumHealthyPercent"), ECS_DEFAULT_PERCENTS[0]),
                     _int(config.get("MaximumPercent"), ECS_DEFAULT_PERCENTS[1]),
                     group,
+                    config.get("Strategy", "ROLLING"),
+                    _shift_minutes(config),
+                    _int(config.get("BakeTimeInMinutes"), 0),
                 )
             )
     return found
+
+
+def _shift_minutes(config: dict) -> float:
+    """Minutes before all traffic reaches the new tasks: a canary's bake, or every linear step's but the last."""
+    canary = config.get("CanaryConfiguration")
+    if config.get("Strategy") == "CANARY" and canary:
+        return _int(canary.get("CanaryBakeTimeInMinutes"), 0)
+    linear = config.get("LinearConfiguration")
+    if config.get("Strategy") == "LINEAR" and linear:
+        steps = math.ceil(100 / _int(linear.get("StepPercent"), 100))
+        return (steps - 1) * _int(linear.get("StepBakeTimeInMinutes"), 0)
+    return 0
 
 
 def slow_on_create(spec: Spec, templates: dict[str, dict]) -> dict[str, list[str]]:
@@ -248,3 +266,18 @@ def app_create_seconds(service: Service | None) -> tuple[int, str]:
     _, how = scale_out_seconds(service, scheduled=True)
     start, _ = scale_out_seconds(service, scheduled=True)
     return seconds("stack") + start, f"{seconds('stack')} s CloudFormation + first tasks ({how.split(': ', 1)[1]})"
+
+
+def own_strategy_seconds(service: Service) -> tuple[int, str]:
+    """Deploy step to all traffic on the new tasks with the service's own ECS strategy."""
+    if service.strategy == "ROLLING":
+        return service.batches() * service.step_seconds(), f"rolling, {service.batches()} batch(es)"
+    tg = service.target_group
+    health = tg.interval * tg.threshold if tg else 0
+    green = seconds("launch") + seconds("boot") + health
+    shift = round(service.shift_minutes * 60)
+    return green + shift, (
+        f"{service.strategy.lower()}: all new tasks at once ({green} s to healthy), then {shift} s of "
+        f"{'canary' if service.strategy == 'CANARY' else 'linear steps' if service.strategy == 'LINEAR' else 'no'} "
+        f"bake before all traffic moves; old tasks then kept {service.bake_minutes} min for rollback (off the path)"
+    )
