@@ -438,6 +438,9 @@ def profile_section(tmp: Path, specs: dict[str, Path]) -> list[str]:
     profiled = [r for r in runs.values() if "shipway" in r]
     for function, seconds in (profiled[-1]["shipway"] if profiled else [])[:15]:
         lines.append(f"| `{function}` | {seconds:.2f} |")
+    lines += ["", f"Most jsii round-trips by the shipway line that makes them ({list(runs)[-3]}):", "",
+              "| shipway line | round-trips |", "| --- | ---: |"]
+    lines += [f"| `{site}` | {count} |" for site, count in runs[list(runs)[-3]]["sites"][:15]]
     lines += ["", "Where the jsii Node process spends its CPU (V8 `--cpu-prof`, shares of its samples):", ""]
     lines += ["| category | " + " | ".join(specs) + " |", "| --- |" + " ---: |" * len(specs)]
     shares = {}
