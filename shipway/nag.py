@@ -6,6 +6,8 @@ finding id, and synth fails on any finding that is not acknowledged.
 
 from __future__ import annotations
 
+import weakref
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -15,11 +17,19 @@ def add_checks(app: cdk.App) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 
+# Validations.of is a jsii round-trip; a scope often takes several findings (708 acknowledgements fall on
+# 203 scopes in a 10-app spec), so each scope's handle is fetched once.
+_validations: weakref.WeakKeyDictionary[IConstruct, cdk.Validations] = weakref.WeakKeyDictionary()
+
+
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     """Acknowledge ``finding`` (e.g. ``AwsSolutions-IAM5[Resource::*]``) on ``scope`` and its children."""
     if not reason.strip():
         raise ValueError(f"acknowledging {finding} needs a written reason")
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
+    validations = _validations.get(scope)
+    if validations is None:
+        validations = _validations[scope] = cdk.Validations.of(scope)
+    validations.acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
 
 
 def resource_finding(scope: IConstruct, rule: str, arn: str) -> str:

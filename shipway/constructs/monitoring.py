@@ -19,9 +19,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..spec.model import Alarms
-from .service import ProcessService
-
-_MINUTE = cdk.Duration.minutes(1)
+from .service import MINUTE, ProcessService
 
 
 class AppMonitoring(Construct):
@@ -39,6 +37,8 @@ class AppMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = topic
+        # One action serves every alarm: each new one is a jsii round-trip, two per alarm otherwise.
+        self.action = actions.SnsAction(topic)
         self.thresholds = thresholds
         self.cluster_name = cluster_name
         self.name_prefix = name_prefix
@@ -56,7 +56,7 @@ class AppMonitoring(Construct):
             metric_name=name,
             dimensions_map={"ClusterName": self.cluster_name, "ServiceName": service.service_name},
             statistic="Average",
-            period=_MINUTE,
+            period=MINUTE,
         )
         cpu, memory = ecs_metric("CPUUtilization"), ecs_metric("MemoryUtilization")
         self._alarm(scope, "Cpu", process_name, cpu, t.cpu_percent, f"CPU above {t.cpu_percent} %")
@@ -75,14 +75,14 @@ class AppMonitoring(Construct):
             total = lambda names: " + ".join(f"FILL({n}, 0)" for n in names)  # noqa: E731
             error_rate = cloudwatch.MathExpression(
                 expression=f"100 * ({total(errors)}) / ({total(requests)})",
-                using_metrics={**errors, **requests}, label="5xx %", period=_MINUTE,
+                using_metrics={**errors, **requests}, label="5xx %", period=MINUTE,
             )
             latency = cloudwatch.MathExpression(
-                expression=f"1000 * MAX([{', '.join(p95)}])", using_metrics=p95, label="p95 ms", period=_MINUTE
+                expression=f"1000 * MAX([{', '.join(p95)}])", using_metrics=p95, label="p95 ms", period=MINUTE
             )
             unhealthy_hosts = cloudwatch.MathExpression(
                 expression=f"MAX([{total(unhealthy).replace(' + ', ', ')}])", using_metrics=unhealthy,
-                label="unhealthy hosts", period=_MINUTE,
+                label="unhealthy hosts", period=MINUTE,
             )
             rollback.append(self._alarm(scope, "ErrorRate", process_name, error_rate, t.error_rate_percent,
                                         f"5xx above {t.error_rate_percent} % of requests"))
@@ -114,7 +114,7 @@ class AppMonitoring(Construct):
             datapoints_to_alarm=minutes,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        alarm.add_alarm_action(actions.SnsAction(self.topic))
-        alarm.add_ok_action(actions.SnsAction(self.topic))
+        alarm.add_alarm_action(self.action)
+        alarm.add_ok_action(self.action)
         self.alarms.append(alarm)
         return alarm

@@ -31,6 +31,9 @@ from .. import naming
 from ..spec.model import Deploy, Process
 from .app_task import AppContainer, TaskPlacement
 
+# Built once: every cdk.Duration is a jsii round-trip, and every metric of every process asks for this one.
+MINUTE = cdk.Duration.minutes(1)
+
 _STRATEGIES = {
     "rolling": ecs.DeploymentStrategy.ROLLING,
     "canary": ecs.DeploymentStrategy.CANARY,
@@ -265,7 +268,7 @@ class ProcessService(Construct):
                 "TargetGroup": target_group.target_group_full_name,
             },
             statistic=statistic,
-            period=cdk.Duration.minutes(1),
+            period=MINUTE,
         )
 
     def _scale_on_requests(self, per_target: int, scale_in_cooldown: int, scale_out_cooldown: int) -> None:
