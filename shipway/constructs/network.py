@@ -40,10 +40,14 @@ class Network(Construct):
             "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group)
         )
         self.egress_ips: list[str] = []
+        """The NAT gateways' Elastic IPs."""
+        self.egress_cidrs: list[str] = []
+        """The same addresses as ``/32`` CIDRs, for security group rules that admit the environment's own traffic."""
         for i, subnet in enumerate(self.vpc.public_subnets[:nat_gateways]):
             eip = subnet.node.find_child("EIP")
             assert isinstance(eip, ec2.CfnEIP)
             self.egress_ips.append(eip.attr_public_ip)
+            self.egress_cidrs.append(cdk.Fn.join("", [eip.attr_public_ip, "/32"]))
             cdk.CfnOutput(
                 self, f"EgressIp{i + 1}", value=eip.attr_public_ip,
                 description=f"Fixed egress address {i + 1}: allow-list it at partners",

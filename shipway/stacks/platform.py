@@ -62,7 +62,7 @@ class PlatformStack(ShipwayStack):
             self, "Router", load_balancer_name=naming.load_balancer_name(spec.name, env), vpc=vpc,
             certificate_arn=environment.router.certificate_arn, idle_timeout=environment.router.idle_timeout,
             access_log_days=environment.router.access_log_days, app_security_group=self.app_security_group,
-            test_sources=[cdk.Fn.join("", [ip, "/32"]) for ip in self.network.egress_ips],
+            test_sources=self.network.egress_cidrs,
         )
         self.registry = self._registry(spec, env, log_retention)
         self.alarm_topic = AlarmTopic(self, "Alarms", display_name=f"shipway {spec.name} {env} alarms")
@@ -109,7 +109,7 @@ class PlatformStack(ShipwayStack):
             return S3Registry(
                 self, "Registry", cluster=self.cluster.cluster, listener=self.router.listener,
                 router_security_group=self.router.security_group, host=host,
-                source_cidrs=[cdk.Fn.join("", [ip, "/32"]) for ip in self.network.egress_ips],
+                source_cidrs=self.network.egress_cidrs,
                 log_retention=log_retention, access_logs_bucket=self.router.access_logs,
             )
         if holds_ecr_settings(spec, env):
