@@ -16,10 +16,11 @@ import yaml
 
 from shipway.review import read_assembly, review
 from shipway.review.__main__ import main
+from shipway.review.base_ref import BaseRefError, synthesize_ref
 from shipway.review.compare import _at
 from shipway.review.schema import replacement
 from shipway.spec import validate_spec
-from shipway.synth import synthesize
+from shipway.synth import ROOT, synthesize
 
 from .conftest import SPECS
 
@@ -40,8 +41,7 @@ def _resources(app: cdk.App, resource_type: str) -> list[cdk.CfnResource]:
 
 def _first(app: cdk.App, resource_type: str) -> cdk.CfnResource:
     found = _resources(app, resource_type)
-    if not found:
-        pytest.skip(f"the minimal spec has no {resource_type} yet")
+    assert found, f"the minimal spec has no {resource_type} to plant a change on"
     return found[0]
 
 
@@ -185,6 +185,27 @@ def test_markdown_has_each_section(tmp_path):
     for section in ("**Replaced**", "**Removed**", "**Changed**", "**Added**", "| stack | resource | type | fate |",
                     "### tiny-fresh (new stack)", "### tiny-extra (stack removed)", "### tiny-hello-dev"):
         assert section in text, section
+
+
+def test_cdk_diff_adds_the_cdks_own_view_offline(minimal, tmp_path, monkeypatch):
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    head = _variant(tmp_path, plant=lambda app: _first(app, "AWS::ECR::Repository").override_logical_id("Renamed"))
+    out = tmp_path / "review.md"
+    assert main(["--base", str(minimal.outdir), "--head", str(head), "--cdk-diff", "--output", str(out)]) == 1
+    text = out.read_text()
+    assert "<details><summary>cdk diff</summary>" in text
+    assert "[+] AWS::ECR::Repository Repository Renamed" in text
+
+
+def test_the_base_ref_is_synthesized_from_git_with_this_toolchain(minimal, tmp_path, capsys):
+    """What `make review` runs: HEAD's committed tree, synthesized by its own app.py through the CDK CLI."""
+    base = synthesize_ref("HEAD", tmp_path / "base", spec=SPECS.relative_to(ROOT) / "minimal.yaml")
+    assert sorted(read_assembly(base)) == sorted(read_assembly(minimal.outdir))
+    with pytest.raises(BaseRefError, match="git archive no-such-ref"):
+        synthesize_ref("no-such-ref", tmp_path / "nothing", spec=SPECS / "minimal.yaml")
+    assert main(["--base-ref", "no-such-ref", "--head", str(minimal.outdir)]) == 2
+    assert "git archive no-such-ref" in capsys.readouterr().err
 
 
 def test_cli_reports_an_unreadable_assembly(tmp_path, capsys):
