@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3_assets as s3_assets
 
+from shipway.standalone.readme import publishers
 from shipway.standalone.reusable import problems
 from shipway.standalone.writer import NotReusable, write_templates
 from shipway.review.assembly import read_assembly
@@ -57,6 +58,7 @@ def test_make_templates_writes_templates_readme_and_catalog(shipped, shipped_tem
         for output in template.get("Outputs", {}):
             assert f"| `{output}` |" in readme, output
     assert "## Custom resources\n\nNone" in readme
+    assert "published by `acme-staging-platform`" in readme
 
 
 def test_templates_over_the_inline_limit_deploy_through_s3(shipped, tmp_path):
@@ -80,3 +82,16 @@ def test_the_service_catalog_portfolio_lints_clean_and_offers_every_template(shi
     urls = {p["Properties"]["ProvisioningArtifactParameters"][0]["Info"]["LoadTemplateFromURL"]["Fn::Join"][1][1]
             for p in products}
     assert urls == {f"/{name}.template.json" for name in shipped_templates}
+
+
+def test_every_ssm_parameter_a_template_reads_is_published_by_a_stack(shipped):
+    """The README names the publisher of each SSM-typed parameter; none may be left without one."""
+    stacks = list(read_assembly(shipped.outdir).values())
+    published = publishers(stacks)
+    unpublished = {
+        (stack.name, p["Default"])
+        for stack in stacks for p in stack.template.get("Parameters", {}).values()
+        if p["Type"].startswith("AWS::SSM::Parameter::Value") and not p["Default"].startswith("/aws/service/")
+        and p["Default"] not in published
+    }
+    assert unpublished == set()

@@ -38,7 +38,30 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ") if value not in (None, "") else "—"
 
 
+def publishers(stacks: list[StackTemplate]) -> dict[str, str]:
+    """SSM parameter name -> the stack whose template creates it."""
+    return {
+        r["Properties"]["Name"]: stack.name
+        for stack in stacks for r in stack.resources.values()
+        if r.get("Type") == "AWS::SSM::Parameter" and isinstance(r.get("Properties", {}).get("Name"), str)
+    }
+
+
+def _describe(parameter: dict, published: dict[str, str]) -> str:
+    if parameter.get("Description"):
+        return _cell(parameter["Description"])
+    if not parameter.get("Type", "").startswith("AWS::SSM::Parameter::Value"):
+        return "—"
+    path = parameter.get("Default", "")
+    if path in published:
+        return f"read from SSM at deploy time; published by `{published[path]}`"
+    if path.startswith("/aws/service/"):
+        return "read from SSM at deploy time; an AWS public parameter"
+    return "read from SSM at deploy time"
+
+
 def readme(stacks: list[StackTemplate], project: str, sizes: dict[str, int]) -> str:
+    published = publishers(stacks)
     lines = [
         f"# shipway {project}: stand-alone CloudFormation templates",
         "",
@@ -81,7 +104,7 @@ def readme(stacks: list[StackTemplate], project: str, sizes: dict[str, int]) -> 
         lines += [f"### Parameters ({len(parameters)})", ""]
         if parameters:
             lines += ["| name | type | default | description |", "| --- | --- | --- | --- |"]
-            lines += [f"| `{name}` | `{p.get('Type')}` | {_code(p.get('Default'))} | {_cell(p.get('Description'))} |"
+            lines += [f"| `{name}` | `{p.get('Type')}` | {_code(p.get('Default'))} | {_describe(p, published)} |"
                       for name, p in parameters.items()]
         else:
             lines.append("None.")
