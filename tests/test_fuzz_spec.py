@@ -13,7 +13,6 @@ import copy
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -104,8 +103,7 @@ def apps(draw, name: str, env_name: str, environment: dict) -> dict:
         {"connection_arn": "arn:aws:codeconnections:us-east-1:123456789012:connection/"
                            "00000000-0000-0000-0000-000000000000", "repository": f"acme/{name}"},
     ]))
-    # Every generated app serves HTTP: a worker-only app trips a known bug, pinned by the xfail test below.
-    web = True
+    web = draw(st.booleans())
     app = {
         "source": source,
         "build": draw(st.sampled_from([{"dockerfile": "Dockerfile"}, {"buildpacks": "heroku/builder:24"}])),
@@ -239,8 +237,6 @@ def test_specs_from_the_vocabulary_synthesize_and_lint_clean(tmp_path, doc):
     assert _check(doc, tmp_path) is not None, f"a spec built from the vocabulary was refused:\n{yaml.safe_dump(doc)}"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 4: a worker-only app reads the VPC ID parameter and never uses it "
-                   "(cfn-lint W2001); found by the fuzzer. When this passes, drop the xfail and `web = True` above.")
 def test_a_worker_only_app_lints_clean(tmp_path):
     doc = {"name": "a", "environments": {"a": {}},
            "apps": {"a": {"source": {"codecommit": "a"}, "processes": {"worker": {"command": "run"}}}}}

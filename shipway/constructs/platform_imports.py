@@ -61,12 +61,17 @@ class PlatformImports(Construct):
         """The VPC with its isolated subnets: where the database lives."""
         return self._vpc("IsolatedVpc", isolated_subnet_ids=self.param_list(Param.ISOLATED_SUBNETS))
 
+    @cached_property
+    def _vpc_id(self) -> str:
+        return cdk.Lazy.string(_OnDemand(lambda: self.param(Param.VPC_ID)))
+
     def _vpc(self, construct_id: str, **subnets: list[str]) -> ec2.IVpc:
         # Only one subnet group per import: an SSM parameter read but unused is a cfn-lint warning.
         vpc = ec2.Vpc.from_vpc_attributes(
             self,
             construct_id,
-            vpc_id=self.param(Param.VPC_ID),
+            # On demand: a worker-only app places tasks in subnets and never names the VPC itself.
+            vpc_id=self._vpc_id,
             availability_zones=cdk.Stack.of(self).availability_zones,
             **subnets,
         )
