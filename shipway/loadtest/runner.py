@@ -12,8 +12,10 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+import psutil
 
 from .commands import Load, locust_commands, stats_csv
 from .gate import Thresholds, Verdict, after_master, failed
@@ -72,6 +74,7 @@ def _processes() -> Iterator:
         yield start
     finally:
         _stop(started)
+        _stop_strays()
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -83,6 +86,19 @@ def _stop(processes: list[subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             _signal(process, signal.SIGKILL)
             process.wait()
+
+
+def _stop_strays() -> None:
+    """Kill children that Popen forked but never handed back.
+
+    A Ctrl-C that lands while Popen waits for the child's exec raises before the child is tracked; the
+    child then runs on, in a session of its own, unless it is found here among our children.
+    """
+    strays = psutil.Process().children()
+    for stray in strays:
+        with suppress(psutil.NoSuchProcess):
+            stray.kill()
+    psutil.wait_procs(strays, timeout=STOP_GRACE)
 
 
 def _signal(process: subprocess.Popen, signum: int) -> None:
