@@ -28,6 +28,7 @@ PINNED: dict[str, dict[str, str]] = {
         "DatabaseF44359DD": "AWS::RDS::DBInstance",
         "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
         "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
+        "RedeployOnRotationLogs64D58CBE": "AWS::Logs::LogGroup",
     },
     "acme-production-platform": {
         "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
@@ -40,6 +41,7 @@ PINNED: dict[str, dict[str, str]] = {
         "DatabaseF44359DD": "AWS::RDS::DBInstance",
         "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
         "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
+        "RedeployOnRotationLogs64D58CBE": "AWS::Logs::LogGroup",
     },
     "acme-minne": {
         "Repository22E53BBD": "AWS::ECR::Repository",

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from .. import naming
 from ..constructs import parameters
-from ..constructs.database import Database
+from ..constructs.database import Database, RedeployOnRotation
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..naming import Param
@@ -54,6 +54,13 @@ class DataStack(ShipwayStack):
             instance_identifier=naming.database_identifier(spec.name, env),
             database_name=naming.database_name(spec.name),
             username=naming.DATABASE_USERNAME,
+            log_retention=retention(database.log_retention_days),
+        )
+        self.redeploy_on_rotation = RedeployOnRotation(
+            self, "RedeployOnRotation",
+            secret_arn=self.database.master_secret.secret_arn,
+            cluster_arn=self.platform.param(Param.CLUSTER_ARN),
+            cluster_name=self.platform.cluster_name,
             log_retention=retention(database.log_retention_days),
         )
 
