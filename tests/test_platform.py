@@ -459,3 +459,36 @@ def test_minimal_spec_platform_has_no_pools_and_http_only(minimal):
     associations = only(template, "AWS::ECS::ClusterCapacityProviderAssociations")["Properties"]
     assert associations["CapacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
     assert sorted(listeners(template)) == [80, 8080]
+
+
+# --- cdk-nag: every acknowledgement answers a finding, and every finding is acknowledged -------------
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_each_acknowledgement_answers_a_real_finding(env, tmp_path, monkeypatch):
+    """With acknowledgements off, cdk-nag's findings on the platform are exactly the acknowledged ones."""
+    import aws_cdk as cdk
+
+    from shipway import nag
+    from shipway.stacks.platform import PlatformStack
+    from shipway.synth import cdk_context
+
+    acknowledged: set[tuple[str, str]] = set()
+    monkeypatch.setattr(nag, "acknowledge", lambda scope, finding, reason: acknowledged.add(
+        (scope.node.path, finding.removeprefix("AwsSolutions::"))
+    ))
+    app = cdk.App(outdir=str(tmp_path), context=cdk_context(), analytics_reporting=False)
+    nag.add_checks(app)
+    PlatformStack(app, spec=SPEC, env=env)
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    findings = {
+        (c["constructPath"], v["ruleName"])
+        for plugin in report["pluginReports"] for v in plugin["violations"] for c in v["violatingConstructs"]
+    }
+    assert acknowledged, "the platform acknowledges findings"
+    for path, finding in acknowledged:
+        assert any(f == finding and (p == path or p.startswith(path + "/")) for p, f in findings), (path, finding)
+    for path, finding in findings:
+        assert any(f == finding and (path == p or path.startswith(p + "/")) for p, f in acknowledged), (path, finding)
