@@ -98,17 +98,6 @@ def python_synth(script: Path, context: dict, node: str | None = None, extra_env
     return command
 
 
-def cli_synth(*app_args: str) -> Command:
-    """A variant: the pinned `cdk synth --quiet` (its own Node, then the app as a child)."""
-
-    def command(outdir: Path) -> tuple[list[str], dict[str, str]]:
-        return [str(CDK), "synth", "--quiet", "-o", str(outdir), *app_args], dict(
-            os.environ
-        )
-
-    return command
-
-
 def run_once(command: Command, keep: Path | None = None) -> Run:
     """Run one synth in a fresh output folder; raise with its stderr if it fails."""
     outdir = Path(tempfile.mkdtemp(prefix="shipway-bench-"))
@@ -178,16 +167,20 @@ def _high_water_mark(pid: int) -> int | None:
     return None
 
 
-def compare(variants: dict[str, Command], repetitions: int, log=print) -> dict[str, Series]:
-    """Run every variant ``repetitions`` times, interleaved (A B C A B C ...) after one discarded warm-up each,
-    so that a busy neighbour slows all of them alike and each ratio comes from the same stretch of time."""
+def compare(variants: dict[str, Command], repetitions: int, log=print, *, warm_up: bool = False,
+            keep: dict[str, Path] | None = None) -> dict[str, Series]:
+    """Run every variant ``repetitions`` times, interleaved (A B C A B C ...), so that a busy neighbour slows
+    all of them alike and each ratio comes from the same stretch of time. ``warm_up`` runs each once first,
+    discarded (the first comparison of a session: cold disk caches); ``keep`` saves the last run's assembly."""
     series = {label: Series(label) for label in variants}
-    for label, command in variants.items():
-        run_once(command)
-        log(f"  warm-up {label}")
+    keep = keep or {}
+    if warm_up:
+        for label, command in variants.items():
+            run_once(command)
+            log(f"  warm-up {label}")
     for i in range(repetitions):
         for label, command in variants.items():
-            run = run_once(command)
+            run = run_once(command, keep=keep.get(label) if i == repetitions - 1 else None)
             series[label].runs.append(run)
             log(f"  {i + 1}/{repetitions} {label}: {run.seconds:.2f} s, {run.cpu_seconds:.2f} s CPU, "
                 f"{run.total_rss / 2**20:.0f} MiB")
