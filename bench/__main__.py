@@ -489,7 +489,8 @@ def main(argv: list[str]) -> int:
             f"Written by `make bench` (`python -m bench --repetitions {args.repetitions}`) on "
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min. Timings are",
             f"medians of {args.repetitions} runs, each a fresh process tree; the variants of a comparison run",
-            "interleaved after one discarded warm-up each. Peak memory is the sum of each process's peak RSS",
+            "interleaved (the first comparison after one discarded warm-up each, for cold disk caches). Peak",
+            "memory is the sum of each process's peak RSS",
             "(VmHWM, sampled every 0.1 s) over the tree: python and its jsii node. CPU is user + system time of",
             "the whole tree, which a busy machine inflates far less than wall time.",
             "The machine is shared with other work while this runs: the min .. max columns show the noise.",
