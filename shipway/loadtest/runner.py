@@ -59,6 +59,8 @@ def run_local(load: Load, thresholds: Thresholds, *, workdir: Path) -> Verdict:
 @contextmanager
 def _processes() -> Iterator:
     started: list[subprocess.Popen] = []
+    # Children we had before (a CDK app's jsii kernel, when tests run us in-process) are not ours to stop.
+    before = {child.pid for child in psutil.Process().children()}
 
     def start(argv: list[str], log: Path) -> subprocess.Popen:
         # `locust` through this interpreter: the runner works without the venv's bin on PATH.
@@ -74,7 +76,7 @@ def _processes() -> Iterator:
         yield start
     finally:
         _stop(started)
-        _stop_strays()
+        _stop_strays(before)
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -88,13 +90,13 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def _stop_strays() -> None:
+def _stop_strays(before: set[int]) -> None:
     """Kill children that Popen forked but never handed back.
 
     A Ctrl-C that lands while Popen waits for the child's exec raises before the child is tracked; the
     child then runs on, in a session of its own, unless it is found here among our children.
     """
-    strays = psutil.Process().children()
+    strays = [child for child in psutil.Process().children() if child.pid not in before]
     for stray in strays:
         with suppress(psutil.NoSuchProcess):
             stray.kill()
