@@ -115,6 +115,7 @@ def test_deploy_actions_address_each_process_service_without_a_stack_update(minn
         assert sorted(a["Configuration"]["ServiceName"] for a in deploys) == ["minne-web", "minne-worker"]
         assert {a["Configuration"]["ClusterName"] for a in deploys} == {naming.cluster_name("acme", stage["Name"])}
         assert {a["InputArtifacts"][0]["Name"] for a in deploys} == {"Image"}
+        assert {a["Configuration"]["DeploymentTimeout"] for a in deploys} == {60}
     assert not of_type(minne, "AWS::CloudFormation::Stack")
     assert "CloudFormation" not in json.dumps(pipeline_of(minne)["Stages"])
 
@@ -385,7 +386,7 @@ def test_release_overrides_carry_the_command_through_a_shell(minne):
     words = shlex.split(run.split("$(", 1)[1].rsplit(")", 1)[0])
     overrides = json.loads(words[words.index("--overrides") + 1])
     assert overrides == {"containerOverrides": [
-        {"name": naming.CONTAINER_NAME, "command": ["sh", "-c", "bundle exec rails db:migrate"]},
+        {"name": naming.CONTAINER_NAME, "command": ["/bin/sh", "-c", "bundle exec rails db:migrate"]},
     ]}
     assert "--launch-type FARGATE" in run and "assignPublicIp=DISABLED" in run
 
@@ -395,6 +396,15 @@ def test_release_waits_for_the_task_within_the_release_timeout(minne):
     assert wait.startswith("for round in 1 2 3; do")  # 30 minutes in 10-minute waiter rounds
     project = project_named(minne, "Delivery/Release/Default")["Properties"]
     assert project["TimeoutInMinutes"] == 40
+
+
+def test_further_images_get_the_buildx_builder_even_with_buildpacks():
+    further = ['docker buildx build --push --tag "$LOADTEST_REPOSITORY_URI:$IMAGE_TAG" loadtest']
+    spec = buildspec.image_build_spec(dockerfile=None, buildpacks="heroku/builder:24", extra_builds=further)
+    assert spec["phases"]["build"]["commands"][1:] == further
+    install = spec["phases"]["install"]["commands"]
+    assert install.index("sha256sum --check /tmp/pack.tgz.sha256") < install.index(
+        "docker buildx create --name shipway --driver docker-container --use")
 
 
 def test_tricky_spec_values_stay_one_word_in_the_commands():
@@ -459,6 +469,31 @@ def test_approval_notifies_the_production_topic(minne):
     (approve,) = [a for a in production["Actions"] if a["Name"] == "Approve"]
     ref = approve["Configuration"]["NotificationArn"]["Ref"]
     assert minne["Parameters"][ref]["Default"] == naming.parameter("acme", "production", naming.Param.ALARM_TOPIC_ARN)
+
+
+def test_the_pipeline_may_use_the_encrypted_topic_keys_only_through_sns(minne, blog):
+    def kms_statements(template):
+        (policy,) = [r for r in of_type(template, "AWS::IAM::Policy").values()
+                     if r["Metadata"]["aws:cdk:path"].endswith("/Delivery/Default/Role/DefaultPolicy/Resource")]
+        return [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                if s.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")]
+
+    (statement,) = kms_statements(minne)
+    assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Join": ["", ["sns.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
+    assert kms_statements(blog) == []  # no approval, no topic publishing by the pipeline
+
+
+def test_alarm_topics_admit_eventbridge(shipped_templates):
+    """The failure rules publish through EventBridge, which the platform's topic and its key must allow."""
+    platform = shipped_templates["acme-production-platform"]
+    (policy,) = of_type(platform, "AWS::SNS::TopicPolicy").values()
+    assert any(s["Principal"] == {"Service": "events.amazonaws.com"} and s["Action"] == "sns:Publish"
+               for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    keys = [r for r in of_type(platform, "AWS::KMS::Key").values()
+            if "events.amazonaws.com" in json.dumps(r["Properties"]["KeyPolicy"])]
+    assert len(keys) == 1
 
 
 def test_failed_stages_notify_their_environment_topic(minne):
@@ -561,3 +596,21 @@ def test_pinned_spec_pipeline_lives_in_its_environment(pinned):
     assert (stack.account, stack.region) == ("123456789012", "eu-west-1")
     # the acknowledgements still match when ARNs carry a literal region and account
     assert pipeline_of(pinned.templates()["pinned-api"])["Name"] == "pinned-api"
+
+
+@pytest.mark.parametrize(("deploy", "passes"), [
+    ({"strategy": "linear", "percent": 10, "bake_minutes": 5}, True),   # 10 steps x 5 min = 50
+    ({"strategy": "linear", "percent": 10, "bake_minutes": 6}, False),  # 60 min of baking alone
+    ({"strategy": "canary", "percent": 10, "bake_minutes": 26}, False),
+    ({"strategy": "blue-green", "bake_minutes": 50}, True),
+    ({"strategy": "rolling", "bake_minutes": 1440}, True),  # rolling does not bake
+])
+def test_baking_must_fit_in_the_deploy_action_timeout(deploy, passes):
+    text = TWO_HOMES.replace('"222222222222"', '"111111111111"') + f"    deploy: {json.dumps(deploy)}\n"
+    if passes:
+        parse_spec(text)
+        return
+    with pytest.raises(SpecError) as caught:
+        parse_spec(text)
+    (problem,) = caught.value.problems
+    assert "apps.web.deploy.bake_minutes" in problem and "waits at most 60 minutes" in problem

@@ -33,3 +33,13 @@ class AlarmTopic(Construct):
             principals=[cloudwatch], actions=["sns:Publish"], resources=[self.topic.topic_arn],
             conditions={"StringEquals": {"aws:SourceAccount": account}},
         ))
+        # EventBridge delivers the app pipelines' failure notifications (shipway/constructs/pipeline.py).
+        events = iam.ServicePrincipal("events.amazonaws.com")
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventBridgeUsesTheKey", principals=[events], actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"], conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ))
+        self.topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="EventBridgePublishes", principals=[events], actions=["sns:Publish"], resources=[self.topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": account}},
+        ))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Sequence
 
 from .. import naming
+from .app_task import shell_command
 
 # pack, the Cloud Native Buildpacks CLI, pinned with the SHA-256 of its linux/amd64 release archive
 # (as listed for this release by cashapp/hermit-packages' pack manifest).
@@ -128,21 +130,26 @@ def image_definitions() -> str:
     )
 
 
-def image_build_spec(*, dockerfile: str | None, buildpacks: str | None) -> dict:
-    """The build stage: one image tagged with the commit SHA, its layers cached in the cache repository."""
+def image_build_spec(*, dockerfile: str | None, buildpacks: str | None, extra_builds: Sequence[str] = ()) -> dict:
+    """The build stage: one image tagged with the commit SHA, its layers cached in the cache repository.
+
+    ``extra_builds`` are commands that build further images of the same commit (the load-test image) after
+    the app's: they find IMAGE_TAG, IMAGE_URI, CACHE_REPOSITORY_URI, a registry login and the buildx builder.
+    """
     if (dockerfile is None) == (buildpacks is None):
         raise ValueError("give exactly one of dockerfile and buildpacks")
+    install = buildx_setup() if dockerfile is not None or extra_builds else []
     if dockerfile is not None:
-        install, build = buildx_setup(), buildx_build(dockerfile)
+        build = buildx_build(dockerfile)
     else:
-        install, build = pack_install(), pack_build(buildpacks)  # type: ignore[arg-type]
+        install, build = [*pack_install(), *install], pack_build(buildpacks)  # type: ignore[arg-type]
     return {
         "version": "0.2",
         "env": {"shell": "bash", "exported-variables": list(EXPORTED)},
         "phases": {
             "install": {"on-failure": "ABORT", "commands": install},
             "pre_build": {"on-failure": "ABORT", "commands": [*resolve_tag(), *registry_login()]},
-            "build": {"on-failure": "ABORT", "commands": [unless_image_exists(build)]},
+            "build": {"on-failure": "ABORT", "commands": [unless_image_exists(build), *extra_builds]},
             "post_build": {"commands": [image_definitions()]},
         },
         "artifacts": {"files": [IMAGE_DEFINITIONS]},
@@ -187,9 +194,9 @@ def release_network() -> list[str]:
 
 
 def container_overrides(command: str) -> str:
-    """run-task's --overrides: the release command, through a shell as Heroku runs it."""
+    """run-task's --overrides: the release command, through a shell as the processes' commands are."""
     return json.dumps(
-        {"containerOverrides": [{"name": naming.CONTAINER_NAME, "command": ["sh", "-c", command]}]},
+        {"containerOverrides": [{"name": naming.CONTAINER_NAME, "command": shell_command(command)}]},
         separators=(",", ":"),
     )
 

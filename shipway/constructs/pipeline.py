@@ -89,6 +89,15 @@ class DeliveryPipeline(Construct):
     service (no CloudFormation update), then the deployed tag is written to the target's SSM parameter, in
     parallel with the actions ``gate_actions`` gives for the target (none by default).
 
+    :param source: the repository and branch whose pushes start the pipeline.
+    :param repository: where images go, tagged with the commit SHA; ``cache_repository``: the MUTABLE layer cache.
+    :param build_spec: the build stage's buildspec as data (``buildspec.image_build_spec``).
+    :param build_variables: more environment variables of the build (e.g. a further image's repository URI).
+    :param targets: the environments, in deploy order.
+    :param release_command: the app's ``release``; None: no release step. ``release_timeout`` bounds it.
+    :param deploy_timeout: how long each ECS deploy action waits for its service's deployment.
+    :param gate_actions: gives each target's gate actions (see ``GateContext``). Default: no gates.
+
     Attributes: ``pipeline``, ``artifact_bucket``, ``build_project``, ``release`` (or None), ``stages`` (env ->
     stage), ``build_output``, ``image_uri`` and ``image_tag`` (pipeline variables).
     """
@@ -97,13 +106,15 @@ class DeliveryPipeline(Construct):
                  repository: ecr.IRepository, cache_repository: ecr.IRepository, build_spec: dict,
                  compute: str, targets: Sequence[Target], project: str, app: str, log_retention: logs.RetentionDays,
                  log_group_name: str, release_command: str | None = None,
-                 release_timeout: cdk.Duration = cdk.Duration.minutes(30),
+                 release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
+                 build_variables: Mapping[str, str] | None = None,
                  gate_actions: GateActions | None = None) -> None:
         super().__init__(scope, construct_id)
         if not targets:
             raise ValueError("a pipeline needs at least one target environment")
         self.project_name = project
         self.app_name = app
+        self.deploy_timeout = deploy_timeout
         self.key = kms.Key(
             self, "ArtifactsKey", description=f"{pipeline_name}: pipeline artifacts and build logs",
             enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -130,7 +141,7 @@ class DeliveryPipeline(Construct):
         source_action = self._source_action(source, source_output)
         self.pipeline.add_stage(stage_name="Source", actions=[source_action])
 
-        self.build_project = self._build_project(build_spec, compute, repository, cache_repository)
+        self.build_project = self._build_project(build_spec, compute, repository, cache_repository, build_variables or {})
         self.build_output = codepipeline.Artifact("Image")
         build_action = actions.CodeBuildAction(
             action_name="Image", project=self.build_project, input=source_output, outputs=[self.build_output],
@@ -159,6 +170,8 @@ class DeliveryPipeline(Construct):
                 actions=self._stage_actions(target, record, gate_actions=gate_actions),
             )
         self._notify_failures(targets)
+        if any(t.approve for t in targets):
+            self._allow_encrypted_approval_topics()
         # CDK makes the pipeline depend on its role, which RoleArn references already (cfn-lint W3005); what
         # must exist before the pipeline is the role's policy.
         policy = self.pipeline.role.node.find_child("DefaultPolicy").node.default_child
@@ -194,7 +207,7 @@ class DeliveryPipeline(Construct):
         return action
 
     def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository,
-                       cache_repository: ecr.IRepository) -> codebuild.PipelineProject:
+                       cache_repository: ecr.IRepository, variables: Mapping[str, str]) -> codebuild.PipelineProject:
         project = codebuild.PipelineProject(
             self, "Build",
             description=f"{cdk.Stack.of(self).stack_name}: builds the app image, tagged with the commit SHA",
@@ -207,6 +220,7 @@ class DeliveryPipeline(Construct):
                 "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
                 "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
                 "CACHE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=cache_repository.repository_uri),
+                **{k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
             },
             # A bonus: the host's Docker layer cache survives only between builds close in time (minutes, not
             # hours). The lasting cache is the registry cache in cache_repository.
@@ -261,6 +275,7 @@ class DeliveryPipeline(Construct):
             arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{service}")
             stage.append(actions.EcsDeployAction(
                 action_name=f"Deploy-{process}", run_order=run_order, input=self.build_output, role=role,
+                deployment_timeout=self.deploy_timeout,
                 service=ecs.BaseService.from_service_arn_with_cluster(self, f"{target.env}-{service}", arn),
             ))
         run_order += 1
@@ -336,6 +351,19 @@ class DeliveryPipeline(Construct):
             "stack: the task and execution roles of the task definitions the deploy registers")
         self._acknowledge_artifacts(role, writes=False, key=False)
         return role.without_policy_updates()
+
+    def _allow_encrypted_approval_topics(self) -> None:
+        """Approval notifications are published with the pipeline's role, and the platform's topics are encrypted
+        with a key of their own, whose ARN the pipeline does not know: any key, but only through SNS."""
+        stack = cdk.Stack.of(self)
+        keys = stack.format_arn(service="kms", resource="key", resource_name="*")
+        self.pipeline.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=[keys],
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{stack.region}.amazonaws.com"}},
+        ))
+        nag.acknowledge(self.pipeline.role, nag.resource_finding(self.pipeline.role, "AwsSolutions-IAM5", keys),
+                        "Publishing an approval to the environment's encrypted alarm topic needs its key, whose ARN "
+                        "only the platform stack knows; the kms:ViaService condition allows the key only through SNS")
 
     # --- acknowledgements of CDK's own grants ----------------------------------------------------
 

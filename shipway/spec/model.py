@@ -301,6 +301,23 @@ class Deploy(Model):
     bake_minutes: int = Field(5, ge=0, le=1440, description="Minutes to watch alarms before finishing.")
     approve_before: Name | None = Field(None, description="A manual approval before this environment's deploy.")
 
+    @property
+    def baking_minutes(self) -> int:
+        """Minutes a web service's deployment stays open once its new tasks run: each shift's bake, then the last."""
+        if self.strategy == "rolling":
+            return 0
+        if self.strategy == "canary":
+            return 2 * self.bake_minutes
+        if self.strategy == "linear":
+            return -(-100 // self.percent) * self.bake_minutes
+        return self.bake_minutes
+
+
+MAX_DEPLOY_MINUTES = 60
+"""CodePipeline's ECS deploy action waits at most this long for a service's deployment to finish."""
+DEPLOY_START_MINUTES = 10
+"""What a deploy needs besides baking, at most: new tasks start, pass health checks, old ones drain."""
+
 
 class LoadTest(Model):
     locustfile: str = Field(min_length=1, pattern=r"^[^\s]+\.py$", description="Path in the app's repository.")

@@ -6,7 +6,7 @@ import zlib
 from dataclasses import dataclass
 
 from .. import naming
-from .model import MAX_MODELED_WAIT, App, Environment, Spec, pool_of
+from .model import DEPLOY_START_MINUTES, MAX_DEPLOY_MINUTES, MAX_MODELED_WAIT, App, Environment, Spec, pool_of
 from .vocabulary import HOSTNAME
 
 # Variables shipway itself sets in every container; a spec may not shadow them.
@@ -257,6 +257,13 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         add((*base, "deploy", "approve_before"), _unknown_env(spec, deploy.approve_before))
     if deploy.strategy == "linear" and deploy.percent < 3:
         add((*base, "deploy", "percent"), "a linear deploy shifts at least 3 percent per step")
+    if deploy.baking_minutes > MAX_DEPLOY_MINUTES - DEPLOY_START_MINUTES:
+        add(
+            (*base, "deploy", "bake_minutes"),
+            f"a {deploy.strategy} deploy with these settings bakes {deploy.baking_minutes} minutes, but the pipeline's "
+            f"ECS deploy action waits at most {MAX_DEPLOY_MINUTES} minutes for the whole deploy; keep baking within "
+            f"{MAX_DEPLOY_MINUTES - DEPLOY_START_MINUTES} minutes (lower bake_minutes, or raise percent)",
+        )
     if deploy.strategy != "rolling" and not app.web_processes:
         add((*base, "deploy", "strategy"), f"{deploy.strategy} shifts ALB traffic, so it needs a process with hosts")
     if app.loadtest is not None:

@@ -14,6 +14,7 @@ from ..constructs.pipeline import DeliveryPipeline, GateActions, SourceRepositor
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..spec import Spec
+from ..spec.model import MAX_DEPLOY_MINUTES
 from .base import ShipwayStack
 
 
@@ -110,6 +111,7 @@ class AppPipelineStack(ShipwayStack):
             log_retention=retention(app_spec.log_retention_days),
             release_command=app_spec.release,
             release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
+            deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),
         )
 
