@@ -257,7 +257,7 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         add((*base, "deploy", "approve_before"), _unknown_env(spec, deploy.approve_before))
     if deploy.strategy == "linear" and deploy.percent < 3:
         add((*base, "deploy", "percent"), "a linear deploy shifts at least 3 percent per step")
-    if deploy.baking_minutes > MAX_DEPLOY_MINUTES - DEPLOY_START_MINUTES:
+    elif deploy.baking_minutes > MAX_DEPLOY_MINUTES - DEPLOY_START_MINUTES:
         add(
             (*base, "deploy", "bake_minutes"),
             f"a {deploy.strategy} deploy with these settings bakes {deploy.baking_minutes} minutes, but the pipeline's "
