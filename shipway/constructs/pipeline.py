@@ -116,7 +116,7 @@ class DeliveryPipeline(Construct):
         self.app_name = app
         self.deploy_timeout = deploy_timeout
         self.key = kms.Key(
-            self, "ArtifactsKey", description=f"{pipeline_name}: pipeline artifacts and build logs",
+            self, "ArtifactsKey", description=f"{pipeline_name}: artifacts of the pipeline and its builds",
             enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.artifact_bucket = s3.Bucket(
