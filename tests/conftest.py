@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from moto.server import ThreadedMotoServer
 
 from shipway.spec import load_spec
 from shipway.synth import ROOT, Synthesized, synthesize
@@ -44,3 +47,21 @@ def s3_registry(tmp_path_factory) -> Synthesized:
 @pytest.fixture(scope="session")
 def shipped_templates(shipped) -> dict[str, dict]:
     return shipped.templates()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def moto_s3() -> Iterator[str]:
+    """moto's S3 on loopback, for the tools that really talk to S3 (docker-registry, the load-test master)."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -11,12 +11,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import boto3
 import psutil
 import pytest
 
-from shipway.loadtest.commands import Load
+from shipway.loadtest.commands import Load, locust_commands
 from shipway.loadtest.gate import Thresholds
-from shipway.loadtest.runner import run_local
+from shipway.loadtest.runner import free_port, locust_processes, run_local
 
 pytestmark = pytest.mark.system
 
@@ -142,3 +143,36 @@ def test_usage_errors_exit_2_with_a_clear_message(flag, value, message):
     assert result.returncode == 2
     assert f"argument {flag}" in result.stderr and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("server", [{}], indirect=True)
+def test_the_ecs_master_entry_point_judges_and_stores_the_results_in_s3(server, moto_s3, tmp_path):
+    """The master container's command, as the task definition carries it, against moto's S3 on loopback."""
+    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="results")
+    csv_prefix = str(tmp_path / "results" / "stats")
+    commands = locust_commands(_load(server), master_host="127.0.0.1", csv_prefix=csv_prefix,
+                               master_port=free_port(), bind_host="127.0.0.1", workers_max_wait=60)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_S3": moto_s3,
+        "SHIPWAY_RESULTS_BUCKET": "results", "SHIPWAY_RESULTS_KEY": "0123abcd-execution",
+        # the image has `locust` on PATH; so does this interpreter's bin
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    entry_point = [sys.executable, "-m", "shipway.loadtest.task", "--p95-ms", "400", "--failure-ratio", "0.01",
+                   "--csv-prefix", csv_prefix, "--"]
+    with locust_processes() as start:
+        for i in range(2):
+            start(commands.worker, tmp_path / f"worker-{i}.log")
+        result = subprocess.run([*entry_point, *commands.master], env=env, capture_output=True, text=True,
+                                timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "# Load test: PASSED" in result.stdout
+    listed = s3.list_objects_v2(Bucket="results", Prefix="0123abcd-execution/")
+    keys = sorted(o["Key"] for o in listed["Contents"])
+    assert "0123abcd-execution/summary.md" in keys and "0123abcd-execution/stats_stats.csv" in keys
+    summary = s3.get_object(Bucket="results", Key="0123abcd-execution/summary.md")
+    assert summary["Body"].read().decode() == (tmp_path / "results" / "summary.md").read_text()
+    assert summary["ContentType"] == "text/markdown"

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tarfile
 import time
@@ -24,9 +23,10 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from shipway.constructs.registry import registry_config
+
+from .conftest import free_port
 
 pytestmark = pytest.mark.system
 
@@ -35,12 +35,6 @@ BUCKET = "shipway-registry-test"
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float = 30) -> None:
@@ -95,17 +89,6 @@ def write_oci_layout(directory: Path, tag: str) -> dict[str, bytes]:
                        "annotations": {"org.opencontainers.image.ref.name": tag}}],
     }))
     return blobs
-
-
-@pytest.fixture
-def moto_s3() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

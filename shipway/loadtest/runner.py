@@ -45,7 +45,7 @@ def run_local(load: Load, thresholds: Thresholds, *, workdir: Path) -> Verdict:
     )
     master_log = workdir / "master.log"
     timeout = run_time_seconds(load.run_time) + WORKERS_MAX_WAIT + STOP_MARGIN
-    with _processes() as start:
+    with locust_processes() as start:
         master = start(commands.master, master_log)
         for i in range(load.workers):
             start(commands.worker, workdir / f"worker-{i}.log")
@@ -57,7 +57,8 @@ def run_local(load: Load, thresholds: Thresholds, *, workdir: Path) -> Verdict:
 
 
 @contextmanager
-def _processes() -> Iterator:
+def locust_processes() -> Iterator:
+    """``start(argv, log)`` starts a process (``locust`` through this interpreter); all are stopped on exit."""
     started: list[subprocess.Popen] = []
     # Children we had before (a CDK app's jsii kernel, when tests run us in-process) are not ours to stop.
     before = {child.pid for child in psutil.Process().children()}
