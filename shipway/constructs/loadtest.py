@@ -25,6 +25,7 @@ from constructs import Construct
 from .. import naming, nag
 from ..loadtest.commands import MASTER_PORT, Load, locust_commands
 from ..loadtest.gate import Thresholds
+from ..loadtest.image import locustfile_in_image
 from ..naming import LoadTestParam
 from ..spec import Spec
 from . import placement
@@ -260,12 +261,8 @@ def load_of(spec: Spec, app: str) -> Load:
     """The app's load test as the command lines need it; the default host is the first web process's."""
     test = spec.apps[app].loadtest
     assert test is not None
-    return Load(host=test.host or default_host(spec, app), locustfile=f"{LOCUSTFILE_DIR}/{test.locustfile}",
+    return Load(host=test.host or default_host(spec, app), locustfile=locustfile_in_image(test.locustfile),
                 workers=test.workers, users=test.users, spawn_rate=test.spawn_rate, run_time=test.run_time)
-
-
-# Where the load-test image keeps the app's repository files the locustfile may import.
-LOCUSTFILE_DIR = "/mnt/app"
 
 
 def default_host(spec: Spec, app: str) -> str:
