@@ -46,6 +46,7 @@ PINNED: dict[str, dict[str, str]] = {
     "acme-minne": {
         "Repository22E53BBD": "AWS::ECR::Repository",
         "BuildCache8E743806": "AWS::ECR::Repository",
+        "LoadTestRepository789554E7": "AWS::ECR::Repository",
         "DeliveryArtifactsKey52943D36": "AWS::KMS::Key",
         "DeliveryArtifactsAC79D864": "AWS::S3::Bucket",
         "DeliveryLogsE7964E8F": "AWS::Logs::LogGroup",

@@ -168,19 +168,26 @@ _REGISTRABLE = (
 
 def release_task_definition() -> list[str]:
     """Register a revision of the release family with the new image (run-task overrides cannot change it)."""
+    return register_revision(family="TASK_FAMILY", container=naming.CONTAINER_NAME, image="IMAGE_URI",
+                             result="TASK_DEFINITION", stem="release")
+
+
+def register_revision(*, family: str, container: str, image: str, result: str, stem: str) -> list[str]:
+    """Register a revision of the family in ``$family`` whose ``container`` runs the image in ``$image``; its ARN
+    goes to ``result``. The release and the load-test gate both run tasks of the image just built this way."""
     keep = ", ".join(_REGISTRABLE)
     swap = (
         f"{{{keep}}} | .containerDefinitions |= map(if .name == $name then .image = $image else . end)"
         " | with_entries(select(.value != null))"
     )
     return [
-        'aws ecs describe-task-definition --task-definition "$TASK_FAMILY" --query taskDefinition --output json'
-        " > release-current.json",
-        f"jq --arg name {_q(naming.CONTAINER_NAME)} --arg image \"$IMAGE_URI\" {_q(swap)} release-current.json"
-        " > release-taskdef.json",
-        "TASK_DEFINITION=$(aws ecs register-task-definition --cli-input-json file://release-taskdef.json"
+        f'aws ecs describe-task-definition --task-definition "${family}" --query taskDefinition --output json'
+        f" > {stem}-current.json",
+        f"jq --arg name {_q(container)} --arg image \"${image}\" {_q(swap)} {stem}-current.json"
+        f" > {stem}-taskdef.json",
+        f"{result}=$(aws ecs register-task-definition --cli-input-json file://{stem}-taskdef.json"
         " --query taskDefinition.taskDefinitionArn --output text)",
-        'echo "release task definition: $TASK_DEFINITION"',
+        f'echo "{stem} task definition: ${result}"',
     ]
 
 

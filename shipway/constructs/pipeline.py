@@ -65,6 +65,12 @@ class GateContext:
     image_uri: str
     image_tag: str
     """Pipeline variable expressions (``#{Build.IMAGE_URI}``), resolved per execution."""
+    encryption_key: kms.IKey | None = None
+    """The pipeline's artifact key, for a gate's CodeBuild project."""
+    log_group: logs.ILogGroup | None = None
+    """The pipeline's log group, where a gate's CodeBuild project logs."""
+    acknowledge_project: Callable[[codebuild.PipelineProject], None] | None = None
+    """Acknowledges what CDK grants a gate's CodeBuild project (logs, reports, the artifacts it reads)."""
 
 
 GateActions = Callable[[GateContext], Sequence[codepipeline.IAction]]
@@ -290,7 +296,8 @@ class DeliveryPipeline(Construct):
         if gate_actions is not None:
             stage.extend(gate_actions(GateContext(
                 env=target.env, run_order=run_order, input=self.build_output, image_uri=self.image_uri,
-                image_tag=self.image_tag,
+                image_tag=self.image_tag, encryption_key=self.key, log_group=self.log_group,
+                acknowledge_project=self._acknowledge_project,
             )))
         return stage
 

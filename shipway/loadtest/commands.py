@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 # Locust's default master port; the ECS security group rule and the task definitions use it too.
 MASTER_PORT = 5557
-# Locust's default web UI port, opened only when the master runs with its web UI (by hand).
-WEB_PORT = 8089
+# How long the master waits for its workers in ECS: Spot placement and image pulls take minutes.
+WORKERS_MAX_WAIT = 300
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +39,7 @@ def locust_commands(
     csv_prefix: str,
     master_port: int = MASTER_PORT,
     bind_host: str = "*",
-    workers_max_wait: int = 300,
+    workers_max_wait: int = WORKERS_MAX_WAIT,
 ) -> Commands:
     """The headless master (with CSV stats) and the worker that connects to it at ``master_host``.
 

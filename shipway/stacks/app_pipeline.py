@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_codecommit as codecommit
+from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
-from ..constructs import buildspec
-from ..constructs.pipeline import DeliveryPipeline, GateActions, SourceRepository, Target
+from ..constructs import buildspec, loadtest_gate
+from ..constructs.pipeline import DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..spec import Spec
@@ -92,6 +93,14 @@ class AppPipelineStack(ShipwayStack):
             for env in spec.environments
         }
 
+        build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks)
+        # The load-test image (issue 6) is built beside the app's, with the same tag.
+        self.loadtest_repository = loadtest_gate.loadtest_repository(self, spec=spec, app=app)
+        if self.loadtest_repository is not None and app_spec.loadtest is not None:
+            build_spec = loadtest_gate.add_image_build(
+                build_spec, locustfile=app_spec.loadtest.locustfile, repository=self.loadtest_repository
+            )
+
         self.delivery = DeliveryPipeline(
             self,
             "Delivery",
@@ -104,7 +113,7 @@ class AppPipelineStack(ShipwayStack):
             ),
             repository=self.repository,
             cache_repository=self.cache_repository,
-            build_spec=buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks),
+            build_spec=build_spec,
             compute=build.compute,
             targets=[self._target(env) for env in spec.environments],
             log_group_name=naming.pipeline_log_group(spec.name, app),
@@ -114,6 +123,9 @@ class AppPipelineStack(ShipwayStack):
             deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),
         )
+        if self.loadtest_repository is not None:
+            self.loadtest_repository.grant_pull_push(self.delivery.build_project)
+            self.loadtest_repository.grant(self.delivery.build_project, "ecr:DescribeImages")
 
     def _target(self, env: str) -> Target:
         platform = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
@@ -136,4 +148,21 @@ class AppPipelineStack(ShipwayStack):
         ``app.loadtest.environment == context.env``, and nothing otherwise). A failed gate action fails the
         stage, so the pipeline goes no further. None: no gates.
         """
-        return None
+        test = self.app_spec.loadtest
+        if test is None or self.loadtest_repository is None:
+            return None
+        repository = self.loadtest_repository
+
+        def load_test_gate(context: GateContext) -> list[codepipeline.IAction]:
+            if context.env != test.environment:
+                return []
+            assert context.log_group and context.encryption_key and context.acknowledge_project
+            gate = loadtest_gate.LoadTestGate(
+                self, "LoadTestGate", project=self.spec.name, app=self.app_name, env=context.env,
+                workers=test.workers, run_seconds=test.run_seconds, repository=repository,
+                log_group=context.log_group, encryption_key=context.encryption_key,
+            )
+            context.acknowledge_project(gate.project)
+            return [gate.action(input=context.input, image_tag=context.image_tag, run_order=context.run_order)]
+
+        return load_test_gate

@@ -1,0 +1,273 @@
+"""The pipeline's load-test gate: a CodeBuild action after the deploy of ``loadtest.environment``.
+
+It registers revisions of the master and worker task definitions with this commit's load-test image, runs
+the master as a one-off task, registers its address in Cloud Map (the name the workers dial), scales the
+workers to ``loadtest.workers``, waits for the master to stop (bounded), prints the summary the master put
+in the results bucket under the pipeline execution ID, and fails the stage unless the master exited 0
+(it exits 1 on a failed gate and otherwise when it crashed). Whatever happens, the ``finally`` block scales
+the workers back to 0, deregisters the master and stops it.
+
+The addresses the app-env stack creates (master security group, Cloud Map service) are read from its SSM
+parameters at run time: the pipeline stack deploys first and never references that stack.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ecr as ecr
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from .. import nag, naming
+from ..loadtest import image
+from ..loadtest.commands import WORKERS_MAX_WAIT
+from ..loadtest.runner import STOP_MARGIN
+from ..naming import LoadTestParam, Param
+from ..spec import Spec
+from . import buildspec
+from .buildspec import _fail, _q
+from .release import cluster_arn, parameter_arn
+
+MASTER_CONTAINER = "master"
+WORKER_CONTAINER = "worker"
+# Before the master runs: registering revisions and starting the task (`aws ecs wait tasks-running`: 10 min).
+START_MINUTES = 12
+POLL_SECONDS = 15
+
+
+def wait_seconds(run_seconds: int) -> int:
+    """How long the gate waits for the master to stop once it runs: its run, its wait for workers, its stop."""
+    return run_seconds + WORKERS_MAX_WAIT + 2 * STOP_MARGIN
+
+
+def gate_commands() -> list[str]:
+    """Register, start, register in Cloud Map, scale the workers up, wait (bounded), judge."""
+    network = ("awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$MASTER_SECURITY_GROUP],"
+               "assignPublicIp=DISABLED}")
+    overrides = json.dumps({"containerOverrides": [{"name": MASTER_CONTAINER, "environment": [
+        {"name": "SHIPWAY_RESULTS_KEY", "value": "EXECUTION"}]}]}, separators=(",", ":"))
+    overrides = overrides.replace('"', '\\"').replace("EXECUTION", "$EXECUTION_ID")
+    describe_master = 'aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$MASTER_TASK"'
+    status = f"{describe_master} --query 'tasks[0].lastStatus' --output text"
+    return [
+        '[ -n "$EXECUTION_ID" ] && [ -n "$IMAGE_TAG" ] || ' + _fail("no pipeline execution ID or image tag"),
+        'LOADTEST_IMAGE_URI="$LOADTEST_REPOSITORY_URI:$IMAGE_TAG"',
+        *buildspec.register_revision(family="MASTER_FAMILY", container=MASTER_CONTAINER, image="LOADTEST_IMAGE_URI",
+                                     result="MASTER_TASK_DEFINITION", stem="loadtest-master"),
+        *buildspec.register_revision(family="WORKER_FAMILY", container=WORKER_CONTAINER, image="LOADTEST_IMAGE_URI",
+                                     result="WORKER_TASK_DEFINITION", stem="loadtest-worker"),
+        *[
+            f'{variable}=$(aws ssm get-parameter --name "${parameter}" --query Parameter.Value --output text)'
+            for variable, parameter in (("SUBNETS", "SUBNETS_PARAMETER"),
+                                        ("MASTER_SECURITY_GROUP", "MASTER_SECURITY_GROUP_PARAMETER"),
+                                        ("DISCOVERY_SERVICE_ID", "DISCOVERY_SERVICE_PARAMETER"))
+        ],
+        'MASTER_TASK=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$MASTER_TASK_DEFINITION"'
+        " --capacity-provider-strategy capacityProvider=FARGATE,weight=1"
+        f' --network-configuration "{network}" --overrides "{overrides}"'
+        " --started-by shipway-loadtest --query 'tasks[0].taskArn' --output text)",
+        '[ -n "$MASTER_TASK" ] && [ "$MASTER_TASK" != None ] || ' + _fail("run-task started no Locust master"),
+        'MASTER_ID="${MASTER_TASK##*/}"',
+        'echo "Locust master: $MASTER_TASK"',
+        'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || '
+        + _fail("the Locust master never ran (it stopped or did not start within 10 minutes)"),
+        f"MASTER_IP=$({describe_master} --query 'tasks[0].containers[0].networkInterfaces[0].privateIpv4Address'"
+        " --output text)",
+        'aws servicediscovery register-instance --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID"'
+        ' --attributes "AWS_INSTANCE_IPV4=$MASTER_IP"',
+        'aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"'
+        ' --task-definition "$WORKER_TASK_DEFINITION" --desired-count "$WORKERS" > /dev/null',
+        'echo "$WORKERS workers starting; waiting up to $WAIT_SECONDS s for the master"',
+        # Bounded: past the deadline the build fails, and `finally` stops the master and the workers.
+        f'DEADLINE=$((SECONDS + WAIT_SECONDS)); until [ "$({status})" = STOPPED ] || [ "$SECONDS" -ge "$DEADLINE" ];'
+        f" do sleep {POLL_SECONDS}; done",
+        f'[ "$({status})" = STOPPED ] || ' + _fail("timeout: the Locust master was still running; the gate fails"),
+        f"{describe_master} --output json > loadtest-master.json",
+        'aws s3 cp "s3://$RESULTS_BUCKET/$EXECUTION_ID/summary.md" loadtest-summary.md --only-show-errors || '
+        'echo "no summary in s3://$RESULTS_BUCKET/$EXECUTION_ID/ (the master stopped before writing one)"'
+        ' > loadtest-summary.md',
+        *judge("loadtest-master.json", "loadtest-summary.md"),
+    ]
+
+
+def judge(described: str, summary: str) -> list[str]:
+    """The verdict on the master's ``describe-tasks`` document: its container's exit code is the gate's."""
+    exit_code = (f"jq --raw-output --arg name {_q(MASTER_CONTAINER)} "
+                 "'.tasks[0].containers[] | select(.name == $name) | .exitCode'")
+    reason = "jq --raw-output '.tasks[0] | \"master stopped: \\(.stoppedReason // \"-\")\"'"
+    return [
+        f"cat {_q(summary)}",
+        f"{reason} {_q(described)}",
+        f"MASTER_EXIT=$({exit_code} {_q(described)})",
+        '[ "$MASTER_EXIT" = 0 ] || '
+        + _fail("the load-test gate failed: thresholds breached, no requests, or a crashed master (see above)"),
+        'echo "load-test gate passed"',
+    ]
+
+
+def cleanup_commands() -> list[str]:
+    """Always: workers back to 0 (this one must work), the master deregistered and stopped (best effort)."""
+    return [
+        'aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE" --desired-count 0 > /dev/null',
+        'echo "workers scaled back to 0"',
+        'if [ -n "${MASTER_ID:-}" ] && [ -n "${DISCOVERY_SERVICE_ID:-}" ]; then aws servicediscovery'
+        ' deregister-instance --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID" > /dev/null || true; fi',
+        'if [ -n "${MASTER_TASK:-}" ]; then aws ecs stop-task --cluster "$CLUSTER" --task "$MASTER_TASK"'
+        ' --reason "load-test gate finished" > /dev/null || true; fi',
+    ]
+
+
+def gate_build_spec() -> dict:
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {"build": {"commands": gate_commands(), "finally": cleanup_commands()}},
+    }
+
+
+class LoadTestGate(Construct):
+    """A CodeBuild project that runs ``env``'s load test; ``action`` puts it in that environment's stage.
+
+    Its role may do what the gate does, on this app's load-test resources in ``env`` only.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, project: str, app: str, env: str, workers: int,
+                 run_seconds: int, repository: ecr.IRepository, log_group: logs.ILogGroup,
+                 encryption_key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.env_name = env
+        cluster = naming.cluster_name(project, env)
+        worker_service = naming.service_name(app, naming.LOADTEST_WORKER)
+        master_family = naming.task_family(project, app, env, naming.LOADTEST_MASTER)
+        worker_family = naming.task_family(project, app, env, naming.LOADTEST_WORKER)
+        bucket = naming.loadtest_results_bucket(project, app, env, stack.account, stack.region)
+        parameters = {key: naming.loadtest_parameter(project, app, env, key)
+                      for key in (LoadTestParam.MASTER_SECURITY_GROUP, LoadTestParam.DISCOVERY_SERVICE_ID)}
+        subnets = naming.parameter(project, env, Param.PRIVATE_SUBNETS)
+        self.variables = {
+            "CLUSTER": cluster,
+            "MASTER_FAMILY": master_family,
+            "WORKER_FAMILY": worker_family,
+            "WORKER_SERVICE": worker_service,
+            "WORKERS": str(workers),
+            "WAIT_SECONDS": str(wait_seconds(run_seconds)),
+            "LOADTEST_REPOSITORY_URI": repository.repository_uri,
+            "RESULTS_BUCKET": bucket,
+            "SUBNETS_PARAMETER": subnets,
+            "MASTER_SECURITY_GROUP_PARAMETER": parameters[LoadTestParam.MASTER_SECURITY_GROUP],
+            "DISCOVERY_SERVICE_PARAMETER": parameters[LoadTestParam.DISCOVERY_SERVICE_ID],
+        }
+        self.project = codebuild.PipelineProject(
+            self, "Default",
+            description=f"shipway {project} {app}: the load-test gate after the deploy to {env}",
+            build_spec=codebuild.BuildSpec.from_object(gate_build_spec()),
+            environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
+            environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in self.variables.items()},
+            timeout=cdk.Duration.minutes(START_MINUTES + math.ceil(wait_seconds(run_seconds) / 60) + 5),
+            encryption_key=encryption_key,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group, prefix="loadtest")
+            ),
+        )
+        role = self.project.role
+        assert role is not None
+        families = [master_family, worker_family]
+        family_arns = [stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*")
+                       for f in families]
+        tasks_arn = stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster}/*")
+        service_arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{worker_service}")
+        discovery_arn = stack.format_arn(service="servicediscovery", resource="service", resource_name="*")
+        hosted_zones = f"arn:{stack.partition}:route53:::hostedzone/*"
+        roles = [stack.format_arn(service="iam", region="", resource="role",
+                                  resource_name=naming.loadtest_role(project, app, env, role_, kind))
+                 for role_ in ("master", "worker") for kind in ("task", "execution")]
+        statements = [
+            (["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], ["*"], None),
+            (["ecs:RunTask"], family_arns[:1], {"ArnEquals": {"ecs:cluster": cluster_arn(stack, cluster)}}),
+            (["ecs:DescribeTasks", "ecs:StopTask"], [tasks_arn], None),
+            (["ecs:UpdateService", "ecs:DescribeServices"], [service_arn], None),
+            (["iam:PassRole"], roles, {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+            (["ssm:GetParameter"], [parameter_arn(stack, p) for p in (subnets, *parameters.values())], None),
+            (["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"], [discovery_arn], None),
+            # Cloud Map writes the master's A record into the namespace's private hosted zone as the caller.
+            (["route53:GetHostedZone", "route53:ChangeResourceRecordSets"], [hosted_zones], None),
+            (["s3:GetObject"], [f"arn:{stack.partition}:s3:::{bucket}/*"], None),
+        ]
+        for verbs, resources, conditions in statements:
+            role.add_to_principal_policy(iam.PolicyStatement(actions=verbs, resources=resources, conditions=conditions))
+        self._acknowledge(role, family_arns[0], tasks_arn, discovery_arn, hosted_zones, bucket)
+
+    def _acknowledge(self, role: iam.IRole, master_revisions: str, tasks: str, discovery: str, hosted_zones: str,
+                     bucket: str) -> None:
+        stack = cdk.Stack.of(self)
+        nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                        "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN")
+        findings = {
+            master_revisions: "ecs:RunTask of any revision of the Locust master's family (the gate registers one "
+                              "per run), only in this environment's cluster",
+            tasks: "ecs:DescribeTasks and ecs:StopTask on this cluster's tasks: the master's ID is known at run time",
+            discovery: "Cloud Map (de)registration: the service ID is the app-env stack's, read from SSM at run time "
+                       "(the pipeline stack deploys first)",
+            hosted_zones: "Cloud Map's record change in the namespace's private hosted zone, "
+                                              "whose ID only the platform knows",
+            f"arn:{stack.partition}:s3:::{bucket}/*": "Reading the run's summary from the results bucket, keyed "
+                                                      "by pipeline execution ID",
+        }
+        for arn, reason in findings.items():
+            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", arn), reason)
+
+    def action(self, *, input: codepipeline.Artifact, image_tag: str, run_order: int) -> actions.CodeBuildAction:
+        return actions.CodeBuildAction(
+            action_name="LoadTest",
+            project=self.project,
+            input=input,
+            run_order=run_order,
+            environment_variables={
+                "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=image_tag),
+                "EXECUTION_ID": codebuild.BuildEnvironmentVariable(value="#{codepipeline.PipelineExecutionId}"),
+            },
+        )
+
+
+def loadtest_repository(scope: Construct, *, spec: Spec, app: str) -> ecr.Repository | None:
+    """The app's load-test image repository in ``<name>-<app>``, when the app has a load test."""
+    if spec.apps[app].loadtest is None:
+        return None
+    build = spec.apps[app].build
+    return ecr.Repository(
+        scope, "LoadTestRepository",
+        repository_name=naming.loadtest_repository(spec.name, app),
+        image_scan_on_push=True,
+        image_tag_mutability=ecr.TagMutability.IMMUTABLE,
+        encryption=ecr.RepositoryEncryption.KMS,
+        lifecycle_rules=[
+            ecr.LifecycleRule(rule_priority=1, description="untagged images: failed or interrupted pushes",
+                              tag_status=ecr.TagStatus.UNTAGGED, max_image_age=cdk.Duration.days(build.untagged_days)),
+            ecr.LifecycleRule(rule_priority=2, description=f"keep the newest {build.keep_images} images",
+                              tag_status=ecr.TagStatus.ANY, max_image_count=build.keep_images),
+        ],
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+    )
+
+
+def add_image_build(build_spec: dict, *, locustfile: str, repository: ecr.IRepository) -> dict:
+    """The build stage's buildspec, which also builds and pushes the load-test image with the commit's tag."""
+    env = build_spec.setdefault("env", {})
+    env.setdefault("variables", {}).update({
+        "LOADTEST_REPOSITORY_URI": repository.repository_uri,
+        "LOADTEST_REPOSITORY_NAME": repository.repository_name,
+    })
+    phases = build_spec["phases"]
+    if buildspec.buildx_setup()[1] not in phases["install"]["commands"]:  # a buildpacks app: no builder yet
+        phases["install"]["commands"] = [*phases["install"]["commands"], *buildspec.buildx_setup()]
+    phases["build"]["commands"] = [*phases["build"]["commands"], *image.build_commands(locustfile)]
+    return build_spec

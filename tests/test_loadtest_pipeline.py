@@ -1,0 +1,157 @@
+"""The pipeline's load-test gate: the action after staging's deploy, its commands, its rights, its verdict."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from shipway.constructs import loadtest_gate
+
+MASTER_ROLES = [f"acme-minne-staging-loadtest-{r}-{k}" for r in ("master", "worker") for k in ("task", "execution")]
+
+
+@pytest.fixture(scope="module")
+def pipeline(shipped) -> Template:
+    return Template.from_stack(shipped.stack("acme-minne"))
+
+
+def _stages(template: Template) -> dict[str, list[tuple[str, int]]]:
+    (resource,) = template.find_resources("AWS::CodePipeline::Pipeline").values()
+    return {s["Name"]: [(a["Name"], a["RunOrder"]) for a in s["Actions"]] for s in resource["Properties"]["Stages"]}
+
+
+def test_the_gate_runs_after_stagings_deploy_only(pipeline, shipped):
+    stages = _stages(pipeline)
+    record = dict(stages["staging"])["RecordImageTag"]
+    assert ("LoadTest", record) in stages["staging"]  # beside the tag record, after every deploy action
+    assert all(order < record for name, order in stages["staging"] if name.startswith("Deploy-"))
+    assert "LoadTest" not in dict(stages["production"])
+    blog = Template.from_stack(shipped.stack("acme-blog"))
+    assert all("LoadTest" not in dict(actions) for actions in _stages(blog).values())
+    assert not blog.find_resources("AWS::ECR::Repository", {"Properties": {"RepositoryName": "acme/blog-loadtest"}})
+
+
+def test_the_gate_addresses_what_the_staging_stack_creates(pipeline, shipped):
+    (project,) = pipeline.find_resources("AWS::CodeBuild::Project", {
+        "Properties": {"Description": Match.string_like_regexp("load-test gate")}}).values()
+    variables = {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
+    runtime = Template.from_stack(shipped.stack("acme-minne-staging"))
+    families = {r["Properties"]["Family"] for r in runtime.find_resources("AWS::ECS::TaskDefinition").values()}
+    assert {variables["MASTER_FAMILY"], variables["WORKER_FAMILY"]} <= families
+    runtime.has_resource_properties("AWS::ECS::Service", {"ServiceName": variables["WORKER_SERVICE"],
+                                                          "Cluster": variables["CLUSTER"]})
+    for parameter in ("MASTER_SECURITY_GROUP_PARAMETER", "DISCOVERY_SERVICE_PARAMETER"):
+        runtime.has_resource_properties("AWS::SSM::Parameter", {"Name": variables[parameter]})
+    runtime.has_resource_properties("AWS::S3::Bucket", {"BucketName": variables["RESULTS_BUCKET"]})
+    roles = {r["Properties"]["RoleName"] for r in runtime.find_resources("AWS::IAM::Role").values()
+             if "RoleName" in r["Properties"]}
+    assert set(MASTER_ROLES) <= roles
+    assert variables["WORKERS"] == "4"
+    assert variables["WAIT_SECONDS"] == str(180 + 300 + 60)  # 3m run, the master's wait for workers, stop margins
+    assert project["Properties"]["TimeoutInMinutes"] > int(variables["WAIT_SECONDS"]) / 60 + 10
+
+
+def test_the_gate_role_may_do_only_its_job(pipeline):
+    policies = pipeline.find_resources("AWS::IAM::Policy", {
+        "Properties": {"Roles": [{"Ref": Match.string_like_regexp("LoadTestGateRole")}]}})
+    (policy,) = policies.values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_action = {json.dumps(s["Action"]): s for s in statements}
+    run = by_action['"ecs:RunTask"']
+    assert "acme-minne-staging-loadtest-master:*" in json.dumps(run["Resource"])
+    assert "loadtest-worker" not in json.dumps(run["Resource"])
+    assert "ecs:cluster" in json.dumps(run["Condition"])
+    update = by_action['["ecs:DescribeServices", "ecs:UpdateService"]']
+    assert json.dumps(update["Resource"]).endswith('":service/acme-staging/minne-loadtest-worker"]]}')
+    passed = by_action['"iam:PassRole"']
+    assert [json.dumps(r)[-60:] for r in passed["Resource"]] and all(
+        any(name in json.dumps(r) for r in passed["Resource"]) for name in MASTER_ROLES)
+    assert passed["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert '"s3:GetObject"' in by_action
+    assert not any(a in json.dumps(statements) for a in ('"ecs:*"', '"s3:*"', '"iam:*"', "s3:PutObject"))
+
+
+def test_the_build_stage_also_builds_the_load_test_image(pipeline):
+    pipeline.has_resource("AWS::ECR::Repository", {
+        "Properties": Match.object_like({"RepositoryName": "acme/minne-loadtest", "ImageTagMutability": "IMMUTABLE",
+                                         "ImageScanningConfiguration": {"ScanOnPush": True}}),
+        "DeletionPolicy": "Retain",
+    })
+    (build,) = pipeline.find_resources("AWS::CodeBuild::Project", {
+        "Properties": {"Description": Match.string_like_regexp("builds the app image")}}).values()
+    spec = json.dumps(build["Properties"]["Source"]["BuildSpec"])
+    assert "--build-context app=loadtest" in spec and '--tag \\\\\\"$LOADTEST_IMAGE_URI\\\\\\"' in spec
+    assert "LOADTEST_REPOSITORY_URI" in spec
+    (policy,) = pipeline.find_resources("AWS::IAM::Policy", {
+        "Properties": {"Roles": [{"Ref": Match.string_like_regexp("DeliveryBuildRole")}]}}).values()
+    pushes = [json.dumps(s["Resource"]) for s in policy["Properties"]["PolicyDocument"]["Statement"]
+              if "ecr:PutImage" in s["Action"]]
+    assert any("LoadTestRepository" in resource for resource in pushes)
+
+
+def test_a_buildpacks_app_gets_a_builder_for_the_load_test_image():
+    spec = {"phases": {"install": {"commands": ["pack version"]}, "build": {"commands": ["pack build"]}}}
+
+    class Repository:
+        repository_uri, repository_name = "uri", "name"
+
+    out = loadtest_gate.add_image_build(spec, locustfile="locustfile.py", repository=Repository())
+    assert out["phases"]["install"]["commands"][0] == "pack version"
+    assert any(c.startswith("docker buildx create") for c in out["phases"]["install"]["commands"])
+    assert out["phases"]["build"]["commands"][0] == "pack build"
+
+
+@pytest.mark.parametrize("phase", ["commands", "finally"])
+def test_every_gate_command_is_valid_bash(phase):
+    commands = loadtest_gate.gate_build_spec()["phases"]["build"][phase]
+    for command in commands:
+        result = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True)
+        assert result.returncode == 0, (command, result.stderr)
+
+
+def test_workers_go_back_to_zero_always():
+    build = loadtest_gate.gate_build_spec()["phases"]["build"]
+    assert build["finally"][0].startswith('aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"')
+    assert "--desired-count 0" in build["finally"][0]
+    assert "|| true" not in build["finally"][0]  # a failure to scale down fails the build, visibly
+
+
+def _judge(tmp_path, containers, reason="Essential container in task exited"):
+    described = tmp_path / "master.json"
+    described.write_text(json.dumps({"tasks": [{"stoppedReason": reason, "containers": containers}]}))
+    summary = tmp_path / "summary.md"
+    summary.write_text("# Load test: SOMETHING\n")
+    script = "\n".join(loadtest_gate.judge(str(described), str(summary)))
+    return subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, timeout=30)
+
+
+def test_the_verdict_is_the_masters_exit_code(tmp_path):
+    passed = _judge(tmp_path, [{"name": "master", "exitCode": 0}])
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.splitlines() == ["# Load test: SOMETHING", "master stopped: Essential container in task exited",
+                                          "load-test gate passed"]
+    failed = _judge(tmp_path, [{"name": "master", "exitCode": 1}])
+    assert failed.returncode != 0 and "the load-test gate failed" in failed.stderr
+    # a master that never exited (OOM-killed, no exit code) fails too
+    crashed = _judge(tmp_path, [{"name": "master"}], reason="OutOfMemoryError: container killed")
+    assert crashed.returncode != 0 and "master stopped: OutOfMemoryError" in crashed.stdout
+
+
+def test_the_docs_shell_examples_are_valid_bash():
+    import re
+
+    from shipway.synth import ROOT
+
+    text = (ROOT / "docs" / "loadtest.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        result = subprocess.run(["bash", "-n", "-c", block], capture_output=True, text=True)
+        assert result.returncode == 0, (block[:200], result.stderr)
+    # the documented names are the ones the stacks use
+    for name in ("acme-minne-staging-loadtest-master", "minne-loadtest-worker",
+                 "minne-loadtest-master.staging.acme.internal", "acme/minne-loadtest", "locustio/locust:2.47.0"):
+        assert name in text, name
