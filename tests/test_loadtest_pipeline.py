@@ -155,3 +155,12 @@ def test_the_docs_shell_examples_are_valid_bash():
     for name in ("acme-minne-staging-loadtest-master", "minne-loadtest-worker",
                  "minne-loadtest-master.staging.acme.internal", "acme/minne-loadtest", "locustio/locust:2.47.0"):
         assert name in text, name
+
+
+def test_the_master_learns_its_results_key_from_the_execution_id():
+    (run,) = [c for c in loadtest_gate.gate_commands() if c.startswith("MASTER_TASK=$(aws ecs run-task")]
+    overrides = run.split("--overrides ", 1)[1].split(" --started-by", 1)[0]
+    printed = subprocess.run(["bash", "-c", f"EXECUTION_ID=0a1b2c3d-exec; printf %s {overrides}"],
+                             capture_output=True, text=True, check=True).stdout
+    assert json.loads(printed) == {"containerOverrides": [{"name": "master", "environment": [
+        {"name": "SHIPWAY_RESULTS_KEY", "value": "0a1b2c3d-exec"}]}]}
