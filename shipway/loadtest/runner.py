@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -81,11 +82,13 @@ def locust_processes() -> Iterator:
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to every process group, STOP_GRACE seconds for all of them together, then SIGKILL."""
     for process in processes:
         _signal(process, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
     for process in processes:
         try:
-            process.wait(timeout=STOP_GRACE)
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             _signal(process, signal.SIGKILL)
             process.wait()
