@@ -174,6 +174,8 @@ def log_group(name: str, app: str, env: str) -> str:
 
 LOADTEST_MASTER = "loadtest-master"
 LOADTEST_WORKER = "loadtest-worker"
+# A pool whose metadata carries this key and value hosts the environment's Locust workers.
+LOADTEST_POOL_METADATA = ("loadtest", "true")
 
 
 def loadtest_repository(name: str, app: str) -> str:

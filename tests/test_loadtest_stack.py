@@ -193,3 +193,17 @@ def test_a_results_bucket_name_too_long_for_s3_is_refused():
 
     problems = _problems(long_app)
     assert any("apps.a-very-long-application-name.loadtest" in p and "too long for S3" in p for p in problems), problems
+
+
+def test_the_loadtest_environment_must_offer_capacity_for_master_and_workers():
+    def no_fargate(d):
+        cluster = d["environments"]["staging"]["cluster"]
+        cluster.update(fargate=False, fargate_spot=False)
+        cluster["pools"].pop("loadtest")
+        # minne's own processes on Fargate would be refused too: move them to the remaining pool
+        for process in d["apps"]["minne"]["processes"].values():
+            process["capacity"] = "pool:dedicated"
+
+    problems = [p for p in _problems(no_fargate) if "apps.minne.loadtest.environment" in p]
+    assert any("the Locust master runs on FARGATE" in p for p in problems), problems
+    assert any("need a pool with metadata loadtest: 'true' or FARGATE_SPOT" in p for p in problems), problems

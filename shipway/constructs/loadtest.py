@@ -33,8 +33,6 @@ from .platform_imports import PlatformImports
 
 # Where the master writes its CSV stats inside the container (the task's ephemeral storage).
 CSV_PREFIX = "/tmp/loadtest/stats"
-# The ECS instance attribute a pool's metadata carries to offer itself for load-test workers.
-LOADTEST_ATTRIBUTE = ("loadtest", "true")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,7 +274,7 @@ def default_host(spec: Spec, app: str) -> str:
 def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:
     """The first pool (by name) whose metadata offers ``loadtest: "true"``; FARGATE_SPOT when none does."""
     pools = spec.environments[env].cluster.pools
-    key, value = LOADTEST_ATTRIBUTE
+    key, value = naming.LOADTEST_POOL_METADATA
     offered = sorted(name for name, pool in pools.items() if pool.metadata.get(key) == value)
     if not offered:
         return WorkerCapacity()

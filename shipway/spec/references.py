@@ -274,6 +274,18 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         for role in (naming.LOADTEST_MASTER, naming.LOADTEST_WORKER):
             if role in app.processes:
                 add((*base, "processes", role), f"{role!r} is the load test's; name the process otherwise")
+        target = spec.environments.get(app.loadtest.environment)
+        if target is not None:
+            where = f"environments.{app.loadtest.environment}.cluster"
+            if not target.cluster.fargate:
+                add((*base, "loadtest", "environment"), f"the Locust master runs on FARGATE, which {where}.fargate turns off")
+            key, value = naming.LOADTEST_POOL_METADATA
+            offered = any(pool.metadata.get(key) == value for pool in target.cluster.pools.values())
+            if not offered and not target.cluster.fargate_spot:
+                add(
+                    (*base, "loadtest", "environment"),
+                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; {where} has neither",
+                )
         bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, app.loadtest.environment)
         if len(bucket) > naming.LOADTEST_BUCKET_PREFIX_MAX:
             add(
