@@ -125,7 +125,7 @@ def test_ctrl_c_stops_every_locust_process(server, tmp_path):
         time.sleep(1)  # past the last start: the signal lands while the runner waits for the master
         started = time.monotonic()
         cli.send_signal(signal.SIGINT)
-        cli.wait(timeout=90)
+        assert cli.wait(timeout=90) == 130
         gone, alive = psutil.wait_procs(children, timeout=5)
         assert alive == []
         assert time.monotonic() - started < 60

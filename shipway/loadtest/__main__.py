@@ -99,4 +99,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the runner has stopped its Locust processes on the way out
+        print("interrupted: the load test was stopped", file=sys.stderr)
+        sys.exit(130)
