@@ -178,9 +178,14 @@ LOADTEST_WORKER = "loadtest-worker"
 LOADTEST_POOL_METADATA = ("loadtest", "true")
 
 
+# The load-test repository is the app's image repository plus this suffix, so the build stage derives its
+# name and URI from the app repository's (buildspecs carry no deploy-time tokens).
+LOADTEST_REPOSITORY_SUFFIX = "-loadtest"
+
+
 def loadtest_repository(name: str, app: str) -> str:
     """ECR repository of the app's load-test image (Locust, the app's locustfile and shipway's gate)."""
-    return f"{name}/{app}-loadtest"
+    return f"{image_repository(name, app)}{LOADTEST_REPOSITORY_SUFFIX}"
 
 
 def loadtest_master_discovery(app: str) -> str:

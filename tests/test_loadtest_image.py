@@ -43,8 +43,8 @@ def test_the_build_commands_write_a_context_whose_gate_runs_on_its_own(tmp_path)
     (tmp_path / "loadtest").mkdir()
     (tmp_path / LOCUSTFILE).write_text("from locust import HttpUser\n")
     commands = image.build_commands(LOCUSTFILE)
-    setup = [c for c in commands if not c.startswith(("if ", "LOADTEST_IMAGE_URI="))]
-    assert len(setup) == len(commands) - 2
+    setup = [c for c in commands if not c.startswith(("if ", "LOADTEST_"))]
+    assert len(setup) == len(commands) - 3
     subprocess.run(["bash", "-e", "-c", "\n".join(setup)], cwd=tmp_path, check=True, timeout=30)
     context = tmp_path / image.CONTEXT
     assert (context / "Dockerfile").read_text() == image.dockerfile(LOCUSTFILE)
@@ -59,6 +59,19 @@ def test_the_build_commands_write_a_context_whose_gate_runs_on_its_own(tmp_path)
 
 
 def test_a_missing_locustfile_fails_the_build(tmp_path):
-    setup = [c for c in image.build_commands(LOCUSTFILE) if not c.startswith(("if ", "LOADTEST_IMAGE_URI="))]
+    setup = [c for c in image.build_commands(LOCUSTFILE) if not c.startswith(("if ", "LOADTEST_"))]
     result = subprocess.run(["bash", "-e", "-c", "\n".join(setup)], cwd=tmp_path, timeout=30)
     assert result.returncode != 0
+
+
+def test_the_load_test_repository_derives_from_the_apps():
+    from shipway import naming
+
+    commands = "\n".join(image.build_commands(LOCUSTFILE))
+    script = commands.split("if aws ecr")[0] + 'echo "$LOADTEST_REPOSITORY_NAME $LOADTEST_IMAGE_URI"'
+    script = "\n".join(line for line in script.splitlines() if line.startswith("LOADTEST_") or line.startswith("echo \"$"))
+    env = {"IMAGE_REPOSITORY_NAME": naming.image_repository("acme", "minne"), "IMAGE_TAG": "0123abcd",
+           "IMAGE_REPOSITORY_URI": f"123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/{naming.image_repository('acme', 'minne')}"}
+    printed = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert printed.split() == [naming.loadtest_repository("acme", "minne"),
+                               f"123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/minne-loadtest:0123abcd"]

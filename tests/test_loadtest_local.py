@@ -113,7 +113,9 @@ def test_a_crashed_master_fails_the_gate(tmp_path):
 def test_ctrl_c_stops_every_locust_process(server, tmp_path):
     load = Load(host=server, locustfile=str(LOCUSTFILES / "hello.py"), workers=2, users=2, spawn_rate=2,
                 run_time="5m")
-    cli = subprocess.Popen(_cli(load, THRESHOLDS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # As from a terminal: a test run in the background (CI, nohup) would pass SIGINT on as ignored.
+    cli = subprocess.Popen(_cli(load, THRESHOLDS), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     parent = psutil.Process(cli.pid)
     children: list[psutil.Process] = []
     try:

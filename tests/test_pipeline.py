@@ -87,7 +87,8 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
     assert stage_plan(minne) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["RecordImageTag"]]),
+        # minne's loadtest.environment is staging: its load-test gate runs beside the tag record
+        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["LoadTest", "RecordImageTag"]]),
         ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["RecordImageTag"]]),
     ]
 
@@ -250,7 +251,7 @@ def test_dockerfile_build_exports_a_registry_cache_from_a_docker_container_build
     spec = build_spec_of(project)
     install = spec["phases"]["install"]["commands"]
     assert "docker buildx create --name shipway --driver docker-container --use" in install
-    (build,) = spec["phases"]["build"]["commands"]
+    build = spec["phases"]["build"]["commands"][0]  # minne's load-test image follows (test_loadtest_pipeline)
     cache = 'type=registry,ref="$CACHE_REPOSITORY_URI:buildx"'
     assert f"--cache-from {cache} " in build
     assert f"--cache-to {cache},mode=max,image-manifest=true,oci-mediatypes=true " in build
@@ -292,7 +293,8 @@ def test_build_exports_the_tag_and_emits_image_definitions(minne, blog):
 
 def test_every_generated_command_parses_in_bash(shipped_templates, minimal):
     specs = {**all_build_specs(shipped_templates), **all_build_specs(minimal.templates())}
-    assert len(specs) == 5 + 2, sorted(specs)  # minne: build, release, record; blog: build, record; tiny: build, record
+    # minne: build, release, record, load-test gate; blog: build, record; tiny: build, record
+    assert len(specs) == 6 + 2, sorted(specs)
     for where, spec in specs.items():
         assert spec["env"]["shell"] == "bash", where
         script = commands_of(spec)

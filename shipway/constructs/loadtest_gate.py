@@ -259,13 +259,8 @@ def loadtest_repository(scope: Construct, *, spec: Spec, app: str) -> ecr.Reposi
     )
 
 
-def add_image_build(build_spec: dict, *, locustfile: str, repository: ecr.IRepository) -> dict:
+def add_image_build(build_spec: dict, *, locustfile: str) -> dict:
     """The build stage's buildspec, which also builds and pushes the load-test image with the commit's tag."""
-    env = build_spec.setdefault("env", {})
-    env.setdefault("variables", {}).update({
-        "LOADTEST_REPOSITORY_URI": repository.repository_uri,
-        "LOADTEST_REPOSITORY_NAME": repository.repository_name,
-    })
     phases = build_spec["phases"]
     if buildspec.buildx_setup()[1] not in phases["install"]["commands"]:  # a buildpacks app: no builder yet
         phases["install"]["commands"] = [*phases["install"]["commands"], *buildspec.buildx_setup()]

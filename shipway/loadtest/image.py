@@ -16,7 +16,7 @@ import shlex
 import tarfile
 from pathlib import Path
 
-from .. import templates
+from .. import naming, templates
 
 LOCUST_VERSION = "2.47.0"  # the same Locust as requirements.txt: the loopback runner's
 LOCUST_IMAGE = f"locustio/locust:{LOCUST_VERSION}"
@@ -58,9 +58,10 @@ def context_archive(locustfile: str) -> bytes:
 def build_commands(locustfile: str) -> list[str]:
     """Shell commands of the build stage that build and push ``$LOADTEST_REPOSITORY_URI:$IMAGE_TAG``.
 
-    They expect IMAGE_TAG (the commit), LOADTEST_REPOSITORY_URI, LOADTEST_REPOSITORY_NAME and
-    CACHE_REPOSITORY_URI, a registry login and a buildx builder that can export a registry cache. Each
-    step is its own command (CodeBuild checks each one's status; a pipe would hide a failure).
+    They expect IMAGE_TAG (the commit), the app's IMAGE_REPOSITORY_URI and IMAGE_REPOSITORY_NAME (the
+    load-test repository's are those plus ``naming.LOADTEST_REPOSITORY_SUFFIX``), CACHE_REPOSITORY_URI, a
+    registry login and a buildx builder that can export a registry cache. Each step is its own command
+    (CodeBuild checks each one's status; a pipe would hide a failure).
     """
     encoded = base64.b64encode(context_archive(locustfile)).decode()
     app_context = posixpath.dirname(locustfile) or "."
@@ -86,7 +87,8 @@ def build_commands(locustfile: str) -> list[str]:
         f"base64 --decode {CONTEXT}.b64 > {CONTEXT}.tar.gz",
         f"tar -xzf {CONTEXT}.tar.gz -C {CONTEXT}",
         f"test -f {shlex.quote(locustfile)}",
-        'LOADTEST_IMAGE_URI="$LOADTEST_REPOSITORY_URI:$IMAGE_TAG"',
+        f'LOADTEST_REPOSITORY_NAME="$IMAGE_REPOSITORY_NAME{naming.LOADTEST_REPOSITORY_SUFFIX}"',
+        f'LOADTEST_IMAGE_URI="$IMAGE_REPOSITORY_URI{naming.LOADTEST_REPOSITORY_SUFFIX}:$IMAGE_TAG"',
         # Tags are immutable: a retried commit reuses its load-test image.
         f'if {exists}; then echo "$LOADTEST_IMAGE_URI exists; not building it again"; else {build}; fi',
     ]

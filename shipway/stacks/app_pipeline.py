@@ -97,9 +97,7 @@ class AppPipelineStack(ShipwayStack):
         # The load-test image (issue 6) is built beside the app's, with the same tag.
         self.loadtest_repository = loadtest_gate.loadtest_repository(self, spec=spec, app=app)
         if self.loadtest_repository is not None and app_spec.loadtest is not None:
-            build_spec = loadtest_gate.add_image_build(
-                build_spec, locustfile=app_spec.loadtest.locustfile, repository=self.loadtest_repository
-            )
+            build_spec = loadtest_gate.add_image_build(build_spec, locustfile=app_spec.loadtest.locustfile)
 
         self.delivery = DeliveryPipeline(
             self,
