@@ -33,6 +33,9 @@ from .platform_imports import PlatformImports
 
 # Where the master writes its CSV stats inside the container (the task's ephemeral storage).
 CSV_PREFIX = "/tmp/loadtest/stats"
+# The containers' names: the pipeline's gate swaps their images and overrides the master's environment.
+MASTER_CONTAINER = "master"
+WORKER_CONTAINER = "worker"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,7 +135,7 @@ class LocustLoadTest(Construct):
             execution_role=self._role("MasterExecutionRole", names.master_execution_role, "ecs-tasks.amazonaws.com"),
         )
         self.task_definition.add_container(
-            "master",
+            MASTER_CONTAINER,
             image=image,
             entry_point=[
                 "python", "-m", "shipway.loadtest.task",
@@ -170,7 +173,7 @@ class LocustLoadTest(Construct):
                 self, "WorkerTask", family=names.worker_family, network_mode=ecs.NetworkMode.AWS_VPC, **worker_roles,
             )
         self.worker_task_definition.add_container(
-            "worker",
+            WORKER_CONTAINER,
             image=image,
             entry_point=commands.worker[:1],
             command=commands.worker[1:],

@@ -34,10 +34,9 @@ from ..naming import LoadTestParam, Param
 from ..spec import Spec
 from . import buildspec
 from .buildspec import _fail, _q
+from .loadtest import MASTER_CONTAINER, WORKER_CONTAINER
 from .release import cluster_arn, parameter_arn
 
-MASTER_CONTAINER = "master"
-WORKER_CONTAINER = "worker"
 # Before the master runs: registering revisions and starting the task (`aws ecs wait tasks-running`: 10 min).
 START_MINUTES = 12
 POLL_SECONDS = 15
