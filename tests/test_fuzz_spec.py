@@ -119,7 +119,11 @@ def apps(draw, name: str, env_name: str, environment: dict) -> dict:
         app["cron"] = {"nightly": {"schedule": draw(schedules), "command": "report", "capacity": capacity}}
     strategies = ["rolling", "canary", "linear", "blue-green"] if web else ["rolling"]
     app["deploy"] = {"strategy": draw(st.sampled_from(strategies)), "bake_minutes": draw(st.integers(0, 10))}
-    if web and draw(st.booleans()):
+    cluster = environment["cluster"]
+    # the Locust master runs on FARGATE, the workers on a loadtest pool or FARGATE_SPOT (references.py)
+    workers_fit = cluster["fargate_spot"] or any(
+        p.get("metadata", {}).get("loadtest") == "true" for p in cluster["pools"].values())
+    if web and cluster["fargate"] and workers_fit and draw(st.booleans()):
         app["loadtest"] = {"locustfile": "loadtest/locustfile.py", "environment": env_name,
                            "users": draw(st.integers(1, 500)), "p95_ms": draw(st.integers(50, 2000))}
     return app
