@@ -118,7 +118,10 @@ def apps(draw, name: str, env_name: str, environment: dict) -> dict:
         capacity, _ = draw(st.sampled_from(_capacities(environment)))
         app["cron"] = {"nightly": {"schedule": draw(schedules), "command": "report", "capacity": capacity}}
     strategies = ["rolling", "canary", "linear", "blue-green"] if web else ["rolling"]
-    app["deploy"] = {"strategy": draw(st.sampled_from(strategies)), "bake_minutes": draw(st.integers(0, 10))}
+    strategy = draw(st.sampled_from(strategies))
+    # A linear deploy bakes once per step (10 steps at the default 10 %), and the pipeline's ECS deploy action
+    # waits at most 60 minutes in all (references.py keeps baking within 50): at most 5 minutes a step.
+    app["deploy"] = {"strategy": strategy, "bake_minutes": draw(st.integers(0, 5 if strategy == "linear" else 10))}
     cluster = environment["cluster"]
     # the Locust master runs on FARGATE, the workers on a loadtest pool or FARGATE_SPOT (references.py)
     workers_fit = cluster["fargate_spot"] or any(
