@@ -1,0 +1,5 @@
+"""`python -m shipway` is the `shipway` command."""
+
+from shipway.cli import main
+
+main()
