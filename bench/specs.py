@@ -56,9 +56,11 @@ def _copy_app(source: dict, source_name: str, name: str, taken: set[int]) -> dic
     for proc_name, proc in app["processes"].items():
         if not proc.get("hosts"):
             continue
-        proc["hosts"] = [
-            host.replace(source_name, name, 1) if source_name in host else f"{name}.{host}" for host in proc["hosts"]
+        rename = lambda hosts: [  # noqa: E731
+            host.replace(source_name, name, 1) if source_name in host else f"{name}.{host}" for host in hosts
         ]
+        hosts = proc["hosts"]
+        proc["hosts"] = {env: rename(h) for env, h in hosts.items()} if isinstance(hosts, dict) else rename(hosts)
         priority = listener_priority(name, proc_name, proc.get("priority"))
         # Derived priorities are a hash: on a collision, pin the next free one as a user would.
         if priority in taken:

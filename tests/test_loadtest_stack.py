@@ -39,7 +39,8 @@ def test_the_master_runs_the_commands_the_local_runner_runs(staging):
     })
     assert "-u 400 -r 40 -t 3m" in " ".join(expected.master)
     assert "--expect-workers 4" in " ".join(expected.master)
-    assert "--host http://minne.example.com" in " ".join(expected.master)  # staging has no certificate
+    # staging's own host (staging has no certificate), never production's minne.example.com
+    assert "--host http://minne.staging.example.com " in " ".join(expected.master)
     staging.has_resource_properties("AWS::ECS::TaskDefinition", {
         "Family": "acme-minne-staging-loadtest-worker",
         "NetworkMode": "awsvpc",

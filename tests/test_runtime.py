@@ -121,11 +121,32 @@ def test_host_rule_on_the_shared_listener_with_a_stable_priority(minne, spec):
     _, rule = only(minne, "AWS::ElasticLoadBalancingV2::ListenerRule")
     props = rule["Properties"]
     assert props["Priority"] == listener_priority("minne", "web", None)
-    assert props["Conditions"] == [{"Field": "host-header", "HostHeaderConfig": {"Values": ["minne.example.com"]}}]
+    assert props["Conditions"] == [
+        {"Field": "host-header", "HostHeaderConfig": {"Values": ["minne.example.com", "www.minne.example.com"]}}
+    ]
     listener = props["ListenerArn"]["Ref"]
     assert minne.to_json()["Parameters"][listener]["Default"] == naming.parameter(
         "acme", "production", naming.Param.LISTENER_ARN
     )
+
+
+def test_each_environment_routes_its_own_hosts_and_no_host_twice(shipped_templates, spec):
+    """hosts are per environment: staging's listener rule names staging's hosts, production's production's, and no
+    host name is in two rules anywhere (public DNS points a name at one ALB)."""
+    routed: dict[str, str] = {}
+    for stack in ("acme-minne-staging", "acme-minne-production", "acme-blog-staging", "acme-blog-production"):
+        env = stack.rsplit("-", 1)[1]
+        rules = Template.from_json(shipped_templates[stack]).find_resources("AWS::ElasticLoadBalancingV2::ListenerRule")
+        production_rules = [r for logical_id, r in rules.items() if "TestListenerRule" not in logical_id]
+        (rule,) = production_rules
+        (condition,) = rule["Properties"]["Conditions"]
+        hosts = condition["HostHeaderConfig"]["Values"]
+        app = stack.split("-")[1]
+        assert hosts == spec.apps[app].processes["web"].hosts_in(env)
+        for host in hosts:
+            assert routed.setdefault(host, stack) == stack, f"{host} is routed by {routed[host]} and {stack}"
+    assert routed["minne.staging.example.com"] == "acme-minne-staging"
+    assert routed["minne.example.com"] == "acme-minne-production"
 
 
 def test_non_web_processes_have_no_load_balancer(minne):

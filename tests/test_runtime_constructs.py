@@ -56,8 +56,8 @@ def test_a_worker_gets_its_own_roles_and_a_fixed_count_without_a_condition(stack
 
 def test_a_web_process_needs_a_listener_and_a_priority(stack):
     with pytest.raises(ValueError, match="needs the listener"):
-        ProcessService(stack, "Web", **basics(stack), process=Process(port=80, hosts=["a.example.com"]),
-                       service_name="app-web", family="app-web", placement=FARGATE)
+        ProcessService(stack, "Web", **basics(stack), process=Process(port=80),
+                       hosts=["a.example.com"], service_name="app-web", family="app-web", placement=FARGATE)
 
 
 def test_one_off_task_has_no_command_and_runs_anywhere(stack):

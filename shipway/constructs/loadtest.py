@@ -259,7 +259,7 @@ class LocustLoadTest(Construct):
 
 
 def load_of(spec: Spec, app: str) -> Load:
-    """The app's load test as the command lines need it; the default host is the first web process's."""
+    """The app's load test as the command lines need it; the default host is the gated environment's own."""
     test = spec.apps[app].loadtest
     assert test is not None
     return Load(host=test.host or default_host(spec, app), locustfile=locustfile_in_image(test.locustfile),
@@ -267,11 +267,13 @@ def load_of(spec: Spec, app: str) -> Load:
 
 
 def default_host(spec: Spec, app: str) -> str:
+    """The first host of the app's first web process in the gated environment: that environment's own router,
+    never another environment's (host names are per environment, references.py keeps them apart)."""
     test = spec.apps[app].loadtest
     assert test is not None
     web = next(iter(spec.apps[app].web_processes.values()))
     secure = spec.environments[test.environment].router.certificate_arn is not None
-    return f"{'https' if secure else 'http'}://{web.hosts[0]}"
+    return f"{'https' if secure else 'http'}://{web.hosts_in(test.environment)[0]}"
 
 
 def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:

@@ -50,12 +50,14 @@ class ProcessService(Construct):
     :param security_groups: what the tasks wear.
     :param container: the app's shared container (image, environment, secrets, logs).
     :param process: the process's spec: command, port, size, count, health checks, autoscale.
+    :param hosts: the host names routed to it in this environment; with them the process is web-like.
+        Default: none (no load balancer).
     :param service_name: the service's name in the cluster; the pipeline's deploy actions address it.
     :param family: the task definition family.
     :param placement: where tasks run (Fargate or a pool, with constraints and strategies).
     :param execution_role: the app's task execution role. Default: one is created.
     :param task_role: the app's task role. Default: one is created.
-    :param listener: the shared production listener; required for a process with ``hosts``.
+    :param listener: the shared production listener; required with ``hosts``.
     :param priority: the listener rule priority; required with ``listener``.
     :param test_listener: the shared test listener, used by a blue/green deploy. Default: none.
     :param load_balancer_full_name: ``app/<name>/<id>`` of the listener's ALB, for request-based scaling.
@@ -74,6 +76,7 @@ class ProcessService(Construct):
         security_groups: Sequence[ec2.ISecurityGroup],
         container: AppContainer,
         process: Process,
+        hosts: Sequence[str] = (),
         service_name: str,
         family: str,
         placement: TaskPlacement,
@@ -87,14 +90,16 @@ class ProcessService(Construct):
         running: cdk.CfnCondition | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if process.is_web and (listener is None or priority is None):
+        self.hosts = list(hosts)
+        self.web = bool(self.hosts)
+        if self.web and (listener is None or priority is None):
             raise ValueError("a process with hosts needs the listener and a listener rule priority")
         self.process = process
         self.service_name = service_name
         self.cluster = cluster
-        self.listener = listener if process.is_web else None
+        self.listener = listener if self.web else None
         self.load_balancer_full_name = load_balancer_full_name
-        strategy = deploy.strategy if deploy is not None and process.is_web else "rolling"
+        strategy = deploy.strategy if deploy is not None and self.web else "rolling"
         self.strategy = strategy
 
         self.task_definition = ecs.TaskDefinition(
@@ -132,7 +137,7 @@ class ProcessService(Construct):
             deployment_strategy=_STRATEGIES[strategy],
             **self._traffic_shift(strategy, deploy),
         )
-        if process.is_web:
+        if self.web:
             options["health_check_grace_period"] = cdk.Duration.seconds(process.health_check_grace)
         if placement.ec2:
             self.service: ecs.BaseService = ecs.Ec2Service(
@@ -149,7 +154,7 @@ class ProcessService(Construct):
         self.alternate_target_group: elbv2.ApplicationTargetGroup | None = None
         self.listener_rule: elbv2.ApplicationListenerRule | None = None
         self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
-        if process.is_web:
+        if self.web:
             self._route(vpc, priority, strategy, test_listener)
 
         self.scaling: ecs.ScalableTaskCount | None = None
@@ -209,7 +214,7 @@ class ProcessService(Construct):
             )
         else:
             action = elbv2.ListenerAction.forward([self.target_group])
-        conditions = [elbv2.ListenerCondition.host_headers(list(p.hosts))]
+        conditions = [elbv2.ListenerCondition.host_headers(self.hosts)]
         self.listener_rule = elbv2.ApplicationListenerRule(
             self, "ListenerRule", listener=self.listener, priority=priority, conditions=conditions, action=action
         )

@@ -126,7 +126,8 @@ def _format(filename: str, lines: dict[Loc, int], path: Loc, message: str) -> st
 
 
 def _pydantic_problem(err: dict) -> tuple[Loc, str]:
-    loc: Loc = tuple(part for part in err["loc"] if part != "[key]")
+    # Bracketed parts are pydantic's markers ("[key]") and the model's union tags ("[list]", "[map]").
+    loc: Loc = tuple(part for part in err["loc"] if not (isinstance(part, str) and part.startswith("[")))
     kind = err["type"]
     got = err.get("input")
     if kind == "missing":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from . import vocabulary as v
 
@@ -201,6 +201,14 @@ def _size(value):
 
 
 SizeField = Annotated[Size, BeforeValidator(_size)]
+# An ALB rule holds at most five condition values.
+HostList = Annotated[list[str], Field(min_length=1, max_length=5)]
+# A mapping of environment to its hosts, or one list for a spec with one environment. The tags name the two
+# forms in pydantic's error locations; the loader leaves bracketed parts out of the paths it prints.
+Hosts = Annotated[
+    Annotated[Annotated[list[str], Field(max_length=5)], Tag("[list]")] | Annotated[dict[Name, HostList], Tag("[map]")],
+    Discriminator(lambda value: "[map]" if isinstance(value, dict) else "[list]"),
+]
 Capacity = Annotated[
     str,
     _matches(r"^(?:fargate|fargate-spot|pool:[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$", "fargate, fargate-spot or pool:<name>"),
@@ -247,7 +255,12 @@ class Process(Model):
     capacity: Capacity = Field("fargate", description="fargate, fargate-spot or pool:<name>.")
     placement: dict[str, str] = Field(default_factory=dict, description="memberOf constraints on pool metadata.")
     health_check: str = Field("/", pattern=r"^/[\x21-\x7e]{0,1023}$", description="ALB health check path.")
-    hosts: list[str] = Field(default_factory=list, max_length=5, description="Host names routed to it; makes it web-like.")
+    hosts: Hosts = Field(
+        default_factory=list,
+        description="Host names routed to it, per environment ({staging: [a.staging.example.com], production: "
+        "[a.example.com]}); makes it web-like. A plain list serves a spec with one environment: no host is routed "
+        "by two environments.",
+    )
     priority: int | None = Field(
         None, ge=1, le=50000, description="Listener rule priority; derived from app and process names when absent."
     )
@@ -264,6 +277,12 @@ class Process(Model):
     @property
     def is_web(self) -> bool:
         return bool(self.hosts)
+
+    def hosts_in(self, environment: str) -> list[str]:
+        """The host names routed to the process in ``environment``."""
+        if isinstance(self.hosts, dict):
+            return list(self.hosts.get(environment, []))
+        return list(self.hosts)
 
     @property
     def pool(self) -> str | None:
@@ -323,7 +342,8 @@ class LoadTest(Model):
     locustfile: str = Field(min_length=1, pattern=r"^[^\s]+\.py$", description="Path in the app's repository.")
     environment: Name = Field(description="The environment whose deploy the test gates.")
     host: Annotated[str, _matches(r"^https?://[^\s/]+(?:/[^\s]*)?$", "an http(s):// URL")] | None = Field(
-        None, description="Defaults to https:// (or http://) plus the first host of the first web process."
+        None, description="Defaults to https:// (or http://) plus the first host of the first web process in the gated "
+        "environment: its own router, never another environment's."
     )
     workers: int = Field(2, ge=1, le=100, description="Locust worker tasks.")
     users: int = Field(100, ge=1, le=1_000_000, description="Concurrent simulated users (-u).")

@@ -6,7 +6,7 @@ import zlib
 from dataclasses import dataclass
 
 from .. import naming
-from .model import DEPLOY_START_MINUTES, MAX_DEPLOY_MINUTES, MAX_MODELED_WAIT, App, Environment, Spec, pool_of
+from .model import DEPLOY_START_MINUTES, MAX_DEPLOY_MINUTES, MAX_MODELED_WAIT, App, Environment, Process, Spec, pool_of
 from .vocabulary import HOSTNAME
 
 # Variables shipway itself sets in every container; a spec may not shadow them.
@@ -48,19 +48,21 @@ def check_references(spec: Spec) -> list[Problem]:
     _check_stack_names(spec, add)
     _check_one_pipeline_home(spec, add)
 
-    hosts_seen: dict[str, str] = {}
     priorities_seen: dict[int, str] = {}
+    hosts_seen: dict[str, tuple[str, str]] = {}
     for app_name, app in spec.apps.items():
         _check_app(spec, app_name, app, add)
         for proc_name, proc in app.processes.items():
             base = ("apps", app_name, "processes", proc_name)
-            for i, host in enumerate(proc.hosts):
-                owner = hosts_seen.setdefault(host, f"apps.{app_name}.processes.{proc_name}")
-                if owner != f"apps.{app_name}.processes.{proc_name}":
-                    add((*base, "hosts", i), f"host {host!r} is already routed to {owner}")
-                for env_name, env in spec.environments.items():
+            process = f"apps.{app_name}.processes.{proc_name}"
+            for where, routed_in, host in _routed_hosts(spec, base, proc):
+                owner, owner_env = hosts_seen.setdefault(host, (process, routed_in))
+                if (owner, owner_env) != (process, routed_in):
+                    add(where, f"host {host!r} is already routed to {owner} in {owner_env}; "
+                               "a host name leads to one environment's router and one process")
+                for registry_env, env in spec.environments.items():
                     if spec.registry == "s3" and host == env.router.registry_host:
-                        add((*base, "hosts", i), f"host {host!r} is environment {env_name}'s registry_host")
+                        add(where, f"host {host!r} is environment {registry_env}'s registry_host")
             if proc.is_web:
                 priority = listener_priority(app_name, proc_name, proc.priority)
                 for env_name, env in spec.environments.items():
@@ -77,6 +79,42 @@ def check_references(spec: Spec) -> list[Problem]:
                         f"listener priority {priority} is already taken by {owner}; set priority: to another number",
                     )
     return problems
+
+
+def _routed_hosts(spec: Spec, base: tuple, proc: Process):
+    """(path, where it is routed, host) of every host of the process; a plain list belongs to every
+    environment, which _check_hosts reports when there is more than one."""
+    if isinstance(proc.hosts, dict):
+        for env_name, hosts in proc.hosts.items():
+            for i, host in enumerate(hosts):
+                yield (*base, "hosts", env_name, i), f"environment {env_name}", host
+    else:
+        only = next(iter(spec.environments)) if len(spec.environments) == 1 else None
+        for i, host in enumerate(proc.hosts):
+            yield (*base, "hosts", i), f"environment {only}" if only else "every environment", host
+
+
+def _check_hosts(spec: Spec, path: tuple, proc: Process, add) -> None:
+    environments = list(spec.environments)
+    if isinstance(proc.hosts, dict):
+        for env_name in proc.hosts:
+            if env_name not in spec.environments:
+                add((*path, "hosts", env_name), _unknown_env(spec, env_name))
+        missing = [env_name for env_name in environments if env_name not in proc.hosts]
+        if missing:
+            add((*path, "hosts"), f"no hosts for environment(s) {', '.join(missing)}: a process with hosts is routed "
+                                  "in every environment, each by names of its own")
+    elif proc.hosts and len(environments) > 1:
+        example = ", ".join(f"{env_name}: [...]" for env_name in environments)
+        add((*path, "hosts"), f"one list of hosts would be routed by every environment ({', '.join(environments)}), "
+                              f"and a host name leads to one router; give them per environment: hosts: {{{example}}}")
+    for where, _, host in _routed_hosts(spec, path, proc):
+        if not HOSTNAME.match(host):
+            add(where, f"{host!r} is not a host name such as app.example.com")
+    lists = proc.hosts.items() if isinstance(proc.hosts, dict) else [(None, proc.hosts)]
+    for env_name, hosts in lists:
+        if len(set(hosts)) != len(hosts):
+            add((*path, "hosts", *((env_name,) if env_name else ())), "hosts repeat")
 
 
 def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None:
@@ -208,11 +246,7 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
     for proc_name, proc in app.processes.items():
         path = (*base, "processes", proc_name)
         _check_capacity(spec, path, proc.capacity, proc.placement, add)
-        for i, host in enumerate(proc.hosts):
-            if not HOSTNAME.match(host):
-                add((*path, "hosts", i), f"{host!r} is not a host name such as app.example.com")
-        if len(set(proc.hosts)) != len(proc.hosts):
-            add((*path, "hosts"), "hosts repeat")
+        _check_hosts(spec, path, proc, add)
         if proc.hosts and proc.port is None:
             add((*path, "port"), "a process with hosts needs the port it listens on")
         if proc.health_check_timeout >= proc.health_check_interval:

@@ -113,6 +113,7 @@ class AppRuntimeStack(ShipwayStack):
                 security_groups=[platform.app_security_group],
                 container=self.container,
                 process=proc,
+                hosts=proc.hosts_in(env),
                 service_name=naming.service_name(app, proc_name),
                 family=naming.task_family(spec.name, app, env, proc_name),
                 placement=TaskPlacement.of(spec, env, proc.capacity, proc.placement),
