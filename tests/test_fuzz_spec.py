@@ -41,13 +41,15 @@ schedules = st.sampled_from(["cron(0 18 * * ? *)", "cron(0/15 * ? * MON-FRI *)",
 
 @st.composite
 def pools(draw) -> dict:
+    """Pools that pass the capacity check: the weakest type (t3.medium, 2 awsvpc tasks) x 8 instances hold the
+    16 tasks a deploy of a 1x or 2x process at its largest count (8) needs."""
     pool = {"instance_types": draw(st.lists(instance_types, min_size=1, max_size=3, unique=True)),
             "metadata": draw(metadata)}
     if draw(st.booleans()):
         low = draw(st.integers(0, 2))
-        pool.update(provisioning="asg", min=low, max=draw(st.integers(max(low, 1), 4)), spot=draw(st.booleans()))
+        pool.update(provisioning="asg", min=low, max=draw(st.integers(8, 10)), spot=draw(st.booleans()))
     else:
-        pool.update(provisioning="spot-fleet", capacity=draw(st.integers(1, 3)))
+        pool.update(provisioning="spot-fleet", capacity=draw(st.integers(8, 10)))
     return pool
 
 
@@ -80,7 +82,8 @@ def _capacities(environment: dict) -> list[tuple[str, dict]]:
 def processes(draw, app: str, name: str, environment: dict, web: bool) -> dict:
     capacity, pool_metadata = draw(st.sampled_from(_capacities(environment)))
     count = draw(st.integers(0, 3))
-    process = {"command": f"run {name}", "size": draw(st.sampled_from(sorted(SIZES))), "count": count,
+    sizes = sorted(SIZES) if not capacity.startswith("pool:") else ["1x", "2x"]  # see pools()
+    process = {"command": f"run {name}", "size": draw(st.sampled_from(sizes)), "count": count,
                "capacity": capacity}
     if pool_metadata and draw(st.booleans()):
         key = draw(st.sampled_from(sorted(pool_metadata)))
@@ -242,6 +245,13 @@ def _synthesize_and_lint(spec: Spec, outdir: Path, doc) -> None:
 @given(valid_specs())
 def test_specs_from_the_vocabulary_synthesize_and_lint_clean(tmp_path, doc):
     assert _check(doc, tmp_path) is not None, f"a spec built from the vocabulary was refused:\n{yaml.safe_dump(doc)}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(valid_specs())
+def test_specs_from_the_vocabulary_validate(doc):
+    """Validation alone is fast: many more built specs, the capacity check among the rules they meet."""
+    assert _check(doc, None) is not None, f"a spec built from the vocabulary was refused:\n{yaml.safe_dump(doc)}"
 
 
 def test_a_worker_only_app_lints_clean(tmp_path):

@@ -277,10 +277,10 @@ def test_autoscale_bounds_targets_and_schedules(minne):
     _, target = only(minne, "AWS::ApplicationAutoScaling::ScalableTarget")
     props = target["Properties"]
     assert props["MinCapacity"] == {"Fn::If": ["ImageBuilt", 4, 0]}
-    assert props["MaxCapacity"] == 40
+    assert props["MaxCapacity"] == 24
     assert props["ScheduledActions"] == [
         {"ScheduledActionName": "Schedule0", "Schedule": "cron(0 11 ? * FRI *)",
-         "ScalableTargetAction": {"MinCapacity": 20}},
+         "ScalableTargetAction": {"MinCapacity": 16}},
         {"ScheduledActionName": "Schedule1", "Schedule": "cron(0 14 ? * FRI *)",
          "ScalableTargetAction": {"MinCapacity": 4}},
     ]

@@ -19,11 +19,13 @@ def test_shipped_spec_keeps_every_field_it_gives():
     web = minne.processes["web"]
     assert (web.size.cpu, web.size.memory) == (512, 1024)
     assert web.placement == {"high": "true"} and web.capacity == "pool:dedicated"
-    assert [s.min for s in web.autoscale.schedules] == [20, 4]
+    assert [s.min for s in web.autoscale.schedules] == [16, 4]
     assert minne.deploy.strategy == "canary" and minne.deploy.approve_before == "production"
     assert minne.loadtest.run_seconds == 180
     assert spec.apps["blog"].build.buildpacks == "heroku/builder:24"
     assert spec.environments["staging"].cluster.pools["loadtest"].provisioning == "spot-fleet"
+    assert all(env.cluster.awsvpc_trunking for env in spec.environments.values())
+    assert web.hosts_in("staging") == ["minne.staging.example.com"]
 
 
 def test_defaults_live_in_the_model():

@@ -28,6 +28,7 @@ from ..loadtest.gate import Thresholds
 from ..loadtest.image import locustfile_in_image
 from ..naming import LoadTestParam
 from ..spec import Spec
+from ..spec.capacity import loadtest_pool
 from . import placement
 from .platform_imports import PlatformImports
 
@@ -278,12 +279,10 @@ def default_host(spec: Spec, app: str) -> str:
 
 def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:
     """The first pool (by name) whose metadata offers ``loadtest: "true"``; FARGATE_SPOT when none does."""
-    pools = spec.environments[env].cluster.pools
-    key, value = naming.LOADTEST_POOL_METADATA
-    offered = sorted(name for name, pool in pools.items() if pool.metadata.get(key) == value)
-    if not offered:
+    pool = loadtest_pool(spec.environments[env].cluster)
+    if pool is None:
         return WorkerCapacity()
-    pool = offered[0]
+    key, value = naming.LOADTEST_POOL_METADATA
     strategies = placement.capacity_provider_strategies(spec, env, f"pool:{pool}")
     constraints = [placement.member_of(key, value)]
     if not strategies:  # a Spot Fleet: launch type EC2, kept on the pool's own instances

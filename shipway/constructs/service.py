@@ -28,7 +28,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import naming
-from ..spec.model import Deploy, Process
+from ..spec.model import ROLLING_MAX_PERCENT, Deploy, Process
 from .app_task import AppContainer, TaskPlacement
 
 # Built once: every cdk.Duration is a jsii round-trip, and every metric of every process asks for this one.
@@ -130,7 +130,7 @@ class ProcessService(Construct):
             vpc_subnets=ec2.SubnetSelection(subnets=vpc.private_subnets),
             capacity_provider_strategies=list(placement.capacity_provider_strategies) or None,
             min_healthy_percent=100,
-            max_healthy_percent=200,
+            max_healthy_percent=ROLLING_MAX_PERCENT,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
             enable_execute_command=True,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,

@@ -103,6 +103,12 @@ class Cluster(Model):
     fargate: bool = Field(True, description="Register the FARGATE capacity provider.")
     fargate_spot: bool = Field(True, description="Register the FARGATE_SPOT capacity provider.")
     pools: dict[Name, Pool] = Field(default_factory=dict, description="EC2 capacity; instances join through cloud-init.")
+    awsvpc_trunking: bool = Field(
+        False,
+        description="The account has ECS's awsvpcTrunking setting on (aws ecs put-account-setting-default --name "
+        "awsvpcTrunking --value enabled): the capacity check counts each pool instance's branch interfaces, "
+        "not its ENIs minus the primary.",
+    )
 
 
 class Database(Model):
@@ -245,6 +251,10 @@ class Autoscale(Model):
     schedules: list[ScheduledScaling] = Field(default_factory=list, max_length=50)
     scale_in_cooldown: int = Field(300, ge=0, le=3600)
     scale_out_cooldown: int = Field(30, ge=0, le=3600)
+
+
+ROLLING_MAX_PERCENT = 200
+"""A rolling deploy starts new tasks up to this percent of the desired count before stopping old ones."""
 
 
 class Process(Model):

@@ -6,6 +6,7 @@ import zlib
 from dataclasses import dataclass
 
 from .. import naming
+from .capacity import check_capacity
 from .model import DEPLOY_START_MINUTES, MAX_DEPLOY_MINUTES, MAX_MODELED_WAIT, App, Environment, Process, Spec, pool_of
 from .vocabulary import HOSTNAME
 
@@ -47,6 +48,7 @@ def check_references(spec: Spec) -> list[Problem]:
         _check_registry(spec, env_name, env, add)
     _check_stack_names(spec, add)
     _check_one_pipeline_home(spec, add)
+    check_capacity(spec, add)
 
     priorities_seen: dict[int, str] = {}
     hosts_seen: dict[str, tuple[str, str]] = {}
