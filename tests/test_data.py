@@ -98,7 +98,7 @@ def test_logs_are_exported_to_retained_log_groups_created_first(staging):
                 "LogGroupName": f"/aws/rds/instance/acme-staging/{log_type}", "RetentionInDays": 30,
                 "Tags": Match.any_value(),
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
             "UpdateReplacePolicy": "Retain",
         })
     depends_on = staging.to_json()["Resources"][INSTANCE]["DependsOn"]
@@ -158,7 +158,7 @@ def test_connection_secret_holds_a_url_without_password_and_is_retained(staging)
     url = Capture()
     staging.has_resource("AWS::SecretsManager::Secret", {
         "Properties": Match.object_like({"SecretString": url}),
-        "DeletionPolicy": "Retain",
+        "DeletionPolicy": "RetainExceptOnCreate",
         "UpdateReplacePolicy": "Retain",
     })
     assert url.as_object() == {"Fn::Join": ["", [

@@ -78,7 +78,7 @@ def test_the_build_stage_also_builds_the_load_test_image(pipeline):
     pipeline.has_resource("AWS::ECR::Repository", {
         "Properties": Match.object_like({"RepositoryName": "acme/minne-loadtest", "ImageTagMutability": "IMMUTABLE",
                                          "ImageScanningConfiguration": {"ScanOnPush": True}}),
-        "DeletionPolicy": "Retain",
+        "DeletionPolicy": "RetainExceptOnCreate",
     })
     (build,) = pipeline.find_resources("AWS::CodeBuild::Project", {
         "Properties": {"Description": Match.string_like_regexp("builds the app image")}}).values()

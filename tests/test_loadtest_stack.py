@@ -95,7 +95,7 @@ def test_the_master_admits_5557_from_workers_only(staging):
 def test_results_bucket_is_encrypted_retained_and_tls_only(staging):
     bucket = Capture()
     staging.has_resource("AWS::S3::Bucket", {
-        "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
         "Properties": Match.object_like({
             "BucketName": {"Fn::Join": ["", ["acme-minne-staging-loadtest-", {"Ref": "AWS::AccountId"}, "-",
                                              {"Ref": "AWS::Region"}]]},

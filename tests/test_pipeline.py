@@ -148,7 +148,7 @@ def test_the_build_is_tagged_with_the_source_commit(minne, blog):
 def test_minne_source_is_a_retained_codecommit_repository_on_main(minne):
     template = Template.from_json(minne)
     template.has_resource("AWS::CodeCommit::Repository", {
-        "Properties": {"RepositoryName": "minne"}, "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+        "Properties": {"RepositoryName": "minne"}, "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
     })
     (source,) = pipeline_of(minne)["Stages"][0]["Actions"]
     assert source["ActionTypeId"]["Provider"] == "CodeCommit"
@@ -179,7 +179,7 @@ def test_blog_source_is_a_codeconnections_repository_with_a_v2_push_trigger(blog
 def test_artifact_bucket_is_kms_encrypted_retained_and_tls_only(minne):
     template = Template.from_json(minne)
     template.has_resource("AWS::S3::Bucket", {
-        "DeletionPolicy": "Retain",
+        "DeletionPolicy": "RetainExceptOnCreate",
         "Properties": Match.object_like({
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
                 "ServerSideEncryptionByDefault": {
@@ -194,7 +194,7 @@ def test_artifact_bucket_is_kms_encrypted_retained_and_tls_only(minne):
             "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         })])},
     })
-    template.has_resource("AWS::KMS::Key", {"DeletionPolicy": "Retain", "Properties": Match.object_like({
+    template.has_resource("AWS::KMS::Key", {"DeletionPolicy": "RetainExceptOnCreate", "Properties": Match.object_like({
         "EnableKeyRotation": True,
     })})
     assert pipeline_of(minne)["ArtifactStore"]["EncryptionKey"]["Type"] == "KMS"
@@ -218,7 +218,7 @@ def test_repositories_keys_buckets_and_logs_are_retained(shipped_templates, app)
              "AWS::Logs::LogGroup"}
     for logical_id, resource in resources.items():
         if resource["Type"] in kinds:
-            assert resource.get("DeletionPolicy") == "Retain", logical_id
+            assert resource.get("DeletionPolicy") == "RetainExceptOnCreate", logical_id
             assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
 
 
@@ -576,7 +576,7 @@ environments:
 apps:
   web:
     source: {codecommit: web}
-    processes: {web: {port: 80, hosts: [a.example.com]}}
+    processes: {web: {port: 80, hosts: {staging: [staging.a.example.com], production: [a.example.com]}}}
 """
 
 

@@ -48,7 +48,7 @@ def test_log_groups_buckets_and_keys_are_retained(raw, env):
     stateful = {k: r for k, r in raw[env]["Resources"].items() if r["Type"] in kept}
     assert len(stateful) == 4
     for logical_id, resource in stateful.items():
-        assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain", logical_id
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain"), logical_id
 
 
 # --- 1. network ----------------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def test_access_log_bucket_is_encrypted_private_retained_expiring_and_tls_only(t
             },
             "LifecycleConfiguration": {"Rules": [{"ExpirationInDays": days, "Status": "Enabled"}]},
         }),
-        "DeletionPolicy": "Retain",
+        "DeletionPolicy": "RetainExceptOnCreate",
     })
     policy = only(raw[env], "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
     assert {"Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",

@@ -63,7 +63,7 @@ def test_bucket_is_encrypted_versioned_retained_and_tls_only(template):
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
                                                "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
         }),
-        "DeletionPolicy": "Retain",
+        "DeletionPolicy": "RetainExceptOnCreate",
         "UpdateReplacePolicy": "Retain",
     })
     template.has_resource_properties("AWS::S3::BucketPolicy", {
@@ -246,8 +246,8 @@ def test_the_s3_registry_runs_in_the_platform_stack_with_pinned_ids(s3_platform)
     resources = s3_platform.to_json()["Resources"]
     for logical_id, kind in PINNED_REGISTRY_IDS.items():
         assert resources[logical_id]["Type"] == kind, logical_id
-    assert resources["RegistryBucket9C3667AF"]["DeletionPolicy"] == "Retain"
-    assert resources["RegistryLogs1A035EBA"]["DeletionPolicy"] == "Retain"
+    assert resources["RegistryBucket9C3667AF"]["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert resources["RegistryLogs1A035EBA"]["DeletionPolicy"] == "RetainExceptOnCreate"
     assert not s3_platform.find_resources("AWS::ECR::RegistryScanningConfiguration")
 
 

@@ -438,7 +438,7 @@ def test_log_group_per_app_and_environment_is_retained_with_its_logical_id_pinne
     assert logs["Type"] == "AWS::Logs::LogGroup"
     assert logs["Properties"] == {"LogGroupName": "/shipway/acme/minne/production", "RetentionInDays": 30,
                                   "Tags": [{"Key": "shipway:project", "Value": "acme"}]}
-    assert logs["DeletionPolicy"] == logs["UpdateReplacePolicy"] == "Retain"
+    assert (logs["DeletionPolicy"], logs["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     logging = container(minne, "acme-minne-production-web")["LogConfiguration"]
     assert logging["Options"]["awslogs-group"] == {"Ref": "Logs6819BB44"}
 

@@ -22,7 +22,7 @@ class AlarmTopic(Construct):
         account = cdk.Stack.of(self).account
         self.key = kms.Key(
             self, "Key", description=f"{display_name}: alarm topic", enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.key.add_to_resource_policy(iam.PolicyStatement(
             principals=[cloudwatch], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],

@@ -26,7 +26,7 @@ class Cluster(Construct):
                  fargate_spot: bool, log_retention: logs.RetentionDays) -> None:
         super().__init__(scope, construct_id)
         self.exec_log_group = logs.LogGroup(
-            self, "ExecLogs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN
+            self, "ExecLogs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
         )
         self.cluster = ecs.Cluster(
             self,

@@ -87,7 +87,7 @@ class Database(Construct):
             logs.LogGroup(
                 self, f"Logs{log_type.capitalize()}",
                 log_group_name=f"/aws/rds/instance/{instance_identifier}/{log_type}",
-                retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN,
+                retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             )
             for log_type in POSTGRES_LOG_EXPORTS
         ]
@@ -134,7 +134,7 @@ class Database(Construct):
             description="DATABASE_URL without a password; the password is the master secret's password key",
             # Endpoint attributes only: the template holds no credential, and nothing here goes stale on rotation.
             secret_string_value=cdk.SecretValue.unsafe_plain_text(url),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
 
         nag.acknowledge(
@@ -193,7 +193,7 @@ class RedeployOnRotation(Construct):
         each = sfn.Map(self, "EachService", items_path="$.services", max_concurrency=5)
         each.item_processor(redeploy)
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN,
+            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.state_machine = sfn.StateMachine(
             self, "Resource",

@@ -222,7 +222,7 @@ class LocustLoadTest(Construct):
             encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True, minimum_tls_version=1.2,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         nag.acknowledge(
             bucket, "AwsSolutions-S1",

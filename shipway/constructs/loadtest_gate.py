@@ -254,7 +254,7 @@ def loadtest_repository(scope: Construct, *, spec: Spec, app: str) -> ecr.Reposi
             ecr.LifecycleRule(rule_priority=2, description=f"keep the newest {build.keep_images} images",
                               tag_status=ecr.TagStatus.ANY, max_image_count=build.keep_images),
         ],
-        removal_policy=cdk.RemovalPolicy.RETAIN,
+        removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
 
 

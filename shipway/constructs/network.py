@@ -34,7 +34,7 @@ class Network(Construct):
             restrict_default_security_group=False,
         )
         self.flow_log_group = logs.LogGroup(
-            self, "FlowLogs", retention=flow_log_retention, removal_policy=cdk.RemovalPolicy.RETAIN
+            self, "FlowLogs", retention=flow_log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
         )
         self.vpc.add_flow_log(
             "FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group)

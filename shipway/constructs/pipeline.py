@@ -123,19 +123,19 @@ class DeliveryPipeline(Construct):
         self.deploy_timeout = deploy_timeout
         self.key = kms.Key(
             self, "ArtifactsKey", description=f"{pipeline_name}: artifacts of the pipeline and its builds",
-            enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN,
+            enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.artifact_bucket = s3.Bucket(
             self, "Artifacts", encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True,
             enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=False,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         nag.acknowledge(self.artifact_bucket, "AwsSolutions-S1",
                         "Only this pipeline's roles read and write its artifacts, and CloudTrail records their "
                         "calls; server access logs would need a second bucket per app that nobody reads")
         self.log_group = logs.LogGroup(
             self, "Logs", log_group_name=log_group_name, retention=log_retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.pipeline = codepipeline.Pipeline(
             self, "Default", pipeline_name=pipeline_name, pipeline_type=codepipeline.PipelineType.V2,

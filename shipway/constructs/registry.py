@@ -128,7 +128,7 @@ class S3Registry(Construct):
             enforce_ssl=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix="registry-bucket/" if access_logs_bucket else None,
             lifecycle_rules=[s3.LifecycleRule(
@@ -154,7 +154,7 @@ class S3Registry(Construct):
         for statement in registry_statements(self.bucket):
             self.task_definition.add_to_task_role_policy(statement)
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN,
+            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.task_definition.add_container(
             "Registry",

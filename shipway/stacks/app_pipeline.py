@@ -55,7 +55,7 @@ class AppPipelineStack(ShipwayStack):
                     tag_status=ecr.TagStatus.ANY, max_image_count=build.keep_images,
                 ),
             ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         # A registry cache export overwrites its tag; ECR answers an immutable repository with 400.
         self.cache_repository = ecr.Repository(
@@ -70,7 +70,7 @@ class AppPipelineStack(ShipwayStack):
                     tag_status=ecr.TagStatus.UNTAGGED, max_image_age=cdk.Duration.days(build.untagged_days),
                 ),
             ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         source = app_spec.source
         code_commit = None
@@ -79,7 +79,7 @@ class AppPipelineStack(ShipwayStack):
                 self, "SourceRepository", repository_name=source.codecommit,
                 description=f"shipway {spec.name} app {app}: push to {source.branch} to deploy",
             )
-            code_commit.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+            code_commit.apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         self.source_repository = code_commit
 
         self.image_tag_parameters = {

@@ -63,7 +63,7 @@ class AppRuntimeStack(ShipwayStack):
             "Logs",
             log_group_name=naming.log_group(spec.name, app, env),
             retention=retention(app_spec.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.load_test = loadtest.add_to_runtime(
             self, spec=spec, app=app, env=env, platform=self.platform, log_group=self.log_group
