@@ -87,6 +87,7 @@ CASES = [
     ("hosts for an unknown environment", lambda s: web(s).update(hosts={"dev": ["dev.example.com"], "prd": ["example.com"]}), "apps.hello.processes.web.hosts.prd", "no environment named 'prd'"),
     ("an environment with no hosts", lambda s: web(s).update(hosts={"dev": []}), "apps.hello.processes.web.hosts.dev", "List should have at least 1 item"),
     ("hosts neither list nor mapping", lambda s: web(s).update(hosts="a.example.com"), "apps.hello.processes.web.hosts", "Input should be a valid list"),
+    ("an address plan smaller than the VPC", lambda s: dev(s).update(network={"max_azs": 3, "planned_azs": 2}), "environments.dev.network.planned_azs", "the address plan makes room for 2 AZs but max_azs is 3"),
     ("more NAT gateways than AZs", lambda s: dev(s).update(network={"max_azs": 2, "nat_gateways": 3}), "environments.dev.network.nat_gateways", "3 NAT gateways need as many AZs, but max_azs is 2"),
     ("malformed certificate ARN", lambda s: dev(s).update(router={"certificate_arn": "arn:aws:acm:xx:1:cert/abc"}), "environments.dev.router.certificate_arn", "must be an ACM certificate ARN"),
     ("malformed connection ARN", lambda s: hello(s).update(source={"connection_arn": "arn:aws:codeconnections:ap-northeast-1:1:connection/x", "repository": "a/b"}), "apps.hello.source.connection_arn", "must be a CodeConnections connection ARN"),

@@ -12,18 +12,22 @@ class Network(Construct):
     """A VPC with public, private-with-egress and isolated subnets across ``max_azs`` AZs.
 
     :param max_azs: Availability Zones to span.
+    :param planned_azs: Availability Zones the address plan lays every subnet group out for (CDK's reserved
+        AZs make up the difference), so a later ``max_azs`` up to it adds subnets without moving any.
+        Default: ``max_azs`` (no room to grow).
     :param nat_gateways: NAT gateways; each has an Elastic IP, and those addresses are the environment's
         fixed egress, exposed as ``egress_ips`` and as stack outputs.
     :param flow_log_retention: retention of the VPC flow log group.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, max_azs: int, nat_gateways: int,
-                 flow_log_retention: logs.RetentionDays) -> None:
+                 flow_log_retention: logs.RetentionDays, planned_azs: int | None = None) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
             self,
             "Resource",
             max_azs=max_azs,
+            reserved_azs=max(0, (planned_azs or max_azs) - max_azs),
             nat_gateways=nat_gateways,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),

@@ -59,6 +59,11 @@ class Network(Model):
     nat_gateways: int = Field(
         1, ge=1, le=6, description="NAT gateways, each with an Elastic IP: the fixed egress addresses."
     )
+    planned_azs: int = Field(
+        6, ge=2, le=6,
+        description="Availability Zones the address plan makes room for: every subnet's CIDR is laid out for this "
+        "many, so raising max_azs up to it (or adding NAT gateways or pools) never renumbers an existing subnet.",
+    )
 
 
 class Router(Model):

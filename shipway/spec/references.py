@@ -135,6 +135,12 @@ def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None
                 (*base, "availability_zones"),
                 f"{len(env.availability_zones)} zones given but network.max_azs is {env.network.max_azs}",
             )
+    if env.network.planned_azs < env.network.max_azs:
+        add(
+            (*base, "network", "planned_azs"),
+            f"the address plan makes room for {env.network.planned_azs} AZs but max_azs is {env.network.max_azs}; "
+            "keep planned_azs at least max_azs (changing it renumbers every subnet)",
+        )
     if env.network.nat_gateways > env.network.max_azs:
         add(
             (*base, "network", "nat_gateways"),

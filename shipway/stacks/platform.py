@@ -40,7 +40,7 @@ class PlatformStack(ShipwayStack):
         log_retention = retention(environment.log_retention_days)
         self.network = Network(
             self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways,
-            flow_log_retention=log_retention,
+            planned_azs=environment.network.planned_azs, flow_log_retention=log_retention,
         )
         vpc = self.network.vpc
         self.app_security_group = ec2.SecurityGroup(
