@@ -257,7 +257,8 @@ def test_deploys_roll_back_on_the_services_alarms(minne):
     config = service(minne, "minne-web")["DeploymentConfiguration"]
     assert config["Alarms"]["Enable"] is True and config["Alarms"]["Rollback"] is True
     names = [alarms[a["Ref"]]["Properties"]["AlarmName"] for a in config["Alarms"]["AlarmNames"]]
-    assert names == ["acme-minne-production-web-ErrorRate", "acme-minne-production-web-Latency"]
+    assert names == ["acme-minne-production-web-ErrorRate", "acme-minne-production-web-Latency",
+                     "acme-minne-production-web-RouterErrorRate"]
 
 
 # --- 3. scaling -----------------------------------------------------------------------------------
@@ -455,7 +456,8 @@ def test_alarms_go_to_the_environments_topic(minne):
     alarms = resources(minne, "AWS::CloudWatch::Alarm")
     names = sorted(a["Properties"]["AlarmName"] for a in alarms.values())
     assert names == sorted(f"acme-minne-production-{p}-{k}" for p, kinds in {
-        "web": ["Cpu", "Memory", "ErrorRate", "Latency", "UnhealthyHosts"], "worker": ["Cpu", "Memory"],
+        "web": ["Cpu", "Memory", "ErrorRate", "Latency", "RouterErrorRate", "UnhealthyHosts"],
+        "worker": ["Cpu", "Memory"],
     }.items() for k in kinds)
     parameters = minne.to_json()["Parameters"]
     for alarm in alarms.values():
@@ -471,6 +473,17 @@ def test_alarm_metrics(minne):
     rate = alarms["acme-minne-production-web-ErrorRate"]
     expression = next(m for m in rate["Metrics"] if "Expression" in m)["Expression"]
     assert expression == "100 * (FILL(e0, 0) + FILL(e1, 0)) / (FILL(r0, 0) + FILL(r1, 0))"
+    router = alarms["acme-minne-production-web-RouterErrorRate"]
+    (expression,) = [m["Expression"] for m in router["Metrics"] if "Expression" in m]
+    errors = "FILL(elb502, 0) + FILL(elb503, 0) + FILL(elb504, 0)"
+    assert expression == f"100 * ({errors}) / MAX([FILL(requests, 0) + {errors}, 1])"
+    stats = {m["Id"]: m["MetricStat"] for m in router["Metrics"] if "MetricStat" in m}
+    assert {i: s["Metric"]["MetricName"] for i, s in stats.items()} == {
+        "elb502": "HTTPCode_ELB_502_Count", "elb503": "HTTPCode_ELB_503_Count", "elb504": "HTTPCode_ELB_504_Count",
+        "requests": "RequestCount"}
+    for stat in stats.values():  # per load balancer: CloudWatch has no target group dimension for the ALB's own codes
+        assert stat["Stat"] == "Sum" and [d["Name"] for d in stat["Metric"]["Dimensions"]] == ["LoadBalancer"]
+    assert router["Threshold"] == 5
     latency = alarms["acme-minne-production-web-Latency"]
     stats = {m["MetricStat"]["Stat"] for m in latency["Metrics"] if "MetricStat" in m}
     assert stats == {"p95"} and latency["Threshold"] == 1000

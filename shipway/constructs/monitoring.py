@@ -1,9 +1,16 @@
 """``AppMonitoring``: an app's alarms (to the environment's SNS topic) and its dashboard, per environment.
 
 Per web process: the target 5xx rate, the p95 target response time and unhealthy hosts, over all of its
-target groups (a canary or blue/green deploy moves traffic to the alternate one). Per process: service
-CPU and memory. The 5xx-rate and p95 alarms are also the service's deployment alarms: ECS rolls a deploy
-back when they fire. CPU, memory and unhealthy hosts only notify: a traffic spike during a deploy, or a
+target groups (a canary or blue/green deploy moves traffic to the alternate one), and the router's own 502,
+503 and 504 rate. Per process: service CPU and memory. The 5xx-rate, router and p95 alarms are also the
+service's deployment alarms: ECS rolls a deploy back when they fire.
+
+The router's own errors are those the ALB answers itself: 502 when a target closes or garbles the connection,
+503 when the rule's target group has no healthy target (production pointed at an empty group), 504 when a
+target does not answer in time. The targets never see these requests, so the target 5xx rate cannot: its
+requests fall to zero and its alarm reads missing data. CloudWatch reports them per load balancer only (no
+target group dimension), so the alarm watches the shared ALB: a share of its requests, 502/503/504 over
+RequestCount plus themselves (RequestCount leaves out requests that never reached a target). CPU, memory and unhealthy hosts only notify: a traffic spike during a deploy, or a
 target the circuit breaker already handles, is no reason to roll back a good release.
 
 Alarm names are physical and derive from the stack and process names, so the service can name its
@@ -88,6 +95,9 @@ class AppMonitoring(Construct):
                                         f"5xx above {t.error_rate_percent} % of requests"))
             rollback.append(self._alarm(scope, "Latency", process_name, latency, t.p95_ms,
                                         f"p95 response time above {t.p95_ms} ms"))
+            router_errors = self._router_errors(service)
+            rollback.append(self._alarm(scope, "RouterErrorRate", process_name, router_errors, t.error_rate_percent,
+                                        f"the router's own 502/503/504 above {t.error_rate_percent} % of its requests"))
             self._alarm(scope, "UnhealthyHosts", process_name, unhealthy_hosts, 1, "unhealthy targets",
                         comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
             widgets += [
@@ -97,6 +107,20 @@ class AppMonitoring(Construct):
             ]
         self.dashboard.add_widgets(*widgets)
         return rollback
+
+    @staticmethod
+    def _router_errors(service: ProcessService) -> cloudwatch.MathExpression:
+        """The ALB's own 502, 503 and 504 responses as a percent of the requests it handled, per minute."""
+        alb = lambda name: cloudwatch.Metric(  # noqa: E731
+            namespace="AWS/ApplicationELB", metric_name=name, statistic="Sum", period=MINUTE,
+            dimensions_map={"LoadBalancer": service.load_balancer_full_name},
+        )
+        own = {f"elb{code}": alb(f"HTTPCode_ELB_{code}_Count") for code in (502, 503, 504)}
+        errors = " + ".join(f"FILL({n}, 0)" for n in own)
+        return cloudwatch.MathExpression(
+            expression=f"100 * ({errors}) / MAX([FILL(requests, 0) + {errors}, 1])",
+            using_metrics={**own, "requests": alb("RequestCount")}, label="router 502/503/504 %", period=MINUTE,
+        )
 
     def _alarm(self, scope: Construct, construct_id: str, process_name: str, metric: cloudwatch.IMetric,
                threshold: float, what: str, *,
