@@ -8,6 +8,7 @@ before synthesis (``override_logical_id`` is exactly what renaming a construct d
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 
 import aws_cdk as cdk
@@ -56,7 +57,7 @@ def _guard(base, head, *allow: str) -> tuple[int, str]:
 
 def _blocked(base, head) -> dict[str, str]:
     """Blocking findings as ``TYPE:LogicalId`` -> fate."""
-    return {c.key: c.loss for c in review(read_assembly(base), read_assembly(head)).blocking}
+    return {c.key: c.fate for c in review(read_assembly(base), read_assembly(head)).blocking}
 
 
 # --- what must block -----------------------------------------------------------------------------
@@ -100,17 +101,62 @@ def test_a_removed_repository_blocks(minimal, tmp_path):
     assert "### tiny-hello (stack removed)" in text
 
 
-def test_replacement_cascades_through_references(minimal, tmp_path):
-    """A replaced security group replaces its ingress rules: their create-only GroupId is its new ID."""
+def test_replacement_cascades_through_references_and_a_group_the_database_sits_in_blocks(minimal, tmp_path):
+    """A replaced security group replaces its ingress rules (their create-only GroupId is its new ID); the
+    database wears it, and cannot be moved to the new group by the same update: blocking."""
     def plant(app):
         [group] = [g for g in _resources(app, "AWS::EC2::SecurityGroup") if cdk.Stack.of(g).stack_name.endswith("-data")]
         group.add_property_override("GroupDescription", "a new description, which is create-only")
 
     result = review(read_assembly(minimal.outdir), read_assembly(_variant(tmp_path, plant=plant)))
-    replaced = {c.resource_type: c.details for c in result.changes if c.action == "replaced"}
-    assert "create-only `GroupDescription` changes" in replaced["AWS::EC2::SecurityGroup"][0]
-    assert "create-only `GroupId` refers to" in replaced["AWS::EC2::SecurityGroupIngress"][0]
-    assert not result.blocking  # security groups hold no data
+    replaced = {c.resource_type: c for c in result.changes if c.action == "replaced"}
+    assert "create-only `GroupDescription` changes" in replaced["AWS::EC2::SecurityGroup"].details[0]
+    assert "create-only `GroupId` refers to" in replaced["AWS::EC2::SecurityGroupIngress"].details[0]
+    assert [(c.resource_type, c.fate) for c in result.blocking] == [("AWS::EC2::SecurityGroup", "holds DBInstance")]
+    (sits,) = [d for d in replaced["AWS::EC2::SecurityGroup"].details if "sits in it" in d]
+    assert sits.startswith("`tiny-dev-data/Database") and "(AWS::RDS::DBInstance) sits in it" in sits
+
+
+def test_growing_past_the_address_plan_replaces_the_database_subnets_and_blocks(tmp_path):
+    """The issue's case: laid out for 2 AZs, a third moves the isolated subnets (10.0.48.0/24 -> 10.0.64.0/24).
+    The database lives in another stack and reaches them through the subnet group and an SSM parameter."""
+    base = _variant(tmp_path, edit=lambda s: s["environments"]["dev"].update(network={"max_azs": 2, "planned_azs": 2}),
+                    name="base")
+    head = _variant(tmp_path, edit=lambda s: s["environments"]["dev"].update(network={"max_azs": 3, "planned_azs": 3}))
+    code, text = _guard(base, head)
+    assert code == 1
+    blocked = _blocked(base, head)
+    assert sorted(blocked.values()) == ["holds DBInstance", "holds DBInstance"]
+    assert all(key.startswith("AWS::EC2::Subnet:NetworkIsolatedSubnet") for key in blocked)
+    assert "create-only `CidrBlock` changes: `\"10.0.48.0/24\"` → `\"10.0.64.0/24\"`" in text
+    assert "(`SubnetGroup` → parameter `/shipway/tiny/dev/vpc/isolated-subnets` → `NetworkIsolatedSubnet1" in text
+    assert "No stateful resource" not in text
+
+
+def test_growing_within_the_address_plan_passes(minimal, tmp_path):
+    head = _variant(tmp_path, edit=lambda s: s["environments"]["dev"].update(network={"max_azs": 3}))
+    code, text = _guard(minimal.outdir, head)
+    assert code == 0, text
+    result = review(read_assembly(minimal.outdir), read_assembly(head))
+    assert not [c for c in result.changes if c.resource_type == "AWS::EC2::Subnet" and c.action == "replaced"]
+    assert [c.action for c in result.changes if c.resource_type == "AWS::EC2::Subnet"] == ["added"] * 3
+
+
+def test_what_aws_refuses_on_update_blocks(tmp_path):
+    """Production 100 -> 50 GB and PostgreSQL 17 -> 16 passed review before: both fail at deploy time."""
+    base = _variant(tmp_path, edit=lambda s: s["environments"]["dev"].update(database={"storage_gb": 100}),
+                    name="base")
+    head = _variant(tmp_path, edit=lambda s: s["environments"]["dev"].update(database={"storage_gb": 50,
+                                                                                     "version": "16"}))
+    code, text = _guard(base, head)
+    assert code == 1
+    (key, fate), = _blocked(base, head).items()
+    assert key.startswith("AWS::RDS::DBInstance:") and fate == "refused by AWS"
+    assert "storage shrinks from 100.0 to 50.0 GB" in text
+    assert re.search(r"engine version goes down from 17\.\d+ to 16\.\d+: RDS upgrades in place but never", text)
+    grown = _variant(tmp_path, edit=lambda s: s["environments"]["dev"].update(database={"storage_gb": 200}),
+                     name="grown")
+    assert _guard(base, grown)[0] == 0  # growing storage is an in-place change
 
 
 def test_a_database_whose_subnet_group_is_replaced_is_replaced(minimal, tmp_path):

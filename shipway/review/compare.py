@@ -7,6 +7,14 @@ runs to a fixed point, because replacements cascade (a new subnet group replaces
 
 A stateful resource whose logical ID vanished while one of the same type appeared in the same stack is a
 *rename*: CloudFormation creates the new one and deletes (or orphans) the old one, so it is a replacement.
+
+Two more things block though no data is lost by them alone:
+
+- a replaced *container* (VPC, subnet, subnet group, security group) that a database, cache or file system
+  sits in, found by following the holder's references, within its stack and across stacks through the SSM
+  parameters shipway's stacks publish and read: the holder cannot move with it, so the update fails half-way
+  (a subnet group cannot drop subnets in use, the old subnets cannot be deleted);
+- an in-place change AWS refuses: a database's storage shrinking, its engine version going down.
 """
 
 from __future__ import annotations
@@ -38,6 +46,17 @@ KEEPING_POLICIES = frozenset({"Retain", "RetainExceptOnCreate", "Snapshot"})
 ATTRIBUTES = ("Type", "Properties", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy", "CreationPolicy",
               "Condition")
 
+# What holds data inside a network, and the network pieces it sits in.
+HOLDER_TYPES = frozenset({
+    "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache::CacheCluster",
+    "AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::ServerlessCache", "AWS::EFS::MountTarget",
+})
+CONTAINER_TYPES = frozenset({
+    "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::RDS::DBSubnetGroup",
+    "AWS::ElastiCache::SubnetGroup",
+})
+SSM_PARAMETER = "AWS::SSM::Parameter"
+
 ADDED, CHANGED, REPLACED, REMOVED = "added", "changed", "replaced", "removed"
 
 
@@ -54,14 +73,20 @@ class ResourceChange:
     loss: str | None = None
     renamed_from: str | None = None
     allowed: bool = False
+    # Why the change blocks though no data of its own is lost ("holds a database", "refused by AWS").
+    obstacle: str | None = None
 
     @property
     def key(self) -> str:
         return f"{self.resource_type}:{self.logical_id}"
 
     @property
+    def fate(self) -> str | None:
+        return self.loss or self.obstacle
+
+    @property
     def blocking(self) -> bool:
-        return self.loss is not None and not self.allowed
+        return self.fate is not None and not self.allowed
 
     def matches(self, allowed: str) -> bool:
         """``TYPE:LogicalId`` (the new or, for a rename, the old ID), optionally ``STACK/TYPE:LogicalId``."""
@@ -101,8 +126,9 @@ def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow
         status = ADDED if old is None else REMOVED if new is None else CHANGED if changes else "unchanged"
         stacks.append(StackReview(name, status, changes))
     result = Review(stacks, [])
+    _block_replaced_containers(head, result)
     for allowed in allow:
-        hits = [c for c in result.changes if c.loss and c.matches(allowed)]
+        hits = [c for c in result.changes if c.fate and c.matches(allowed)]
         for change in hits:
             change.allowed = True
         if not hits:
@@ -145,6 +171,7 @@ def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | No
                 continue
             change = ResourceChange(name, logical_id, kind, CHANGED, details=diffs)
             change.warnings += _conditional_replacements(before[logical_id], resource, region)
+            _judge_refused(change, before[logical_id], resource)
             if before[logical_id].get("DeletionPolicy") in KEEPING_POLICIES and \
                     resource.get("DeletionPolicy") not in KEEPING_POLICIES:
                 change.warnings.append("DeletionPolicy no longer keeps it: a later removal destroys it")
@@ -186,6 +213,92 @@ def _judge_loss(change: ResourceChange, old: dict) -> None:
     else:
         change.loss = "destroyed"
         change.details.append("deleted with its data")
+
+
+def _judge_refused(change: ResourceChange, old: dict, new: dict) -> None:
+    """In-place changes of a database that AWS refuses: the deploy would fail half-way through production."""
+    if change.resource_type not in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        return
+    was, now = old.get("Properties", {}), new.get("Properties", {})
+    storage = [_number(was.get("AllocatedStorage")), _number(now.get("AllocatedStorage"))]
+    if None not in storage and storage[1] < storage[0]:
+        change.obstacle = "refused by AWS"
+        change.details.append(f"storage shrinks from {storage[0]} to {storage[1]} GB: RDS cannot shrink allocated "
+                              "storage; keep it, or move the data to a new, smaller database")
+    versions = [_version(was.get("EngineVersion")), _version(now.get("EngineVersion"))]
+    if None not in versions and versions[1] < versions[0]:
+        change.obstacle = "refused by AWS"
+        change.details.append(f"engine version goes down from {was['EngineVersion']} to {now['EngineVersion']}: "
+                              "RDS upgrades in place but never downgrades; restore a snapshot into a new database")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None  # absent, or an intrinsic
+
+
+def _version(value: Any) -> tuple[int, ...] | None:
+    if not isinstance(value, str | int) or not re.fullmatch(r"\d+(\.\d+)*", str(value)):
+        return None
+    return tuple(int(part) for part in str(value).split("."))
+
+
+def _block_replaced_containers(head: dict[str, StackTemplate], result: Review) -> None:
+    """A replaced container that a holder sits in blocks: name the holder and the way it reaches the container."""
+    replaced = {(c.stack, c.logical_id): c for c in result.changes if c.action == REPLACED}
+    if not replaced:
+        return
+    published = {}  # SSM parameter name -> (stack, logical ID) of the AWS::SSM::Parameter that writes it
+    for stack in head.values():
+        for logical_id, resource in stack.resources.items():
+            name = resource.get("Properties", {}).get("Name")
+            if resource.get("Type") == SSM_PARAMETER and isinstance(name, str):
+                published[name] = (stack.name, logical_id)
+    for stack in head.values():
+        for logical_id, resource in stack.resources.items():
+            if resource.get("Type") not in HOLDER_TYPES:
+                continue
+            holder = f"`{stack.name}/{logical_id}` ({resource['Type']})"
+            for (where, container), path in _sits_in(head, published, stack.name, logical_id).items():
+                change = replaced.get((where, container))
+                if change is None or f"{holder} sits in it" in " ".join(change.details):
+                    continue
+                change.obstacle = change.obstacle or f"holds {resource['Type'].split('::')[-1]}"
+                change.details.append(
+                    f"{holder} sits in it ({' → '.join(path)}): it cannot move with a replacement, so the update "
+                    "fails half-way (subnets and groups in use cannot be swapped or deleted)")
+
+
+def _sits_in(head: dict[str, StackTemplate], published: dict, stack: str, holder: str) -> dict[tuple, list[str]]:
+    """The containers ``holder`` reaches through its references: containers lead on to what they sit in, and a
+    template parameter that reads an SSM parameter leads to the resource that writes it, in whichever stack."""
+    found: dict[tuple, list[str]] = {}
+    queue = [(stack, holder, [])]
+    seen = {(stack, holder)}
+    while queue:
+        where, logical_id, path = queue.pop(0)
+        template = head[where].template
+        resource = template.get("Resources", {}).get(logical_id, {})
+        for ref in sorted(_references(resource.get("Properties", {}))):
+            steps = [(where, ref, f"`{ref}`")]
+            parameter = template.get("Parameters", {}).get(ref)
+            if parameter is not None:
+                name = parameter.get("Default")
+                if not str(parameter.get("Type", "")).startswith("AWS::SSM::Parameter::Value") or name not in published:
+                    continue
+                steps = [published[name] + (f"parameter `{name}`",)]
+            for next_stack, next_id, label in steps:
+                kind = head[next_stack].resources.get(next_id, {}).get("Type")
+                if (next_stack, next_id) in seen or kind not in CONTAINER_TYPES | {SSM_PARAMETER}:
+                    continue
+                seen.add((next_stack, next_id))
+                trail = [*path, label]
+                if kind in CONTAINER_TYPES:
+                    found[(next_stack, next_id)] = trail
+                queue.append((next_stack, next_id, trail))
+    return found
 
 
 def _renames(before: dict, after: dict, removed: list[str], added: list[str]) -> dict[str, str]:

@@ -10,21 +10,21 @@ SECTIONS = ((REPLACED, "Replaced"), (REMOVED, "Removed"), (CHANGED, "Changed"), 
 def markdown(result: Review, cdk_diffs: dict[str, str] | None = None) -> str:
     lines = ["## shipway review", ""]
     blocking = result.blocking
-    allowed = [c for c in result.changes if c.loss and c.allowed]
+    allowed = [c for c in result.changes if c.fate and c.allowed]
     if blocking:
         lines += [
-            f"**⛔ {len(blocking)} stateful resource(s) would lose data.** Nothing here is deployable until a "
-            "reviewer confirms each one with `--allow TYPE:LogicalId` (or the change is undone).",
+            f"**⛔ {len(blocking)} resource(s) would lose data or fail the deploy half-way.** Nothing here is "
+            "deployable until a reviewer confirms each one with `--allow TYPE:LogicalId` (or the change is undone).",
             "",
             "| stack | resource | type | fate |",
             "| --- | --- | --- | --- |",
-            *(f"| {c.stack} | `{c.logical_id}` | `{c.resource_type}` | {c.loss} |" for c in blocking),
+            *(f"| {c.stack} | `{c.logical_id}` | `{c.resource_type}` | {c.fate} |" for c in blocking),
             "",
         ]
     else:
         lines += ["**✅ No stateful resource is destroyed, replaced or orphaned.**", ""]
     if allowed:
-        lines += ["Allowed after review: " + ", ".join(f"`{c.key}` ({c.loss})" for c in allowed), ""]
+        lines += ["Allowed after review: " + ", ".join(f"`{c.key}` ({c.fate})" for c in allowed), ""]
     if result.unused_allows:
         lines += ["⚠ `--allow` matched nothing (stale?): " + ", ".join(f"`{a}`" for a in result.unused_allows), ""]
 
@@ -53,7 +53,7 @@ def markdown(result: Review, cdk_diffs: dict[str, str] | None = None) -> str:
 
 
 def _item(change: ResourceChange) -> list[str]:
-    mark = "⛔ " if change.blocking else "🔓 " if change.loss else ""
+    mark = "⛔ " if change.blocking else "🔓 " if change.fate else ""
     tag = " · stateful" if change.stateful else ""
     lines = [f"- {mark}`{change.logical_id}` `{change.resource_type}`{tag}"]
     lines += [f"  - {detail}" for detail in change.details]
