@@ -12,7 +12,7 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth test bench diff deploy review clean
+.PHONY: help setup system synth test bench diff deploy review preflight clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench   synth cost, growth, Node, budgets, deploy model -> bench/RESULTS.md (BENCH_ARGS=...)"
 	@echo "make diff    cdk diff (ARGS=... passes through)"
 	@echo "make deploy  cdk deploy (ARGS=... passes through)"
+	@echo "make preflight  what the account lacks for $(SPEC), with the command that creates each (read-only)"
 	@echo "make templates  stand-alone templates, README and Service Catalog portfolio in dist/templates (docs/templates.md)"
 	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...']  what HEAD does to BASE's resources (docs/review.md)"
 
@@ -57,6 +58,9 @@ diff: setup
 
 deploy: setup
 	$(CDK) deploy -c spec=$(SPEC) $(ARGS)
+
+preflight: setup
+	$(PY) -m shipway preflight --spec $(SPEC)
 
 templates: synth
 	$(PY) -m shipway.standalone cdk.out dist/templates
