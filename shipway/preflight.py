@@ -151,7 +151,8 @@ def _certificates(spec: Spec, session: boto3.Session, environments: list[str]) -
                 raise
             status = None
         if status != "ISSUED":
-            hosts = sorted({h for app in spec.apps.values() for p in app.processes.values() for h in p.hosts_in(env_name)})
+            hosts = sorted({host for app in spec.apps.values() for process in app.processes.values()
+                            for host in process.hosts_in(env_name)})
             names = " ".join(f"--subject-alternative-names {h}" for h in hosts[1:])
             yield Finding(
                 f"the certificate {arn}" + (f" (it is {status})" if status else ""),

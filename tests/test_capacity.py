@@ -14,7 +14,7 @@ import yaml
 
 from shipway import catalog
 from shipway.spec import SpecError, load_spec, parse_spec
-from shipway.spec.capacity import bounds, deploy_need, fits, tasks_per_instance, _demands
+from shipway.spec.capacity import bounds, deploy_need, fits, pool_demands
 from shipway.spec.model import Process, Size
 
 from .conftest import SHIPPED
@@ -67,12 +67,11 @@ def test_tasks_per_instance_by_interfaces_cpu_and_memory():
     large, xlarge, medium = (catalog.instance_type(n) for n in ("c6i.large", "c6i.xlarge", "t3.medium"))
     assert bounds(large, TWO_X, trunking=False) == {"network interfaces": 2, "CPU": 4, "memory": 3}
     assert bounds(large, TWO_X, trunking=True) == {"branch interfaces": 10, "CPU": 4, "memory": 3}
-    assert tasks_per_instance(large, TWO_X, trunking=False) == 2  # 3 ENIs minus the primary
-    assert tasks_per_instance(large, TWO_X, trunking=True) == 3  # 3686 MiB // 1024
-    assert tasks_per_instance(xlarge, TWO_X, trunking=True) == 7  # 7372 MiB // 1024
-    assert tasks_per_instance(xlarge, Size(cpu=256, memory=512), trunking=True) == 14  # 7372 // 512
-    assert tasks_per_instance(medium, TWO_X, trunking=True) == 2  # burstable: no trunking, ENIs bound it
-    assert tasks_per_instance(large, Size(cpu=4096, memory=8192), trunking=True) == 0
+    assert bounds(xlarge, TWO_X, trunking=True) == {"branch interfaces": 20, "CPU": 8, "memory": 7}  # 7372 // 1024
+    assert bounds(xlarge, Size(cpu=256, memory=512), trunking=True) == {"branch interfaces": 20, "CPU": 16,
+                                                                         "memory": 14}  # 7372 // 512
+    assert bounds(medium, TWO_X, trunking=True) == {"network interfaces": 2, "CPU": 4, "memory": 3}  # burstable
+    assert min(bounds(large, Size(cpu=4096, memory=8192), trunking=True).values()) == 0
 
 
 def test_what_a_deploy_needs():
@@ -168,12 +167,12 @@ def test_the_shipped_example_fits_with_room_to_spare():
     spec = load_spec(SHIPPED)
     for env_name in ("staging", "production"):
         environment = spec.environments[env_name]
-        demands = [d for p, d in _demands(spec, env_name, environment) if p == "dedicated"]
+        demands = [d for p, d in pool_demands(spec, env_name, environment) if p == "dedicated"]
         assert [(d.label, d.tasks) for d in demands] == [("process minne.web", 48)]  # canary at autoscale max 24
         ((fit, per, others),) = fits(environment.cluster.pools["dedicated"], demands, trunking=True)
         assert (fit, per.tasks, per.bound, others) == (56, 7, "memory", [])  # 8 x c6i.xlarge at 7
     staging = spec.environments["staging"]
-    (workers,) = [d for p, d in _demands(spec, "staging", staging) if p == "loadtest"]
+    (workers,) = [d for p, d in pool_demands(spec, "staging", staging) if p == "loadtest"]
     ((fit, per, _),) = fits(staging.cluster.pools["loadtest"], [workers], trunking=True)
     assert (workers.tasks, fit, per.tasks) == (4, 6, 3)  # 2 instances x 3 (memory-bound c5/c6i.large)
 

@@ -148,7 +148,8 @@ def test_the_build_is_tagged_with_the_source_commit(minne, blog):
 def test_minne_source_is_a_retained_codecommit_repository_on_main(minne):
     template = Template.from_json(minne)
     template.has_resource("AWS::CodeCommit::Repository", {
-        "Properties": {"RepositoryName": "minne"}, "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
+        "Properties": {"RepositoryName": "minne"},
+        "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
     })
     (source,) = pipeline_of(minne)["Stages"][0]["Actions"]
     assert source["ActionTypeId"]["Provider"] == "CodeCommit"

@@ -48,7 +48,8 @@ def test_log_groups_buckets_and_keys_are_retained(raw, env):
     stateful = {k: r for k, r in raw[env]["Resources"].items() if r["Type"] in kept}
     assert len(stateful) == 4
     for logical_id, resource in stateful.items():
-        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain"), logical_id
+        policies = (resource["DeletionPolicy"], resource["UpdateReplacePolicy"])
+        assert policies == ("RetainExceptOnCreate", "Retain"), logical_id
 
 
 # --- 1. network ----------------------------------------------------------------------------------

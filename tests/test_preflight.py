@@ -125,8 +125,9 @@ def test_an_environment_in_another_account_is_named(account, tmp_path):
     path = tmp_path / "far.yaml"
     path.write_text(yaml.safe_dump(spec))
     code, lines = run(path)
-    assert lines[0] == ("missing: credentials for account 999999999999 (environment prod deploys there, but the "
-                        f"caller is in {ACCOUNT}); run: aws sts get-caller-identity  # after signing in to 999999999999")
+    assert lines[0] == (
+        "missing: credentials for account 999999999999 (environment prod deploys there, but the "
+        f"caller is in {ACCOUNT}); run: aws sts get-caller-identity  # after signing in to 999999999999")
 
 
 def test_missing_credentials_are_one_clear_line(monkeypatch, tmp_path):

@@ -23,7 +23,8 @@ def _resources(request, name):
 
 @pytest.mark.parametrize("name", SPECS)
 def test_no_resource_is_retained_on_a_failed_create(request, name):
-    retained = [f"{stack}/{logical_id} ({resource['Type']})" for stack, logical_id, resource in _resources(request, name)
+    retained = [f"{stack}/{logical_id} ({resource['Type']})"
+                for stack, logical_id, resource in _resources(request, name)
                 if resource.get("DeletionPolicy") == "Retain"]
     assert retained == []
 

@@ -3,15 +3,16 @@
 Per web process: the target 5xx rate, the p95 target response time and unhealthy hosts, over all of its
 target groups (a canary or blue/green deploy moves traffic to the alternate one), and the router's own 502,
 503 and 504 rate. Per process: service CPU and memory. The 5xx-rate, router and p95 alarms are also the
-service's deployment alarms: ECS rolls a deploy back when they fire.
+service's deployment alarms: ECS rolls a deploy back when they fire. CPU, memory and unhealthy hosts only
+notify: a traffic spike during a deploy, or a target the circuit breaker already handles, is no reason to roll
+back a good release.
 
 The router's own errors are those the ALB answers itself: 502 when a target closes or garbles the connection,
 503 when the rule's target group has no healthy target (production pointed at an empty group), 504 when a
 target does not answer in time. The targets never see these requests, so the target 5xx rate cannot: its
 requests fall to zero and its alarm reads missing data. CloudWatch reports them per load balancer only (no
 target group dimension), so the alarm watches the shared ALB: a share of its requests, 502/503/504 over
-RequestCount plus themselves (RequestCount leaves out requests that never reached a target). CPU, memory and unhealthy hosts only notify: a traffic spike during a deploy, or a
-target the circuit breaker already handles, is no reason to roll back a good release.
+RequestCount plus themselves (RequestCount leaves out requests that never reached a target).
 
 Alarm names are physical and derive from the stack and process names, so the service can name its
 deployment alarms without a reference cycle (the alarms watch the service's metrics).
@@ -96,8 +97,9 @@ class AppMonitoring(Construct):
             rollback.append(self._alarm(scope, "Latency", process_name, latency, t.p95_ms,
                                         f"p95 response time above {t.p95_ms} ms"))
             router_errors = self._router_errors(service)
-            rollback.append(self._alarm(scope, "RouterErrorRate", process_name, router_errors, t.error_rate_percent,
-                                        f"the router's own 502/503/504 above {t.error_rate_percent} % of its requests"))
+            rollback.append(self._alarm(
+                scope, "RouterErrorRate", process_name, router_errors, t.error_rate_percent,
+                f"the router's own 502/503/504 above {t.error_rate_percent} % of its requests"))
             self._alarm(scope, "UnhealthyHosts", process_name, unhealthy_hosts, 1, "unhealthy targets",
                         comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD)
             widgets += [

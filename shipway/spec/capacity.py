@@ -2,7 +2,7 @@
 
 A task on an EC2 pool takes one network interface (awsvpc), its CPU units and its memory from one instance. A
 pool's instances may be any of its ``instance_types``, so the check counts the weakest type: the fewest tasks of
-a given size that one instance of the pool surely holds (``tasks_per_instance``). Without ENI trunking an
+a given size that one instance of the pool surely holds (``per_instance``). Without ENI trunking an
 instance's interfaces bound it (every interface but the primary); with ``cluster.awsvpc_trunking`` its branch
 interfaces do; CPU and memory bound it always.
 
@@ -25,8 +25,8 @@ from .model import ROLLING_MAX_PERCENT, Cluster, Environment, Pool, Process, Siz
 
 MEMORY_SHARE = Fraction(9, 10)
 """Share of an instance's installed memory counted as free for tasks. The ECS agent registers less than the
-installed memory (the kernel and the platform keep some: the ECS guide's m4.large registers 7985 of its 8192 MiB,
-and smaller types lose a larger share); 90 % keeps the check on the safe side."""
+installed memory (the kernel and the platform keep some: AWS Batch's guide shows an m4.large with 7985 of its
+8192 MiB available, and smaller types lose a larger share); 90 % keeps the check on the safe side."""
 
 
 def registered_memory_mib(instance: catalog.InstanceType) -> int:
@@ -41,10 +41,6 @@ def bounds(instance: catalog.InstanceType, size: Size, *, trunking: bool) -> dic
         "CPU": instance.vcpu * 1024 // size.cpu,
         "memory": registered_memory_mib(instance) // size.memory,
     }
-
-
-def tasks_per_instance(instance: catalog.InstanceType, size: Size, *, trunking: bool) -> int:
-    return min(bounds(instance, size, trunking=trunking).values())
 
 
 def pool_instances(pool: Pool) -> int:
@@ -122,7 +118,8 @@ class Shortfall:
         d, per = self.demand, self.per_instance
         cluster = f"environments.{self.environment}.cluster"
         size = f"{d.size.cpu} CPU / {d.size.memory} MiB"
-        head = f"environment {self.environment}, {d.label}: needs {d.tasks} tasks of {size} on pool {self.pool_name} ({d.why})"
+        head = (f"environment {self.environment}, {d.label}: needs {d.tasks} tasks of {size} on pool "
+                f"{self.pool_name} ({d.why})")
         if per.tasks == 0:
             return (f"{head}, but one {per.instance_type} cannot hold even one ({per.bound}); choose larger "
                     f"{cluster}.pools.{self.pool_name}.instance_types or a smaller size")
@@ -137,7 +134,7 @@ class Shortfall:
                 f"{per.tasks} per instance, bound by {per.bound}; {', or '.join(fixes)}")
 
 
-def _demands(spec: Spec, env_name: str, env: Environment) -> Iterator[tuple[str, Demand]]:
+def pool_demands(spec: Spec, env_name: str, env: Environment) -> Iterator[tuple[str, Demand]]:
     """(pool, demand) for every process and load test on a pool of ``env``."""
     for app_name, app in spec.apps.items():
         for proc_name, proc in app.processes.items():
@@ -173,7 +170,7 @@ def check_capacity(spec: Spec, add: Callable[[tuple, str], None]) -> None:
     """One line per demand a pool cannot hold, at the demand's path; unknown instance types are named too."""
     for env_name, env in spec.environments.items():
         by_pool: dict[str, list[Demand]] = {}
-        for pool_name, demand in _demands(spec, env_name, env):
+        for pool_name, demand in pool_demands(spec, env_name, env):
             if pool_name in env.cluster.pools:  # a missing pool is references.py's to report
                 by_pool.setdefault(pool_name, []).append(demand)
         for pool_name, demands in by_pool.items():

@@ -380,7 +380,8 @@ class Alarms(Model):
 
     error_rate_percent: float = Field(
         5, gt=0, le=100,
-        description="Target 5xx responses, and the router's own 502/503/504, as a percent of requests, per web process.",
+        description="Target 5xx responses, and the router's own 502/503/504, as a percent of requests, per web "
+        "process.",
     )
     p95_ms: int = Field(1000, ge=1, le=600_000, description="p95 target response time, per web process.")
     cpu_percent: int = Field(90, ge=1, le=100, description="Service CPU utilization, per process.")
