@@ -116,6 +116,8 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
             f"{a.PUSHES} pushes a month per app, each running the whole pipeline; the pipeline's lines use "
             f"the first environment's Region ({regions[first]}).",
             a.NOT_PRICED,
+            "Heroku: Common Runtime dynos at the baseline counts and one Heroku Postgres plan per environment "
+            "(the mapping is in docs/cost.md); fixed egress IPs would need a Private Space, not priced.",
         ],
         lines=lines, heroku=equivalents,
     )
@@ -340,7 +342,7 @@ def _heroku_database(env_name: str, env: Environment) -> HerokuLine:
                  and p.storage_gb >= db.storage_gb), None)
     return HerokuLine(
         env_name, None, item, plan.name if plan else None, 1, plan.month if plan else None,
-        f"{tier} tier (Multi-AZ: premium, HA), the smallest plan with {facts.memory_mib // 1024 or '<1'} GiB RAM "
-        f"and {db.storage_gb} GB",
+        f"{tier.capitalize()} tier, the smallest plan with {facts.memory_mib / 1024:g} GiB of RAM (if it states "
+        f"any) and {db.storage_gb} GB",
         missing=None if plan else f"no {tier} plan holds {facts.memory_mib} MiB and {db.storage_gb} GB",
     )
