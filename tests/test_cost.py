@@ -327,3 +327,32 @@ def test_the_price_table_states_source_and_date_per_region_and_how_to_refresh():
     assert "--refresh" in table_["refresh"]
     for region in ("us-east-1", "ap-northeast-1"):
         assert table_["regions"][region]["source"] and table_["regions"][region]["taken"]
+
+
+def test_load_test_workers_without_a_loadtest_pool_run_on_fargate_spot():
+    def no_pool(data):
+        del data["environments"]["staging"]["cluster"]["pools"]["loadtest"]
+
+    two_x = _task_hour(P, 512, 1024)
+    # 4 workers × (3m run + 3 minutes) for each of 100 pushes, at Fargate Spot; minus the pool's two instances
+    workers = PUSHES * 4 * 6 / D(60) * two_x * FARGATE_SPOT
+    pool = 2 * H * P["ec2_on_demand_hour"]["c6i.large"] * EC2_SPOT + 2 * 30 * P["ebs_gp3_gb_month"]
+    assert _delta(no_pool) == workers - pool
+
+
+@pytest.mark.parametrize(("schedule", "runs"), [
+    ("cron(0 18 * * ? *)", D(30)),            # daily
+    ("cron(0/15 * * * ? *)", D(30 * 24 * 4)),  # every 15 minutes
+    ("cron(0 9 ? * MON-FRI *)", 5 * D("4.35")),
+    ("cron(0 8,12 ? * 2-6 *)", 2 * 5 * D("4.35")),
+    ("cron(0 9 1 * ? *)", D(1)),
+    ("cron(0 0 ? * 6#3 *)", D(1)),            # the third Friday
+    ("cron(0 0 1 JAN,JUL ? *)", D(2) / 12),
+    ("rate(5 minutes)", D(30 * 24 * 12)),
+    ("rate(1 hour)", D(720)),
+    ("rate(2 days)", D(15)),
+])
+def test_runs_a_month_of_a_schedule(schedule, runs):
+    from shipway.cost.schedule import runs_per_month
+
+    assert runs_per_month(schedule) == runs

@@ -162,7 +162,7 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
         out.append(_line(
             env_name, None, f"Pool {pool_name}: {first}{' Spot' if is_spot else ''}", "instance-hour",
             low * hours, _instance_price(price, first),
-            f"{how}, {low}" + (f" to {high}" if high != low else "") + " instance(s)",
+            f"{how}, {low}" + (f" to {high}" if high != low else "") + " instance(s)" + _holding(spec, env_name, pool_name),
             quantity_max=high * hours, spot=ec2_spot if is_spot else None,
         ))
         out.append(_line(
@@ -186,6 +186,23 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
                      "the database's RDS-managed master secret and its connection secret"
                      + (", the registry's HTTP secret" if spec.registry == "s3" else "")))
     return out
+
+
+def _holding(spec: Spec, env_name: str, pool_name: str) -> str:
+    """What runs on a pool, for its line: the processes (priced by the pool) and the load-test workers."""
+    held = [f"{app_name} {name}" for app_name, app in spec.apps.items()
+            for name, process in [*app.processes.items(), *app.cron.items()] if process.capacity == f"pool:{pool_name}"]
+    held += [f"{app_name} load-test workers" for app_name, app in spec.apps.items()
+             if app.loadtest and app.loadtest.environment == env_name
+             and _loadtest_pool(spec.environments[env_name]) == pool_name]
+    return f"; holds {', '.join(held)}" if held else ""
+
+
+def _loadtest_pool(env: Environment) -> str | None:
+    """The pool the load-test workers run on, as the load-test construct picks it: the first (by name) whose
+    metadata offers ``loadtest: "true"``; None for Fargate Spot."""
+    key, value = LOADTEST_POOL_METADATA
+    return min((name for name, pool in env.cluster.pools.items() if pool.metadata.get(key) == value), default=None)
 
 
 def _instance_price(price: _Pricer, name: str) -> Priced:
@@ -255,13 +272,12 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
         out.append(_line(env_name, app_name, f"load-test master: {test.size.cpu}/{test.size.memory}", "task-hour",
                          a.PUSHES * minutes / MINUTES_PER_HOUR, task,
                          f"{a.PUSHES} runs a month of {test.run_time} plus {a.LOADTEST_SETUP_MINUTES} minutes"))
-        key, value = LOADTEST_POOL_METADATA
-        if not any(pool.metadata.get(key) == value for pool in env.cluster.pools.values()):
+        if _loadtest_pool(env) is None:
             out.append(_line(
                 env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on Fargate Spot",
                 "task-hour", a.PUSHES * test.workers * minutes / MINUTES_PER_HOUR, task,
-                f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers {key}: {value})",
-                spot=fargate_spot,
+                f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers "
+                f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot,
             ))
     retained = _retained_months(app.log_retention_days)
     out += [
