@@ -71,7 +71,8 @@ def test_refresh_rebuilds_the_region_from_the_answers(table):
     assert row["ec2_on_demand_hour"]["m6i.large"] == "0.0961"        # the answer, not the old 0.096
     assert row["ec2_on_demand_hour"]["c6i.xlarge"] == "0.17"         # from the second page
     assert row["fargate"] == {"vcpu_hour": "0.04048", "gb_hour": "0.004445"}  # not the ARM or Windows rates
-    assert row["rds_postgres_hour"]["db.m6g.large"] == {"single_az": "0.159", "multi_az": "0.318"}  # not readable standbys
+    # Multi-AZ, not Multi-AZ (readable standbys)
+    assert row["rds_postgres_hour"]["db.m6g.large"] == {"single_az": "0.159", "multi_az": "0.318"}
     assert row["rds_gp3_gb_month"] == {"single_az": "0.115", "multi_az": "0.23"}
     assert row["s3_standard_gb_month"] == "0.023"                    # the first tier, whatever the order
     assert row["public_ipv4_hour"] == "0.005" and row["nat_gateway"]["hour"] == "0.045"

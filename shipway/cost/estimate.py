@@ -162,7 +162,8 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
         out.append(_line(
             env_name, None, f"Pool {pool_name}: {first}{' Spot' if is_spot else ''}", "instance-hour",
             low * hours, _instance_price(price, first),
-            f"{how}, {low}" + (f" to {high}" if high != low else "") + " instance(s)" + _holding(spec, env_name, pool_name),
+            f"{how}, {low}" + (f" to {high}" if high != low else "") + " instance(s)"
+            + _holding(spec, env_name, pool_name),
             quantity_max=high * hours, spot=ec2_spot if is_spot else None,
         ))
         out.append(_line(

@@ -1,7 +1,8 @@
 """How often an EventBridge schedule fires in a month, for the cost of cron jobs.
 
 An estimate, not a calendar: a month is 30 days and 4.35 weeks. ``cron(...)`` fields are counted as
-EventBridge reads them (lists, ranges, steps, ``*`` and ``?``); ``L`` and ``W`` count as one day, ``6#3`` (the third Friday) as one a month.
+EventBridge reads them (lists, ranges, steps, names, ``*`` and ``?``); ``L`` and ``W`` count as one day,
+``6#3`` (the third Friday) as one a month.
 """
 
 from __future__ import annotations
