@@ -11,14 +11,16 @@ from decimal import Decimal as D
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
 
 from shipway.catalog.prices import PRICES, prices_table
 from shipway.cli import cli
 from shipway.cost import PIPELINES, estimate
 from shipway.cost.format import as_json, markdown, table
-from shipway.spec import load_spec, validate_spec
+from shipway.spec import SpecError, load_spec, validate_spec
 
 from .conftest import SHIPPED, SPECS
+from .test_fuzz_spec import mutated_examples, valid_specs
 
 H = D(730)  # hours in the estimate's month
 PUSHES = D(100)
@@ -356,3 +358,38 @@ def test_runs_a_month_of_a_schedule(schedule, runs):
     from shipway.cost.schedule import runs_per_month
 
     assert runs_per_month(schedule) == runs
+
+
+# --- any spec ------------------------------------------------------------------------------------
+
+
+def _check_estimate(spec) -> None:
+    for region in ("us-east-1", "ap-northeast-1", "eu-west-3"):
+        result = estimate(spec, region=region)
+        for line in result.lines:
+            assert (line.unit_price is None) == (line.missing is not None)
+            assert line.amount is None or 0 <= line.amount <= line.amount_max
+            assert line.on_demand is None or line.amount <= line.on_demand
+        priced = [line for line in result.lines if line.amount is not None]
+        total = result.total()
+        assert total.monthly == sum((line.amount for line in priced), D(0))
+        assert total.missing == len(result.lines) - len(priced)
+        assert total.monthly <= total.monthly_max and total.monthly <= total.on_demand
+        assert sum((result.total(environment=g).monthly for g in result.groups), D(0)) == total.monthly
+        table(result), markdown(result), json.dumps(as_json(result))
+
+
+@settings(max_examples=60, deadline=None)
+@given(valid_specs())
+def test_every_valid_spec_is_priced_or_says_why(doc):
+    _check_estimate(validate_spec(doc))
+
+
+@settings(max_examples=60, deadline=None)
+@given(mutated_examples())
+def test_every_mutated_example_that_validates_is_priced_or_says_why(doc):
+    try:
+        spec = validate_spec(doc)
+    except SpecError:
+        return
+    _check_estimate(spec)
