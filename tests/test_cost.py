@@ -393,3 +393,20 @@ def test_every_mutated_example_that_validates_is_priced_or_says_why(doc):
     except SpecError:
         return
     _check_estimate(spec)
+
+
+def test_types_and_classes_nobody_knows_are_named_not_zeroed():
+    data = yaml.safe_load((SPECS / "minimal.yaml").read_text())
+    data["environments"]["dev"]["cluster"] = {"pools": {"big": {"instance_types": ["x9.large"]}}}
+    data["environments"]["dev"]["database"] = {"instance_type": "db.x9.large"}
+    result = estimate(validate_spec(data))
+    assert {line.item: line.missing for line in result.lines if line.missing} == {
+        "Pool big: x9.large Spot": "x9.large is not an instance type shipway.catalog knows",
+        "RDS PostgreSQL db.x9.large Single-AZ":
+            "no price for rds_postgres_hour db.x9.large single_az in us-east-1 in the table",
+    }
+    [database] = [h for h in result.heroku if h.app is None]
+    assert database.amount is None and database.missing == "shipway.catalog does not know the memory of db.x9.large"
+    assert result.heroku_total(environment="dev") == (D(25), 1)
+    assert "NO PLAN: shipway.catalog does not know the memory of db.x9.large" in table(result)
+    assert result.total().missing == 2
