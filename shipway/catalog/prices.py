@@ -35,6 +35,11 @@ def _read(path: Path) -> dict:
     return _decimals(json.loads(path.read_text()))
 
 
+def forget() -> None:
+    """Read the tables again next time (after ``--refresh`` rewrote one)."""
+    _read.cache_clear()
+
+
 def prices_table(path: Path = PRICES) -> dict:
     return _read(path)
 

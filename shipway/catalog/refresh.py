@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import known_instance_types
-from .prices import PRICES
+from .prices import PRICES, forget
 
 PRICING_REGION = "us-east-1"
 """The Price List API answers from us-east-1 (and eu-central-1, ap-south-1) for every Region."""
@@ -191,6 +191,7 @@ def refresh(extra_region: str | None = None, *, client=None, path: Path = PRICES
         table["regions"][region] = row
         notes.append(f"{region}: {len(found)} prices from the Price List API, {len(kept)} kept")
     path.write_text(json.dumps(table, indent=1) + "\n")
+    forget()
     return notes
 
 
