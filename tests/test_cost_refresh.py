@@ -78,7 +78,7 @@ def test_refresh_rebuilds_the_region_from_the_answers(table):
     assert row["public_ipv4_hour"] == "0.005" and row["nat_gateway"]["hour"] == "0.045"
     # Not answered (CodePipeline's empty page, CodeBuild xlarge, most instance types): kept, and said so.
     assert row["codepipeline_v2_action_minute"] == "0.002"
-    assert row["codebuild_linux_minute"]["xlarge"] == "0.2"
+    assert row["codebuild_linux_minute"]["xlarge"] == "0.1"
     assert "codepipeline_v2_action_minute" in row["source"] and "codebuild_linux_minute/xlarge" in row["source"]
     assert row["source"].startswith("AWS Price List API (GetProducts)")
     [note] = notes
