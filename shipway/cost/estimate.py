@@ -19,7 +19,7 @@ from ..spec import Spec
 from ..spec.model import App, Environment, Process
 from . import assumptions as a
 from .model import PIPELINES, Estimate, HerokuLine, Line
-from .schedule import runs_per_month
+from .schedule import DAYS, WEEKS, runs_per_month
 
 DEFAULT_REGION = "us-east-1"
 """The Region whose prices an environment-agnostic environment (no ``region`` in the spec) is estimated with."""
@@ -70,7 +70,7 @@ def _line(environment: str, app: str | None, item: str, unit: str, quantity: Dec
                 on_demand_price=on_demand, missing=missing)
 
 
-def counts(process: Process) -> tuple[int, int]:
+def _counts(process: Process) -> tuple[int, int]:
     """Tasks a process runs at its baseline (the desired count within the autoscaling bounds) and at most."""
     scale = process.autoscale
     if scale is None:
@@ -96,7 +96,7 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
         pricer = _Pricer(regions[env_name], prices)
         if pricer.table is not None:
             sources[pricer.region] = f"{pricer.table.source}; taken {pricer.table.taken}"
-        lines += _platform(spec, env_name, env, pricer, ec2_spot, fargate_spot)
+        lines += _platform(spec, env_name, env, pricer, ec2_spot)
         lines += _database(env_name, env, pricer)
         equivalents.append(_heroku_database(env_name, env))
         for app_name, app in spec.apps.items():
@@ -109,7 +109,7 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
     return Estimate(
         spec_name=spec.name, regions=regions, region_notes=notes, sources=sources,
         assumptions=[
-            f"A month is {a.HOURS_PER_MONTH} hours; cron schedules count 30 days and 4.35 weeks.",
+            f"A month is {a.HOURS_PER_MONTH} hours; cron schedules count {DAYS} days and {WEEKS} weeks.",
             f"Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
             f"minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima.",
             f"EC2 pools are priced at the first instance type they list. {spot['assumption']}",
@@ -126,8 +126,7 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
 # --- per environment -----------------------------------------------------------------------------
 
 
-def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_spot: Decimal,
-              fargate_spot: Decimal) -> list[Line]:
+def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_spot: Decimal) -> list[Line]:
     hours = a.HOURS_PER_MONTH
     nat = env.network.nat_gateways
     azs = env.network.max_azs
@@ -236,7 +235,7 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
     out = []
     running = 0
     for name, process in app.processes.items():
-        low, high = counts(process)
+        low, high = _counts(process)
         running += low
         if process.pool is not None:  # its instances are the pool's line
             continue
@@ -328,7 +327,7 @@ def _heroku_processes(env_name: str, app_name: str, app: App) -> list[HerokuLine
     dynos = heroku()["dynos"]
     out = []
     for name, process in app.processes.items():
-        low, _ = counts(process)
+        low, _ = _counts(process)
         memory = process.size.memory
         dyno = next((d for d in dynos if d.memory_mib >= memory), None)
         out.append(HerokuLine(
