@@ -103,3 +103,21 @@ def test_without_a_base_spec_there_is_no_cost_section(minimal, tmp_path, capsys)
     out = tmp_path / "review.md"
     assert main(["--base", str(minimal.outdir), "--head", str(minimal.outdir), "--output", str(out)]) == 0
     assert "Monthly cost" not in out.read_text()
+
+
+def test_a_base_spec_the_model_no_longer_reads_is_reported_and_fails_a_budget(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (repo / "shipway.yaml").write_text(MINIMAL + "retired_key: 1\n")
+    subprocess.run([*git, "add", "shipway.yaml"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    (repo / "shipway.yaml").write_text(MINIMAL)
+    review = cost_review(repo / "shipway.yaml", region="us-east-1", base_ref="HEAD", root=repo)
+    assert review.blocking is None
+    assert "⚠ the base spec cannot be priced: HEAD:shipway.yaml:" in review.markdown
+    assert "unknown key 'retired_key'" in review.markdown
+    budget = cost_review(repo / "shipway.yaml", region="us-east-1", base_ref="HEAD", root=repo, max_increase=D(5))
+    assert budget.blocking.startswith("cost unknown: the base spec cannot be priced")
+    assert f"**⛔ {budget.blocking}.**" in budget.markdown

@@ -63,8 +63,8 @@ def cost_review(head_spec: Path, *, region: str, base_ref: str | None = None, ba
     problem = problem or head_problem
     lines = ["### Monthly cost", ""]
     if before is None or after is None:
-        lines += [f"⚠ {problem}", ""]
         blocking = f"cost unknown: {problem}" if max_increase is not None else None
+        lines += [f"**⛔ {blocking}.**" if blocking else f"⚠ {problem}", ""]
         return CostReview("\n".join(lines), blocking)
 
     groups = list(dict.fromkeys([*after.groups, *before.groups]))
