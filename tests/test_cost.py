@@ -95,7 +95,7 @@ def test_shipped_spec_by_hand():
     staging = (
         _environment_base(p, nat=1, azs=2)
         + 2 * H * ec2["c6i.large"] * EC2_SPOT + 2 * 30 * p["ebs_gp3_gb_month"]   # loadtest: Spot Fleet of 2
-        + 1 * H * ec2["c6i.large"] * EC2_SPOT + 1 * 30 * p["ebs_gp3_gb_month"]   # dedicated: ASG min 1, Spot
+        + 1 * H * ec2["c6i.xlarge"] * EC2_SPOT + 1 * 30 * p["ebs_gp3_gb_month"]  # dedicated: ASG min 1, Spot
         + _database(p, "db.t4g.micro", 20, multi_az=False)
     )
     production = (
@@ -127,7 +127,8 @@ def test_shipped_spec_by_hand():
     assert result.total().monthly == staging + production + 2 * for_each_environment + loadtest + minne + blog
     # Spot: what the same Spot lines would cost on-demand
     saving = (
-        3 * H * ec2["c6i.large"] * (1 - EC2_SPOT) + 2 * H * ec2["m6i.large"] * (1 - EC2_SPOT)
+        2 * H * ec2["c6i.large"] * (1 - EC2_SPOT) + 1 * H * ec2["c6i.xlarge"] * (1 - EC2_SPOT)
+        + 2 * H * ec2["m6i.large"] * (1 - EC2_SPOT)
         + 2 * 2 * (2 * H * one_x * (1 - FARGATE_SPOT))
     )
     assert result.total().spot_saving == saving
