@@ -2,7 +2,9 @@
 
 The first apps are the shipped ones, unchanged and in order; the rest are copies of them cycling
 (minne, blog, minne, ...) named ``<app>-<n>``, each with its own hosts, source repository and listener
-priority, so every stack and every route is distinct and the spec validates like a real one.
+priority, so every stack and every route is distinct and the spec validates like a real one. A copy runs on
+Fargate what its original runs on a pool: the shipped pools are sized for the shipped apps, the capacity check
+adds up every process on a pool, and adding apps must not change the platform's template.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ def _copy_app(source: dict, source_name: str, name: str, taken: set[int]) -> dic
     if "repository" in repo:
         repo["repository"] = f"{repo['repository'].split('/')[0]}/{name}"
     for proc_name, proc in app["processes"].items():
+        if proc.get("capacity", "").startswith("pool:"):
+            proc["capacity"] = "fargate"
+            proc.pop("placement", None)
         if not proc.get("hosts"):
             continue
         rename = lambda hosts: [  # noqa: E731

@@ -137,6 +137,17 @@ def test_processes_sharing_a_pool_add_up():
     assert problems(lambda s: shared(s) or pool(s).update(max=5)) == []
 
 
+def test_many_on_one_pool_are_summed_up_in_the_line():
+    def crowded(s):
+        for name in ("a", "b", "c"):
+            s["apps"]["minne"]["processes"][name] = {"size": "2x", "count": 1, "capacity": "pool:dedicated"}
+
+    lines = problems(crowded)  # web 8, a/b/c 2 each: 14 tasks on 2 x 2
+    assert len(lines) == 4
+    assert "process minne.web: needs 8 tasks" in lines[0] and "but 0 fit beside 6 tasks of 3 others on the pool" in lines[0]
+    assert "process minne.a: needs 2 tasks" in lines[1] and "beside 12 tasks of 3 others" in lines[1]
+
+
 def test_load_test_workers_on_their_pool():
     def loadtest(s, workers):
         env(s)["cluster"]["pools"]["locust"] = {"provisioning": "spot-fleet", "instance_types": ["c6i.large"],
@@ -150,6 +161,24 @@ def test_load_test_workers_on_their_pool():
     assert "needs 4 tasks of 512 CPU / 1024 MiB on pool locust (4 Locust workers), but 2 fit" in line
     assert "raise environments.staging.cluster.pools.locust.capacity to 2" in line
     assert "lower loadtest.workers" in line
+
+
+def test_load_tests_count_beside_the_processes_one_at_a_time():
+    """Two apps' load tests of 4 workers on one pool of 4 x c6i.large (2 each): each fits beside web's 4 (canary
+    of 2), not beside each other; web counts beside the larger load test."""
+    def two_tests(s):
+        env(s)["cluster"]["pools"]["dedicated"].update(max=4, metadata={"loadtest": "true"})
+        web(s)["count"] = 2
+        for app in ("minne", "blog"):
+            s["apps"].setdefault(app, {"source": {"codecommit": app},
+                                       "processes": {"web": {"port": 80, "hosts": [f"{app}.example.com"]}}})
+            s["apps"][app]["loadtest"] = {"locustfile": "l.py", "environment": "staging", "workers": 4}
+
+    assert problems(two_tests) == []  # web 4/2 + one test 4/2 = 4 instances
+    web_line, *test_lines = problems(lambda s: two_tests(s) or web(s).update(count=3))  # web 6/2 + 4/2 = 5 > 4
+    assert "process minne.web: needs 6 tasks" in web_line and "but 4 fit beside 4 of the load test of blog" in web_line
+    assert [line.split(": ")[1] for line in test_lines] == ["apps.minne.loadtest.workers", "apps.blog.loadtest.workers"]
+    assert all("needs 4 tasks" in line and "but 2 fit beside 6 of process minne.web:" in line for line in test_lines)
 
 
 def test_a_task_no_instance_type_holds():

@@ -10,7 +10,8 @@ What a process needs is the most tasks it ever runs at once: its largest count (
 every scheduled ``min`` and ``max``) during a deploy. Canary, linear and blue/green start the new revision at full
 size beside the old one: twice the tasks. A rolling deploy starts up to ``ROLLING_MAX_PERCENT`` of them. Non-web
 processes always roll (service.py). The load test's workers need ``loadtest.workers`` on the pool that hosts
-them. Several demands on one pool add up: each takes its share of the pool's instances.
+them. Several demands on one pool add up: each takes its share of the pool's instances (load tests, which run
+only during their gates, one at a time: see ``fits``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Demand:
     why: str
     lower: str
     """What the user could lower instead of growing the pool."""
+    transient: bool = False
+    """A load test: its workers run only while its gate does."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,11 @@ class Shortfall:
         if per.tasks == 0:
             return (f"{head}, but one {per.instance_type} cannot hold even one ({per.bound}); choose larger "
                     f"{cluster}.pools.{self.pool_name}.instance_types or a smaller size")
-        beside = f" beside {', '.join(f'{o.tasks} of {o.label}' for o in self.others)}" if self.others else ""
+        beside = ""
+        if len(self.others) > 2:
+            beside = f" beside {sum(o.tasks for o in self.others)} tasks of {len(self.others)} others on the pool"
+        elif self.others:
+            beside = " beside " + " and ".join(f"{o.tasks} of {o.label}" for o in self.others)
         key = "max" if self.pool.provisioning == "asg" else "capacity"
         fixes = [f"raise {cluster}.pools.{self.pool_name}.{key} to {self.instances_needed}"]
         if self.fit_with_trunking is not None:
@@ -149,7 +156,8 @@ def pool_demands(spec: Spec, env_name: str, env: Environment) -> Iterator[tuple[
             pool = loadtest_pool(env.cluster)
             if pool is not None:
                 yield pool, Demand(("apps", app_name, "loadtest", "workers"), f"the load test of {app_name}",
-                                   test.size, test.workers, f"{test.workers} Locust workers", "loadtest.workers")
+                                   test.size, test.workers, f"{test.workers} Locust workers", "loadtest.workers",
+                                   transient=True)
 
 
 def per_instance(pool: Pool, size: Size, *, trunking: bool) -> PerInstance:
@@ -187,12 +195,20 @@ def check_capacity(spec: Spec, add: Callable[[tuple, str], None]) -> None:
 
 def fits(pool: Pool, demands: list[Demand], *, trunking: bool) -> list[tuple[int, PerInstance, list[Demand]]]:
     """For each demand: the tasks of it that fit in what the others leave of the pool, its per-instance fit, and
-    the others. Each demand takes tasks / tasks-per-instance of the pool's instances."""
+    the others. Each demand takes tasks / tasks-per-instance of the pool's instances.
+
+    Every process counts beside every other. A load test's workers run only during its gate: a process counts
+    beside the largest load test on the pool, a load test beside the processes only (two gates at once on one
+    pool share it, and wait for each other)."""
     pers = [per_instance(pool, d.size, trunking=trunking) for d in demands]
+    share = {j: Fraction(d.tasks, pers[j].tasks) for j, d in enumerate(demands) if pers[j].tasks and d.tasks}
+    tests = sorted((j for j in share if demands[j].transient), key=share.__getitem__)
     result = []
     for i, per in enumerate(pers):
-        others = [j for j in range(len(demands)) if j != i and pers[j].tasks and demands[j].tasks]
-        taken = sum((Fraction(demands[j].tasks, pers[j].tasks) for j in others), Fraction(0))
+        others = [j for j in share if j != i and not demands[j].transient]
+        if not demands[i].transient and tests:
+            others.append(tests[-1])
+        taken = sum((share[j] for j in others), Fraction(0))
         result.append((max(0, math.floor((pool_instances(pool) - taken) * per.tasks)), per,
                        [demands[j] for j in others]))
     return result
