@@ -102,7 +102,7 @@ def _check_hosts(spec: Spec, path: tuple, proc: Process, add) -> None:
         for env_name in proc.hosts:
             if env_name not in spec.environments:
                 add((*path, "hosts", env_name), _unknown_env(spec, env_name))
-        missing = [env_name for env_name in environments if env_name not in proc.hosts]
+        missing = [env_name for env_name in environments if proc.hosts and env_name not in proc.hosts]
         if missing:
             add((*path, "hosts"), f"no hosts for environment(s) {', '.join(missing)}: a process with hosts is routed "
                                   "in every environment, each by names of its own")
@@ -139,7 +139,7 @@ def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None
         add(
             (*base, "network", "planned_azs"),
             f"the address plan makes room for {env.network.planned_azs} AZs but max_azs is {env.network.max_azs}; "
-            "keep planned_azs at least max_azs (changing it renumbers every subnet)",
+            "keep planned_azs at least max_azs (changing it moves existing subnets)",
         )
     if env.network.nat_gateways > env.network.max_azs:
         add(
