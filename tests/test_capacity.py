@@ -8,9 +8,12 @@ A 2x task is 512 CPU units / 1024 MiB.
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shipway import catalog
 from shipway.spec import SpecError, load_spec, parse_spec
@@ -230,3 +233,37 @@ def test_every_catalog_row_matches_describe_instance_types_as_moto_records_it():
         assert (row.vcpu, row.memory_mib, row.max_enis) == (
             aws["VCpuInfo"]["DefaultVCpus"], aws["MemoryInfo"]["SizeInMiB"],
             aws["NetworkInfo"]["MaximumNetworkInterfaces"]), name
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    types=st.lists(st.sampled_from(["c6i.large", "m6i.large", "c6i.xlarge", "r6i.xlarge", "t3.medium", "m5.2xlarge"]),
+                   min_size=1, max_size=3, unique=True),
+    sizes=st.lists(st.sampled_from(["1x", "2x", "4x"]), min_size=1, max_size=3),
+    counts=st.lists(st.integers(0, 30), min_size=3, max_size=3),
+    strategy=st.sampled_from(["rolling", "canary", "blue-green"]),
+    trunking=st.booleans(),
+    pool_max=st.integers(1, 40),
+)
+def test_the_suggested_max_is_exactly_enough(types, sizes, counts, strategy, trunking, pool_max):
+    """Whatever the mix on one pool: raising max to the number a line suggests clears that line, and one less
+    does not (the suggestion is the least that works)."""
+    def spec(max_):
+        def edit(s):
+            env(s)["cluster"]["awsvpc_trunking"] = trunking
+            pool(s).update(instance_types=types, max=max_, min=0)
+            s["apps"]["minne"]["deploy"] = {"strategy": strategy}
+            processes = s["apps"]["minne"]["processes"]
+            processes["web"].update(size=sizes[0], count=counts[0])
+            for i, size in enumerate(sizes[1:], start=1):
+                processes[f"p{i}"] = {"size": size, "count": counts[i], "capacity": "pool:dedicated"}
+        return edit
+
+    for line in problems(spec(pool_max)):
+        if "cannot hold even one" in line:
+            continue
+        suggested = int(re.search(r"pools\.dedicated\.max to (\d+)", line).group(1))
+        assert suggested > pool_max
+        process = re.search(r"apps\.minne\.processes\.(\w+)\.capacity", line).group(1)
+        assert not any(f"processes.{process}.capacity" in later for later in problems(spec(suggested)))
+        assert any(f"processes.{process}.capacity" in later for later in problems(spec(suggested - 1)))
