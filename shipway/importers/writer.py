@@ -22,7 +22,9 @@ Path_ = tuple[str | int, ...]
 
 def render(spec: dict, comments: dict[Path_, str], header: list[str]) -> str:
     """The spec as YAML text, ``comments`` at the end of the lines they name, ``header`` on top."""
-    document = _commented(spec, (), comments)
+    from ..spec.model import Spec
+
+    document = _commented(in_model_order(spec, Spec), (), comments)
     document.yaml_set_start_comment("\n".join(header))
     yaml = YAML()
     yaml.default_flow_style = False
@@ -59,3 +61,32 @@ def write_spec(text: str, path: Path) -> list[str]:
     except SpecError as exc:
         return exc.problems
     return []
+
+
+def in_model_order(data: Any, model: Any) -> Any:
+    """``data`` with each mapping's keys in the order the spec model declares them, as docs/spec.md lists them."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    def unwrap(annotation: Any) -> Any:
+        while True:
+            origin = typing.get_origin(annotation)
+            if origin is typing.Annotated:
+                annotation = typing.get_args(annotation)[0]
+            elif origin in (typing.Union, types.UnionType):
+                models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+                annotation = models[0] if models else typing.get_args(annotation)[0]
+            else:
+                return annotation
+
+    model = unwrap(model)
+    if isinstance(data, dict) and isinstance(model, type) and issubclass(model, BaseModel):
+        fields = model.model_fields
+        keys = sorted(data, key=lambda k: list(fields).index(k) if k in fields else len(fields))
+        return {k: in_model_order(data[k], fields[k].annotation) if k in fields else data[k] for k in keys}
+    if isinstance(data, dict) and typing.get_origin(model) is dict:
+        inner = typing.get_args(model)[1]
+        return {k: in_model_order(value, inner) for k, value in data.items()}
+    return data
