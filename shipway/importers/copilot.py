@@ -213,8 +213,10 @@ def import_copilot(root: Path, *, region: str | None = None, account: str | None
                                                             "at most 32 characters)")
 
     environments = _environments(ctx)
-    pipeline = _pipeline(ctx, list(environments))
-    workloads = _workloads(ctx, list(environments))
+    # Every environment with a manifest, readable or not: a broken one is reported once, not at each reference.
+    known = [p.parent.name for p in sorted((root / "copilot" / "environments").glob("*/manifest.yml"))]
+    pipeline = _pipeline(ctx, known)
+    workloads = _workloads(ctx, known)
     report.raise_problems()
     if not environments:
         report.problem("copilot/environments", None, "no environment manifests (copilot/environments/<env>/"
