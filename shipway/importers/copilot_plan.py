@@ -249,7 +249,7 @@ def _adoption_template(resources: list[Resource], stacks: dict[str, Stack]) -> t
     to_import, dropped = [], []
     for resource in resources:
         stack = stacks[resource.stack]
-        logical_id = _logical_id(stack.name, resource.logical_id)
+        logical_id = _logical_id(stack, resource.logical_id)
         properties = {}
         for key, value in resource.definition.get("Properties", {}).items():
             resolved = _resolve(value, stack)
@@ -271,8 +271,9 @@ def _adoption_template(resources: list[Resource], stacks: dict[str, Stack]) -> t
     return template, to_import, dropped
 
 
-def _logical_id(stack: str, logical_id: str) -> str:
-    words = re.split(r"[^A-Za-z0-9]+", stack)
+def _logical_id(stack: Stack, logical_id: str) -> str:
+    """A stable logical ID in the adopted stack: Copilot's stack and logical ID (an addon by its parent's name)."""
+    words = re.split(r"[^A-Za-z0-9]+", f"{stack.parent}-addons" if stack.parent else stack.name)
     return ("".join(w[:1].upper() + w[1:] for w in words if w) + logical_id)[:255]
 
 
@@ -414,8 +415,9 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
         "",
         "## 1. Freeze Copilot",
         "",
-        "Stop Copilot from deploying while you move: disable its pipeline's transitions and do not run `copilot "
-        "deploy` again.",
+        "Stop Copilot from deploying while you move: disable the transitions of its pipelines (Copilot names them "
+        f"`pipeline-{plan.application}-<name>`; `aws codepipeline list-pipelines`) and do not run `copilot deploy` "
+        "again. Protect its stacks from a stray delete:",
         "",
         "```sh",
         *(f"aws codepipeline disable-stage-transition --pipeline-name <{s.name}'s pipeline> --stage-name Source "
@@ -446,7 +448,7 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
               "templates and run `copilot svc deploy` once more (the patched templates are in "
               f"`{folder}/retain/` for reference):", ""]
     for stack in nested:
-        names = [r.logical_id for r in plan.adopted + plan.missing if r.stack == stack.name]
+        names = [r.logical_id for r in plan.adopted + plan.missing + plan.dependencies if r.stack == stack.name]
         if names:
             service = stack.tags.get("copilot-service", stack.parent)
             lines.append(f"- `{stack.parent}` → {stack.parent_logical_id} (addons of `{service}`): "
@@ -486,7 +488,15 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
         lines += [f"aws cloudformation update-termination-protection --no-enable-termination-protection "
                   f"--stack-name {stack.name}", f"aws cloudformation delete-stack --stack-name {stack.name}",
                   f"aws cloudformation wait stack-delete-complete --stack-name {stack.name}"]
-    lines += ["```", "", "Then step 7, the import. Copilot's own bookkeeping (the `/copilot/` SSM parameters, the "
+    databases = [r for r in plan.adopted if r.type in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster")]
+    lines += ["```", ""]
+    if databases:
+        lines += ["⚠ An adopted database stays where it runs, in Copilot's VPC: the environment stack cannot delete "
+                  "that VPC and its subnets while the database is in them, and fails. Either move the data first "
+                  "(pg_dump/pg_restore into the environment's shipway database) and delete the database afterwards, "
+                  "or leave the environment stack in place until you have: "
+                  + ", ".join(f"`{r.physical_id}`" for r in databases) + ".", ""]
+    lines += ["Then step 7, the import. Copilot's own bookkeeping (the `/copilot/` SSM parameters, the "
               "StackSet) goes last: `copilot app delete` would delete the stacks itself, so delete them as above "
               "first.", ""]
 
@@ -502,9 +512,10 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                   f"aws cloudformation execute-change-set --stack-name {name} --change-set-name adopt"]
     lines += ["```", "", "| adopted stack | logical ID | type | physical ID | from |", "| --- | --- | --- | --- | --- |"]
     groups = _adoption_groups(plan)
+    by_stack = {s.name: s for s in plan.stacks}
     for name, resources in groups.items():
         for resource in resources:
-            lines.append(f"| {name} | `{_logical_id(resource.stack, resource.logical_id)}` | `{resource.type}` | "
+            lines.append(f"| {name} | `{_logical_id(by_stack[resource.stack], resource.logical_id)}` | `{resource.type}` | "
                          f"`{resource.physical_id}` | {resource.stack} `{resource.logical_id}` |")
     dropped = [d for _, _, ds in plan.adoption.values() for d in ds]
     if dropped:
