@@ -264,9 +264,13 @@ def test_sizes_keep_fargate_pairs_and_round_the_rest_up():
     assert fargate_size(256, 2048) == ({"cpu": 256, "memory": 2048}, False)
     assert fargate_size(1024, 3000) == ({"cpu": 1024, "memory": 3072}, True)
     assert fargate_size(300, 512) == ({"cpu": 512, "memory": 1024}, True)
-    assert dyno_size("Standard-1X") == "1x" and dyno_size("standard-2x") == "2x" and dyno_size("basic") == "1x"
-    assert dyno_size("Performance-M") == {"cpu": 1024, "memory": 3072}
-    assert dyno_size("performance-xl") == {"cpu": 8192, "memory": 61440}
+    assert dyno_size("Standard-1X") == ("1x", 512) and dyno_size("standard-2x") == ("2x", 1024)
+    assert dyno_size("basic") == ("1x", 512) and dyno_size("Eco") == ("1x", 512)
+    assert dyno_size("Performance-M") == ({"cpu": 512, "memory": 3072}, 2560)
+    assert dyno_size("performance-l") == ({"cpu": 2048, "memory": 14336}, 14336)
+    assert dyno_size("Performance-L-RAM") == ({"cpu": 4096, "memory": 30720}, 30720)
+    assert dyno_size("performance-xl") == ({"cpu": 16384, "memory": 65536}, 63488)
+    assert dyno_size("performance-2xl") == ({"cpu": 16384, "memory": 122880}, 129024)  # Fargate's most
     assert dyno_size("quantum-9x") is None
 
 
@@ -288,7 +292,7 @@ def test_heroku_processes_release_buildpacks_and_scheduler(rails):
     assert app["processes"] == {
         "web": {"command": "bundle exec puma -C config/puma.rb", "port": 5000, "size": "2x", "count": 2,
                 "hosts": ["books.example.com"]},
-        "worker": {"command": "bundle exec sidekiq -C config/sidekiq.yml", "size": {"cpu": 1024, "memory": 3072},
+        "worker": {"command": "bundle exec sidekiq -C config/sidekiq.yml", "size": {"cpu": 512, "memory": 3072},
                    "count": 1},
     }
     assert app["cron"] == {

@@ -288,13 +288,18 @@ def _processes(procfile: dict[str, str], app_json: dict, dynos: list, ps_file: P
                                    "processes.web")
         size_name = sizes.get(kind)
         if size_name:
-            size = dyno_size(size_name)
-            if size is None:
+            found = dyno_size(size_name)
+            if found is None:
                 report.unsupported(str(ps_file or "app.json"), f"{kind}.size", size_name, "an unknown dyno type",
                                    "set size: by hand (docs/import.md has the dyno table)")
             else:
-                process["size"] = size
-                comments[(*where, "processes", name, "size")] = f"Heroku {size_name}"
+                process["size"], memory = found
+                comments[(*where, "processes", name, "size")] = f"Heroku {size_name}: {memory} MiB"
+                given = v.SIZES[found[0]][1] if isinstance(found[0], str) else found[0]["memory"]
+                if given < memory:
+                    report.note(str(ps_file or "app.json"), f"{kind}.size", size_name,
+                                f"Fargate's largest task has {given} MiB, less than the dyno's {memory}",
+                                "lower the process's memory use, or run it on an EC2 pool")
         if kind in counts:
             process["count"] = counts[kind]
         processes[name] = process
@@ -319,9 +324,9 @@ def _scheduler(jobs: list, file: Path | None, report: Report, comments: dict, wh
         name = job.get("name") or f"job-{i + 1}"
         entry: dict[str, Any] = {"schedule": schedule, "command": str(job["command"])}
         if job.get("dyno_size"):
-            size = dyno_size(str(job["dyno_size"]))
-            if size is not None:
-                entry["size"] = size
+            found = dyno_size(str(job["dyno_size"]))
+            if found is not None:
+                entry["size"] = found[0]
         cron[name] = entry
         when = "" if frequency == "every_ten_minutes" else f" at {at} UTC"
         comments[(*where, "cron", name, "schedule")] = f"Heroku Scheduler: {frequency}{when}"
