@@ -361,3 +361,30 @@ def test_bad_heroku_input_gets_one_clear_line(tmp_path, files, line):
     result = CliRunner().invoke(cli, ["import", "heroku", str(app), "--scheduler", str(app / "scheduler.json"),
                                       "-o", str(tmp_path / "out.yaml")])
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_copilot_types_shipway_has_no_counterpart_for_are_reported_whole(tmp_path):
+    workspace = tmp_path / "ws"
+    shutil.copytree(SHOP, workspace)
+    (workspace / "copilot" / "site").mkdir()
+    (workspace / "copilot" / "site" / "manifest.yml").write_text("name: site\ntype: Static Site\nfiles: []\n")
+    result = import_copilot(workspace)
+    line = next(f for f in result.report.unmapped if f.file == "copilot/site/manifest.yml")
+    assert (line.field, line.value) == ("type", "Static Site")
+    assert "site" not in result.spec["apps"]
+
+
+def test_a_spec_that_does_not_validate_is_written_and_its_problems_printed(tmp_path):
+    """Two Copilot services on one alias: shipway refuses a host routed twice, and says where."""
+    workspace = tmp_path / "ws"
+    shutil.copytree(SHOP, workspace)
+    api = workspace / "copilot" / "api" / "manifest.yml"
+    api.write_text(api.read_text().replace("type: Backend Service", "type: Load Balanced Web Service")
+                   + "http:\n  alias: shop.example.com\n")
+    out = tmp_path / "shipway.yaml"
+    result = CliRunner().invoke(cli, ["import", "copilot", str(workspace), "-o", str(out)])
+    assert result.exit_code == 1
+    assert f"{out} is written but does not validate yet:" in result.output
+    assert "apps.frontend.processes.frontend.hosts[0]: host 'shop.example.com' is already routed to " \
+           "apps.api.processes.api" in result.output
+    assert out.exists() and "Traceback" not in result.output

@@ -177,6 +177,7 @@ class _Context:
     account: str
     report: Report
     comments: dict[tuple, str] = field(default_factory=dict)
+    placeholders: bool = False  # no --region or --account: the ARNs the import builds hold placeholders
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
@@ -207,7 +208,8 @@ def import_copilot(root: Path, *, region: str | None = None, account: str | None
         report.problem("copilot/.workspace", "application", "missing: the workspace names its application")
         report.raise_problems()
     application = workspace["application"]
-    ctx = _Context(root, application, region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, report)
+    ctx = _Context(root, application, region or PLACEHOLDER_REGION, account or PLACEHOLDER_ACCOUNT, report,
+                   placeholders=region is None or account is None)
     if not re.match(v.NAME, application) or len(application) > 32:
         report.problem("copilot/.workspace", "application", f"{application!r} is not a shipway name ({v.NAME_HELP}, "
                                                             "at most 32 characters)")
@@ -445,7 +447,7 @@ def _workload(ctx: _Context, file: str, name: str, kind: str, m: Section, enviro
         command = shlex.join(str(c) for c in command)
     config, secrets = _variables(ctx, file, m), _secrets(ctx, file, m)
     workload.config, workload.secrets = config, secrets
-    if m.peek("exec") is True or (kind == JOB and "exec" not in m.data):
+    if m.peek("exec") is True:
         m.take("exec")
     platform = m.peek("platform")
     if platform in ("linux/x86_64", "linux/amd64") or platform == {"osfamily": "linux", "architecture": "x86_64"}:
@@ -557,7 +559,7 @@ def _secrets(ctx: _Context, file: str, m: Section) -> dict[str, str]:
 def _secret_arn(ctx: _Context, value: Any) -> tuple[str | None, str | None]:
     """The ARN shipway passes for a Copilot secret reference (never its value), and a note, or (None, why)."""
     placeholder = None
-    if ctx.region == PLACEHOLDER_REGION and ctx.account == PLACEHOLDER_ACCOUNT:
+    if ctx.placeholders:
         placeholder = f"Copilot names it without region and account; the ARN has {ctx.region}/{ctx.account}"
     if isinstance(value, dict) and set(value) == {"secretsmanager"}:
         kind, name = "secretsmanager", str(value["secretsmanager"])
