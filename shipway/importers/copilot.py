@@ -639,6 +639,10 @@ def _count(ctx: _Context, file: str, name: str, m: Section, process: dict) -> No
 
 def _http(ctx: _Context, file: str, m: Section, process: dict, name: str) -> None:
     if m.peek("http") is False:
+        m.take("http")
+        ctx.report.unsupported(file, "http", False, "the service is reached through a Network Load Balancer only; "
+                               "shipway routes web processes through its Application Load Balancer",
+                               f"give hosts: to apps.*.processes.{name} if it speaks HTTP")
         return
     http = m.sub("http")
     path = http.peek("path")

@@ -9,21 +9,23 @@ deploys it.
 from __future__ import annotations
 
 import io
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..spec import SpecError, parse_spec
+from ..spec.model import Spec
 
 Path_ = tuple[str | int, ...]
 
 
 def render(spec: dict, comments: dict[Path_, str], header: list[str]) -> str:
     """The spec as YAML text, ``comments`` at the end of the lines they name, ``header`` on top."""
-    from ..spec.model import Spec
-
     document = _commented(in_model_order(spec, Spec), (), comments)
     document.yaml_set_start_comment("\n".join(header))
     yaml = YAML()
@@ -65,11 +67,6 @@ def write_spec(text: str, path: Path) -> list[str]:
 
 def in_model_order(data: Any, model: Any) -> Any:
     """``data`` with each mapping's keys in the order the spec model declares them, as docs/spec.md lists them."""
-    import types
-    import typing
-
-    from pydantic import BaseModel
-
     def unwrap(annotation: Any) -> Any:
         while True:
             origin = typing.get_origin(annotation)
