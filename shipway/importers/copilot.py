@@ -58,6 +58,9 @@ WHY: dict[str, tuple[str, str]] = {
     "count.response_time": ("shipway scales on CPU, memory and requests per target", "use requests_per_target"),
     "count.cooldown": ("shipway has one scale-in and one scale-out cooldown per process",
                        "keep the process-wide cooldowns"),
+    **{f"count.{metric}.cooldown": ("shipway has one scale-in and one scale-out cooldown per process",
+                                    "keep the process-wide cooldowns")
+       for metric in ("cpu_percentage", "memory_percentage", "requests")},
     "exec": ("ECS Exec is on for every shipway service", "nothing: it cannot be turned off"),
     "deployment.rolling": ("shipway's rolling deploy starts new tasks before stopping old ones",
                            "nothing: a deploy never stops all tasks first"),
@@ -864,6 +867,8 @@ def _app(ctx: _Context, name: str, image: tuple[str, str], members: list[Workloa
 def _addons(ctx: _Context) -> None:
     """Addon templates are CloudFormation of their own: each resource is reported with what to do with it."""
     for template in sorted((ctx.root / "copilot").glob("*/addons/*.y*ml")):
+        if template.stem == "addons.parameters":
+            continue  # the parameters Copilot passes to the addon templates, not a template
         file = ctx.rel(template)
         data = read_yaml(template, file, ctx.report)
         if not isinstance(data, dict):
