@@ -9,7 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shipway.cli import cli
 from shipway.importers.copilot import import_copilot
@@ -18,7 +21,8 @@ from shipway.importers.report import ImportFailure
 from shipway.importers.schedules import ScheduleError, eventbridge
 from shipway.importers.sizes import dyno_size, fargate_size
 from shipway.importers.writer import render
-from shipway.spec import load_spec
+from shipway.spec import load_spec, parse_spec
+from shipway.spec.vocabulary import FARGATE_MEMORY
 from shipway.synth import synthesize
 
 from .lint import cfn_lint
@@ -388,3 +392,49 @@ def test_a_spec_that_does_not_validate_is_written_and_its_problems_printed(tmp_p
     assert "apps.frontend.processes.frontend.hosts[0]: host 'shop.example.com' is already routed to " \
            "apps.api.processes.api" in result.output
     assert out.exists() and "Traceback" not in result.output
+
+
+# --- property: whatever Copilot allows, the spec validates and every field is mapped or reported --------------
+
+HEALTH_FIELDS = {"healthy_threshold": st.integers(2, 10), "interval": st.sampled_from(["5s", "10s", "30s", "1m"]),
+                 "timeout": st.sampled_from(["2s", "5s", "10s", "29s"]),
+                 "grace_period": st.sampled_from(["0s", "60s", "5m", "15m"])}
+
+
+@st.composite
+def web_services(draw):
+    cpu = draw(st.sampled_from(sorted(FARGATE_MEMORY)))
+    memory = draw(st.integers(512, 122880))
+    low = draw(st.integers(1, 10))
+    service = {"name": "web", "type": "Load Balanced Web Service",
+               "image": {"build": "Dockerfile", "port": draw(st.integers(1, 65535))},
+               "http": {"path": "/", "alias": "web.example.com",
+                        "healthcheck": {"path": "/health",
+                                        **draw(st.fixed_dictionaries({}, optional=HEALTH_FIELDS))},
+                        "deregistration_delay": draw(st.sampled_from(["0s", "5s", "30s", "60s", "300s"]))},
+               "cpu": cpu, "memory": memory,
+               "count": draw(st.one_of(st.integers(0, 20),
+                                       st.fixed_dictionaries({"range": st.just(f"{low}-{low + 5}")},
+                                                             optional={"cpu_percentage": st.integers(1, 100),
+                                                                       "requests": st.integers(1, 10000)})))}
+    return service
+
+
+@given(web_services())
+def test_any_web_service_imports_to_a_spec_that_validates(tmp_path_factory, service):
+    workspace = tmp_path_factory.mktemp("ws")
+    (workspace / "copilot" / "environments" / "dev").mkdir(parents=True)
+    (workspace / "copilot" / ".workspace").write_text("application: prop\n")
+    (workspace / "copilot" / "environments" / "dev" / "manifest.yml").write_text("name: dev\ntype: Environment\n")
+    (workspace / "copilot" / "web").mkdir()
+    (workspace / "copilot" / "web" / "manifest.yml").write_text(yaml.safe_dump(service))
+    result = import_copilot(workspace)
+    parse_spec(render(result.spec, result.comments, []), "prop.yaml")  # raises SpecError if it does not validate
+    process = result.spec["apps"]["prop"]["processes"]["web"]
+    reported = {f.field for f in result.report.unmapped}
+    mapped = {"healthy_threshold": "healthy_threshold", "interval": "health_check_interval",
+              "timeout": "health_check_timeout", "grace_period": "health_check_grace"}
+    for key in service["http"]["healthcheck"]:
+        if key != "path":
+            assert (mapped[key] in process) != (f"http.healthcheck.{key}" in reported), key
+    assert ("deregistration_delay" in process) != ("http.deregistration_delay" in reported)

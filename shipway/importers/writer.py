@@ -27,7 +27,8 @@ Path_ = tuple[str | int, ...]
 def render(spec: dict, comments: dict[Path_, str], header: list[str]) -> str:
     """The spec as YAML text, ``comments`` at the end of the lines they name, ``header`` on top."""
     document = _commented(in_model_order(spec, Spec), (), comments)
-    document.yaml_set_start_comment("\n".join(header))
+    if header:
+        document.yaml_set_start_comment("\n".join(header))
     yaml = YAML()
     yaml.default_flow_style = False
     yaml.width = 120
