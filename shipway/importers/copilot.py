@@ -304,6 +304,10 @@ def _environment(ctx: _Context, file: str, name: str, manifest: Section) -> dict
             public.take("certificates")
         else:
             public.data["certificates"] = certificates[1:]
+    elif certificates:
+        ctx.report.unsupported(file, "http.public.certificates", public.take("certificates"),
+                               "not an ACM certificate ARN as written (Copilot substitutes ${AWS_REGION} and "
+                               "${AWS_ACCOUNT_ID} at deploy time)", "write the ARN in router.certificate_arn")
     logs = public.peek("access_logs")
     if logs is True:
         public.take("access_logs")
