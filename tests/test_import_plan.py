@@ -268,6 +268,8 @@ def test_written_plan_and_adopted_templates_pass_cfn_lint(plan, tmp_path):
     assert "aws ssm get-parameter --name /shipway/shop/prod/router/dns-name" in text
     assert "| prod | shop.example.com | frontend |" in text
     assert (tmp_path / "cutover-files" / "retain" / "shop-test.template.json") in written
+    cdk_mapping = json.loads((tmp_path / "cutover-files" / "adopt" / "shop-test-adopted.cdk-import.json").read_text())
+    assert cdk_mapping["ShopTestFrontendLogGroup"] == {"LogGroupName": "/copilot/shop-test-frontend"}
 
 
 def test_the_cli_writes_the_plan_from_the_emulated_account(copilot_account, tmp_path, monkeypatch):

@@ -386,8 +386,11 @@ def write_files(plan: Plan, imported: CopilotImport, path: Path) -> list[Path]:
             target.write_text(json.dumps(plan.patches[stack.name], indent=2) + "\n")
             written.append(target)
     for name, (template, to_import, _) in plan.adoption.items():
+        # `cdk import --resource-mapping` takes the same mapping keyed by logical ID.
+        cdk_mapping = {item["LogicalResourceId"]: item["ResourceIdentifier"] for item in to_import}
         for target, body in ((folder / "adopt" / f"{name}.template.json", template),
-                             (folder / "adopt" / f"{name}.import.json", to_import)):
+                             (folder / "adopt" / f"{name}.import.json", to_import),
+                             (folder / "adopt" / f"{name}.cdk-import.json", cdk_mapping)):
             target.write_text(json.dumps(body, indent=2) + "\n")
             written.append(target)
     path.write_text(markdown(plan, imported, folder.relative_to(path.parent)) + "\n")
@@ -527,8 +530,9 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                   + ", ".join(f"`{r.stack}/{r.logical_id}`" for r in plan.missing)]
     lines += ["", "The app keeps reading the data where it is: pass the database's secret ARN in `secrets:` (or move "
                   "the data into the environment's shipway database with pg_dump/pg_restore in a quiet hour), the "
-                  "bucket names in `config:`. With CDK instead of plain CloudFormation, add the same resources to a "
-                  "stack of your own and run `cdk import` with this mapping.", ""]
+                  "bucket names in `config:`. With CDK instead of plain CloudFormation: include the adopted template "
+                  "in a stack of your own (`aws_cdk.cloudformation_include.CfnInclude` keeps its logical IDs) and run "
+                  f"`cdk import <stack> --resource-mapping {folder}/adopt/<adopted stack>.cdk-import.json`.", ""]
 
     lines += ["## Recreated by shipway", "", "Everything else Copilot created is rebuilt by shipway's stacks (or has no "
               "counterpart and is listed in the import report):", ""]
