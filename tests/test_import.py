@@ -214,6 +214,11 @@ def _broken(tmp_path: Path, relative: str, text: str | None) -> Path:
                                     "image: {build: Dockerfile}\ncommand: x\n",
      "copilot/report/manifest.yml: on.schedule: '@every 90s' cannot be converted to EventBridge: EventBridge runs "
      "schedules in whole minutes, not every 90 s"),
+    ("copilot/worker/manifest.yml", "name: worker\ntype: Worker Service\nimage: {build: Dockerfile}\ncpu: lots\n",
+     "copilot/worker/manifest.yml: cpu: 'lots' is not a whole number"),
+    ("copilot/frontend/manifest.yml", "name: frontend\ntype: Load Balanced Web Service\nimage: {build: Dockerfile}\n"
+                                      "http: {alias: shop.example.com, deregistration_delay: soon}\n",
+     "copilot/frontend/manifest.yml: http.deregistration_delay: 'soon' is not a duration such as 30s, 5m or 1h30m"),
     ("copilot/environments/prod/manifest.yml", "name: prod\ntype: Service\n",
      "copilot/environments/prod/manifest.yml: type: must be 'Environment', not 'Service'"),
 ])

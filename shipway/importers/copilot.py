@@ -437,13 +437,35 @@ def _workloads(ctx: _Context, environments: list[str]) -> list[Workload]:
         if not re.match(v.NAME, name):
             ctx.report.problem(file, "name", f"{name!r} is not a shipway name ({v.NAME_HELP})")
             continue
-        workload = _workload(ctx, file, name, kind, Section(data), environments)
-        if workload is not None:
-            found.append(workload)
+        try:
+            found.append(_workload(ctx, file, name, kind, Section(data), environments))
+        except _BadValue as exc:
+            ctx.report.problem(file, exc.field, exc.message)
     return sorted(found, key=lambda w: WORKLOAD_TYPES.index(w.kind))
 
 
-def _workload(ctx: _Context, file: str, name: str, kind: str, m: Section, environments: list[str]) -> Workload | None:
+class _BadValue(ValueError):
+    """A manifest value of the wrong kind (a duration or a number); stops the workload with one line."""
+
+    def __init__(self, field_path: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field_path, message
+
+
+def _duration(value: Any, field_path: str) -> int:
+    try:
+        return seconds(value)
+    except ScheduleError as exc:
+        raise _BadValue(field_path, str(exc)) from None
+
+
+def _number(value: Any, field_path: str) -> int:
+    if isinstance(value, bool) or not str(value).strip().isdigit():
+        raise _BadValue(field_path, f"{value!r} is not a whole number")
+    return int(value)
+
+
+def _workload(ctx: _Context, file: str, name: str, kind: str, m: Section, environments: list[str]) -> Workload:
     base = dict(m.data)
     m.take("name"), m.take("type")
     image, port = _image(ctx, file, m, name)
@@ -477,7 +499,7 @@ def _workload(ctx: _Context, file: str, name: str, kind: str, m: Section, enviro
         if command:
             process["command"] = str(command)
         if port is not None:
-            process["port"] = int(port)
+            process["port"] = _number(port, "image.port")
         process["size"] = size
         _count(ctx, file, name, m, process)
         if kind == WEB:
@@ -523,7 +545,7 @@ def _image(ctx: _Context, file: str, m: Section, name: str) -> tuple[tuple[str, 
 
 def _size(ctx: _Context, file: str, name: str, m: Section) -> str | dict:
     cpu, memory = m.take("cpu", COPILOT_DEFAULT_SIZE[0]), m.take("memory", COPILOT_DEFAULT_SIZE[1])
-    size, rounded = fargate_size(int(cpu), int(memory))
+    size, rounded = fargate_size(_number(cpu, "cpu"), _number(memory, "memory"))
     if rounded:
         ctx.report.note(file, "cpu/memory", f"{cpu}/{memory}", f"not a Fargate pair; rounded up to {shown(size)}",
                         "check the size")
@@ -622,9 +644,9 @@ def _count(ctx: _Context, file: str, name: str, m: Section, process: dict) -> No
     if isinstance(cooldown, dict) and set(cooldown) <= {"in", "out"}:
         c.take("cooldown")
         if "in" in cooldown:
-            scale["scale_in_cooldown"] = seconds(cooldown["in"])
+            scale["scale_in_cooldown"] = _duration(cooldown["in"], "count.cooldown.in")
         if "out" in cooldown:
-            scale["scale_out_cooldown"] = seconds(cooldown["out"])
+            scale["scale_out_cooldown"] = _duration(cooldown["out"], "count.cooldown.out")
     scale["cpu"] = None  # Copilot scales on CPU only when asked to
     for key, target in metrics.items():
         value = c.peek(key)
@@ -684,7 +706,7 @@ def _http(ctx: _Context, file: str, m: Section, process: dict, name: str) -> Non
         _healthcheck(ctx, file, http, process)
     delay = http.peek("deregistration_delay")
     if delay is not None:
-        process["deregistration_delay"] = seconds(http.take("deregistration_delay"))
+        process["deregistration_delay"] = _duration(http.take("deregistration_delay"), "http.deregistration_delay")
     _fit_health_check(ctx, file, process)
     for field_path, value in http.rest():
         ctx.unsupported(file, field_path, value)
@@ -694,12 +716,12 @@ def _healthcheck(ctx: _Context, file: str, http: Section, process: dict) -> None
     check = http.sub("healthcheck")
     if check.peek("path") is not None:
         process["health_check"] = check.take("path")
-    for key, target, convert in (("healthy_threshold", "healthy_threshold", int),
-                                 ("interval", "health_check_interval", seconds),
-                                 ("timeout", "health_check_timeout", seconds),
-                                 ("grace_period", "health_check_grace", seconds)):
+    for key, target, convert in (("healthy_threshold", "healthy_threshold", _number),
+                                 ("interval", "health_check_interval", _duration),
+                                 ("timeout", "health_check_timeout", _duration),
+                                 ("grace_period", "health_check_grace", _duration)):
         if check.peek(key) is not None:
-            process[target] = convert(check.take(key))
+            process[target] = convert(check.take(key), f"http.healthcheck.{key}")
     for path, value in check.rest():
         ctx.unsupported(file, path, value)
 

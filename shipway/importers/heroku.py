@@ -253,7 +253,7 @@ def _processes(procfile: dict[str, str], app_json: dict, dynos: list, ps_file: P
     for kind, settings in formation.items():
         if isinstance(settings, dict):
             if "quantity" in settings:
-                counts[kind] = int(settings["quantity"])
+                counts[kind] = _quantity(settings["quantity"], "app.json", f"formation.{kind}.quantity", report)
             if "size" in settings:
                 sizes[kind] = str(settings["size"])
     ps_counts: dict[str, int] = {}
@@ -265,7 +265,7 @@ def _processes(procfile: dict[str, str], app_json: dict, dynos: list, ps_file: P
         kind = str(dyno["type"])
         if kind == "run" or kind.startswith("scheduler"):
             continue  # one-off dynos: `heroku run` and Scheduler's runs
-        ps_counts[kind] = ps_counts.get(kind, 0) + int(dyno.get("quantity", 1))
+        ps_counts[kind] = ps_counts.get(kind, 0) + _quantity(dyno.get("quantity", 1), str(ps_file), kind, report)
         if dyno.get("size"):
             sizes[kind] = str(dyno["size"])
     counts.update(ps_counts)
@@ -304,6 +304,13 @@ def _processes(procfile: dict[str, str], app_json: dict, dynos: list, ps_file: P
             process["count"] = counts[kind]
         processes[name] = process
     return processes
+
+
+def _quantity(value: Any, file: str, where: str, report: Report) -> int:
+    if isinstance(value, bool) or not str(value).isdigit():
+        report.problem(file, where, f"quantity {value!r} is not a whole number")
+        return 0
+    return int(value)
 
 
 def _scheduler(jobs: list, file: Path | None, report: Report, comments: dict, where: tuple) -> dict:
