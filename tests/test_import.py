@@ -352,6 +352,7 @@ def test_heroku_web_without_a_host_is_reported(tmp_path):
     ({"Procfile": None}, "Procfile: no such file"),
     ({"Procfile": "web bundle exec puma\n"}, "Procfile:1: expected `<process type>: <command>`"),
     ({"app.json": "{\"name\": \"bookshelf\",\n"}, "app.json:2: JSON syntax: "),
+    ({"app.json": '{"name": "bookshelf", "formation": ["web"]}'}, "app.json: formation: must be a JSON object"),
     ({"scheduler.json": '[{"command": "x", "frequency": "every_week", "at": "01:00"}]'},
      "scheduler.json: [0].frequency: 'every_week' at '01:00' cannot be converted to EventBridge"),
 ])

@@ -121,7 +121,15 @@ def _app_json(directory: Path, report: Report) -> dict:
     if data is not None and not isinstance(data, dict):
         report.problem("app.json", None, "must be a JSON object")
         return {}
+    for key, kind in APP_JSON_SHAPES.items():
+        if key in (data or {}) and not isinstance(data[key], kind):
+            report.problem("app.json", key, f"must be a JSON {'object' if kind is dict else 'array'} (app.json schema)")
+            del data[key]
     return data or {}
+
+
+# app.json fields the import reads, by the JSON type Heroku's app.json schema gives them.
+APP_JSON_SHAPES = {"env": dict, "formation": dict, "addons": list, "buildpacks": list, "scripts": dict}
 
 
 def _procfile(path: Path, report: Report) -> dict[str, str]:
