@@ -444,3 +444,18 @@ def test_any_web_service_imports_to_a_spec_that_validates(tmp_path_factory, serv
         if key != "path":
             assert (mapped[key] in process) != (f"http.healthcheck.{key}" in reported), key
     assert ("deregistration_delay" in process) != ("http.deregistration_delay" in reported)
+
+
+def test_the_dyno_table_in_the_docs_is_the_one_the_import_uses():
+    docs = (Path(__file__).parent.parent / "docs" / "import.md").read_text()
+    section = docs[docs.index("**Dyno sizes.**"):docs.index("**Add-ons.**")]
+    rows = [line.split("|")[1:4] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith(("| dyno", "| ---"))]
+    assert len(rows) == 7
+    for dynos, memory, size in rows:
+        shown_size = size.strip().split("`")[1]
+        for dyno in (d.strip() for d in dynos.split(",")):
+            found, dyno_memory = dyno_size(dyno)
+            assert dyno_memory == int(memory), dyno
+            expected = found if isinstance(found, str) else f"{{cpu: {found['cpu']}, memory: {found['memory']}}}"
+            assert shown_size == expected, dyno
