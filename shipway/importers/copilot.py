@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import re
 import shlex
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..spec import vocabulary as v
+from ..spec.model import LogRetention
+from ..spec.references import RESERVED_VARIABLES
 from .manifest import Section, read_yaml
-from .report import Report, shown
+from .report import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, Report, shown
 from .schedules import ScheduleError, eventbridge, seconds
 from .sizes import fargate_size
 
@@ -32,7 +35,6 @@ OTHER_TYPES = {
 }
 COPILOT_VPC_CIDR = "10.0.0.0/16"  # Copilot's default, and the CDK Vpc's that shipway builds on
 COPILOT_DEFAULT_SIZE = (256, 512)
-PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT = "us-east-1", "000000000000"
 PLACEHOLDER_CONNECTION = "arn:aws:codeconnections:{region}:{account}:connection/00000000-0000-0000-0000-000000000000"
 
 BY_HAND = "carry it over by hand (docs/import.md lists how)"
@@ -328,8 +330,7 @@ def _environment(ctx: _Context, file: str, name: str, manifest: Section) -> dict
 
 
 def _log_retention(days: Any) -> bool:
-    return days in (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                    3288, 3653)
+    return days in typing.get_args(LogRetention)
 
 
 # --- pipelines -----------------------------------------------------------------------------------
@@ -858,7 +859,7 @@ def _app(ctx: _Context, name: str, image: tuple[str, str], members: list[Workloa
                 if key in target and target[key] != value:
                     ctx.unsupported(w.file, f"{section}.{key}", value)
                     continue
-                if key in ("PORT", "MEMORY_MB", "DATABASE_URL", "PGPASSWORD"):
+                if key in RESERVED_VARIABLES:
                     ctx.report.unsupported(w.file, f"{section}.{key}", value, f"shipway sets {key} itself",
                                            "read it under another name")
                     continue

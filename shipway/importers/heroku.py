@@ -16,11 +16,10 @@ from typing import Any
 from ..spec import vocabulary as v
 from ..spec.references import RESERVED_VARIABLES
 from .manifest import read_json
-from .report import Report
+from .report import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, Report
 from .schedules import ScheduleError, eventbridge
 from .sizes import dyno_size
 
-PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT = "us-east-1", "000000000000"
 # A config var is treated as a secret when its name says so, or its value carries credentials (a URL with a
 # password in it, such as REDIS_URL).
 SECRET_NAME = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|PRIVATE|AUTH|SALT|DSN|CERT)",

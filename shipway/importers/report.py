@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+# What an ARN the import builds holds when --region or --account was not given; the report says so.
+PLACEHOLDER_REGION, PLACEHOLDER_ACCOUNT = "us-east-1", "000000000000"
+
 
 class ImportFailure(Exception):
     """The input cannot be imported; ``problems`` holds one line per problem, each naming the file and field."""
