@@ -119,14 +119,26 @@ ADDONS = {
     },
 }
 
-INFRASTRUCTURE = {
-    "Resources": {
-        "ECRRepofrontend": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "shop/frontend"}},
-        "ECRRepoapi": {"Type": "AWS::ECR::Repository", "Properties": {"RepositoryName": "shop/api"}},
-        "PipelineBuiltArtifactBucket": {"Type": "AWS::S3::Bucket", "Properties": {
-            "BucketName": "stackset-shop-infrastru-pipelinebuiltartifactbuc-1a2b3c"}},
-    },
-}
+# Copilot writes its templates in YAML with CloudFormation's short tags; GetTemplate returns them as text.
+INFRASTRUCTURE = """\
+Parameters:
+  AppName:
+    Type: String
+    Default: shop
+Resources:
+  ECRRepofrontend:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryName: !Sub '${AppName}/frontend'
+  ECRRepoapi:
+    Type: AWS::ECR::Repository
+    Properties:
+      RepositoryName: !Join ['/', [!Ref AppName, api]]
+  PipelineBuiltArtifactBucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: stackset-shop-infrastru-pipelinebuiltartifactbuc-1a2b3c
+"""
 
 
 @pytest.fixture(scope="module")
@@ -142,8 +154,8 @@ def copilot_account() -> Iterator[dict]:
         s3.create_bucket(Bucket="stackset-shop-addons", CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket="stackset-shop-addons", Key="api/addons.json", Body=json.dumps(ADDONS).encode())
         addons_url = "https://stackset-shop-addons.s3.amazonaws.com/api/addons.json"
-        cloudformation.create_stack(StackName="StackSet-shop-infrastructure-8d2c4e7a",
-                                    TemplateBody=json.dumps(INFRASTRUCTURE), Tags=_tags())
+        cloudformation.create_stack(StackName="StackSet-shop-infrastructure-8d2c4e7a", TemplateBody=INFRASTRUCTURE,
+                                    Tags=_tags())
         for env in ("test", "prod"):
             cloudformation.create_stack(
                 StackName=f"shop-{env}", TemplateBody=json.dumps(environment_stack(env)),
@@ -158,7 +170,7 @@ def copilot_account() -> Iterator[dict]:
                                 for k, v in (("AppName", "shop"), ("EnvName", env), ("WorkloadName", service))],
                     Capabilities=["CAPABILITY_IAM"],
                     Tags=_tags(**{"copilot-environment": env, "copilot-service": service}))
-        cloudformation.create_stack(StackName="unrelated", TemplateBody=json.dumps(INFRASTRUCTURE | {
+        cloudformation.create_stack(StackName="unrelated", TemplateBody=json.dumps({
             "Resources": {"Other": {"Type": "AWS::Logs::LogGroup"}}}), Tags=[{"Key": "team", "Value": "other"}])
         yield config
     finally:
@@ -216,6 +228,9 @@ def test_the_import_mapping_names_each_resource_by_its_identifier(plan):
     # ...and what cannot be resolved is left out and said: moto gives a subnet group no physical ID
     dropped = result.adoption["shop-test-adopted"][2]
     assert dropped == [f"{database['LogicalResourceId']}.DBSubnetGroupName"]
+    infrastructure = next(s for s in result.stacks if s.name.startswith("StackSet-"))
+    assert infrastructure.resources["ECRRepoapi"].definition["Properties"]["RepositoryName"] == {
+        "Fn::Join": ["/", [{"Ref": "AppName"}, "api"]]}  # the YAML template, short tags read
     app_level = result.adoption["shop-adopted"][1]
     assert sorted(i["ResourceIdentifier"].get("RepositoryName", "") for i in app_level) == ["", "shop/api",
                                                                                             "shop/frontend"]

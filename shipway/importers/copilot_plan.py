@@ -154,10 +154,10 @@ def _read_stack(cloudformation: Any, summary: dict, tags: dict[str, str]) -> Sta
 def _parse_template(text: str, name: str) -> dict:
     import yaml
 
-    from .manifest import _Loader
+    from .manifest import parse_yaml
 
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return parse_yaml(text)
     except yaml.YAMLError as exc:
         raise PlanError(f"stack {name}: its template cannot be read: {exc}") from None
 

@@ -42,6 +42,11 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
                               list("tTfF"))
 
 
+def parse_yaml(text: str) -> Any:
+    """A YAML document as Copilot reads it (YAML 1.2 booleans), CloudFormation's short tags included."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path, shown: str, report: Report) -> Any:
     """The document in ``path``, or None after adding one line to ``report`` saying why it cannot be read."""
     try:
@@ -53,7 +58,7 @@ def read_yaml(path: Path, shown: str, report: Report) -> Any:
         report.problem(shown, None, f"cannot be read: {exc}")
         return None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{shown}:{mark.line + 1}" if mark else shown
