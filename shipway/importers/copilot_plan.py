@@ -101,7 +101,8 @@ class Plan:
     # deleting the stack fails on a resource still in use.
     dependencies: list[Resource] = field(default_factory=list)
     patches: dict[str, dict] = field(default_factory=dict)  # stack -> template with Retain added
-    adoption: dict[str, tuple[dict, list[dict], list[str]]] = field(default_factory=dict)  # stack -> (tpl, import, dropped)
+    # adopted stack -> (its template, its resources-to-import, properties left out)
+    adoption: dict[str, tuple[dict, list[dict], list[str]]] = field(default_factory=dict)
     guard: list[str] = field(default_factory=list)
 
 
@@ -513,12 +514,14 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                   f"--resources-to-import file://{folder}/adopt/{name}.import.json",
                   f"aws cloudformation wait change-set-create-complete --stack-name {name} --change-set-name adopt",
                   f"aws cloudformation execute-change-set --stack-name {name} --change-set-name adopt"]
-    lines += ["```", "", "| adopted stack | logical ID | type | physical ID | from |", "| --- | --- | --- | --- | --- |"]
+    lines += ["```", "", "| adopted stack | logical ID | type | physical ID | from |",
+              "| --- | --- | --- | --- | --- |"]
     groups = _adoption_groups(plan)
     by_stack = {s.name: s for s in plan.stacks}
     for name, resources in groups.items():
         for resource in resources:
-            lines.append(f"| {name} | `{_logical_id(by_stack[resource.stack], resource.logical_id)}` | `{resource.type}` | "
+            logical_id = _logical_id(by_stack[resource.stack], resource.logical_id)
+            lines.append(f"| {name} | `{logical_id}` | `{resource.type}` | "
                          f"`{resource.physical_id}` | {resource.stack} `{resource.logical_id}` |")
     dropped = [d for _, _, ds in plan.adoption.values() for d in ds]
     if dropped:
@@ -534,8 +537,8 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                   "in a stack of your own (`aws_cdk.cloudformation_include.CfnInclude` keeps its logical IDs) and run "
                   f"`cdk import <stack> --resource-mapping {folder}/adopt/<adopted stack>.cdk-import.json`.", ""]
 
-    lines += ["## Recreated by shipway", "", "Everything else Copilot created is rebuilt by shipway's stacks (or has no "
-              "counterpart and is listed in the import report):", ""]
+    lines += ["## Recreated by shipway", "", "Everything else Copilot created is rebuilt by shipway's stacks (or has "
+              "no counterpart and is listed in the import report):", ""]
     counts: dict[str, int] = {}
     for resource in plan.recreated:
         counts[resource.type] = counts.get(resource.type, 0) + 1
