@@ -75,6 +75,7 @@ WHY: dict[str, tuple[str, str]] = {
     "command": ("a Scheduled Job without a command runs the image's own; shipway's cron runs a command",
                 "give the job's command"),
 }
+# Environment manifests.
 ENV_WHY: dict[str, tuple[str, str]] = {
     "network.vpc.id": ("shipway creates the VPC of each environment", "peer the old VPC, or move what lives in it"),
     "network.vpc.cidr": ("shipway's VPC is 10.0.0.0/16", "check nothing (peering, VPN) relies on the old range"),
@@ -95,6 +96,7 @@ ENV_WHY: dict[str, tuple[str, str]] = {
     "cdn": ("shipway puts no CloudFront in front of the ALB", "keep a distribution in a stack of your own"),
     "observability.container_insights": ("Container Insights is on for every shipway cluster", "nothing"),
 }
+# Pipeline manifests.
 PIPELINE_WHY: dict[str, tuple[str, str]] = {
     "source.properties.access_token_secret": ("shipway reads GitHub through a CodeConnections connection",
                                               "connect GitHub with CodeConnections"),
@@ -109,6 +111,7 @@ PIPELINE_WHY: dict[str, tuple[str, str]] = {
     "stages.pre_deployments": ("shipway runs the app's release command before each deploy", "make it release:"),
     "stages.post_deployments": ("shipway runs nothing after a deploy yet", BY_HAND),
 }
+# Addon template resources, by type.
 ADDON_WHY: dict[str, tuple[str, str]] = {
     "AWS::RDS::DBCluster": ("shipway's environment database is one RDS PostgreSQL instance, not this cluster",
                             "keep it (import --plan takes it over) and pass its secret, or move the data with "
