@@ -17,7 +17,7 @@ def cli() -> None:
 
 def _register() -> None:
     """Import every verb module; each adds its commands to ``cli``."""
-    from . import cost, preflight  # noqa: F401
+    from . import cost, imports, preflight  # noqa: F401  (shipway cost; import copilot|heroku; preflight)
 
 
 _register()
