@@ -77,7 +77,9 @@ def test_copilot_services_become_processes_of_the_app_that_builds_their_image(sh
     assert apps["frontend"]["build"] == {"dockerfile": "web/Dockerfile"}
     assert apps["api"]["build"] == {"dockerfile": "Dockerfile"}
     web = apps["frontend"]["processes"]["frontend"]
-    assert web["hosts"] == ["shop.example.com"] and web["port"] == 8080 and web["size"] == "2x"
+    # Copilot's alias serves every environment; shipway routes a name in one: prod keeps it, test gets its own
+    assert web["hosts"] == {"test": ["test.shop.example.com"], "prod": ["shop.example.com"]}
+    assert web["port"] == 8080 and web["size"] == "2x"
     assert web["count"] == 2
     assert web["autoscale"] == {"min": 2, "max": 10, "cpu": 70, "requests_per_target": 500,
                                 "scale_in_cooldown": 60, "scale_out_cooldown": 30}
@@ -142,6 +144,7 @@ def test_copilot_report_lists_exactly_the_fields_not_carried_over(shop):
     assert [(n.file, n.field) for n in shop.report.notes] == [
         ("copilot/pipelines/release/manifest.yml", "source.properties.connection_name"),
         ("copilot/api/manifest.yml", "cpu/memory"),
+        ("copilot/frontend/manifest.yml", "http.alias"),  # prod keeps shop.example.com, test gets its own name
     ]
     line = next(f for f in shop.report.unmapped if f.field == "environments.prod.count.range")
     assert line.line() == ("copilot/frontend/manifest.yml: environments.prod.count.range = 4-20: shipway deploys one "
@@ -395,8 +398,8 @@ def test_a_spec_that_does_not_validate_is_written_and_its_problems_printed(tmp_p
     result = CliRunner().invoke(cli, ["import", "copilot", str(workspace), "-o", str(out)])
     assert result.exit_code == 1
     assert f"{out} is written but does not validate yet:" in result.output
-    assert "apps.frontend.processes.frontend.hosts[0]: host 'shop.example.com' is already routed to " \
-           "apps.api.processes.api" in result.output
+    assert "apps.frontend.processes.frontend.hosts.test[0]: host 'test.shop.example.com' is already routed to " \
+           "apps.api.processes.api in environment test" in result.output
     assert out.exists() and "Traceback" not in result.output
 
 

@@ -131,8 +131,28 @@ def import_copilot(root: Path, *, region: str | None = None, account: str | None
             spec["environments"][env_name] = {}
             ctx.comments[("environments", env_name)] = "every default: 2 AZs, 1 NAT gateway, Fargate and Fargate Spot"
     spec["apps"] = _apps(ctx, workloads, pipeline)
+    _hosts_per_environment(ctx, spec, order)
     _addons(ctx)
     return CopilotImport(spec, ctx.comments, report, application)
+
+
+def _hosts_per_environment(ctx: _Context, spec: dict, order: list[str]) -> None:
+    """Copilot's alias serves every environment; shipway routes a host name in one environment only. With more
+    than one, the aliases stay with the last environment the pipeline deploys (production, as a rule) and each
+    other environment gets ``<env>.<alias>``; the report says so."""
+    if len(order) < 2:
+        return
+    last = order[-1]
+    for app in spec["apps"].values():
+        for name, process in app["processes"].items():
+            hosts = process.get("hosts")
+            if not isinstance(hosts, list):
+                continue
+            process["hosts"] = {env: hosts if env == last else [f"{env}.{host}" for host in hosts] for env in order}
+            others = ", ".join(f"{env}: {env}.{hosts[0]}" for env in order if env != last)
+            ctx.report.note(f"copilot/{name}/manifest.yml", "http.alias", hosts,
+                            f"a host name leads to one environment's router: {last} keeps the alias, and {others}",
+                            f"point each name at its environment's RouterDnsName, or edit apps.*.processes.{name}.hosts")
 
 
 # --- environments --------------------------------------------------------------------------------

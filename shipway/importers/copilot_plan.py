@@ -479,8 +479,9 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
     lines += ["```", "", "| environment | host | app |", "| --- | --- | --- |"]
     for app_name, app in spec.get("apps", {}).items():
         for process in app.get("processes", {}).values():
-            for host in process.get("hosts", []):
-                for env in envs:
+            hosts = process.get("hosts", [])
+            for env in envs:  # hosts are per environment; a plain list serves a spec with one environment
+                for host in hosts.get(env, []) if isinstance(hosts, dict) else hosts:
                     lines.append(f"| {env} | {host} | {app_name} |")
     lines += ["", "Watch both load balancers' request counts: Copilot's drains to zero as resolvers pick up the new "
                   "records.", ""]
