@@ -64,7 +64,12 @@ class ReleaseRunner(Construct):
             conditions={"ArnEquals": {"ecs:cluster": [cluster_arn(stack, c) for c in clusters]}},
         ))
         role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:DescribeTasks"],
+            actions=["ecs:TagResource"],
+            resources=[stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*") for f in families],
+            conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTasks", "ecs:StopTask"],
             resources=[stack.format_arn(service="ecs", resource="task", resource_name=f"{c}/*") for c in clusters],
         ))
         role.add_to_principal_policy(iam.PolicyStatement(
@@ -78,10 +83,12 @@ class ReleaseRunner(Construct):
             nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task-definition", resource_name=f"{family}:*")),
                 f"ecs:RunTask of any revision of {family} (the step registers a new one each time), "
-                f"only in {cluster}")
+                f"only in {cluster}; ecs:TagResource of those revisions only while registering them (they keep "
+                "the family's tags)")
             nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task", resource_name=f"{cluster}/*")),
-                f"ecs:DescribeTasks on the tasks of {cluster}: the release task's ID is only known at run time")
+                f"ecs:DescribeTasks and ecs:StopTask (of a release past its timeout) on the tasks of {cluster}: the "
+                "release task's ID is only known at run time")
             nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", env_stack_roles(stack, project, app, env)),
                             "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after the app "
                             f"stack of {env}: the release task definition's task and execution roles")
