@@ -412,7 +412,7 @@ def test_release_overrides_carry_the_command_through_a_shell(minne):
 
 def test_release_waits_for_the_task_within_the_release_timeout(minne):
     (wait,) = [c for c in release_commands(minne) if "aws ecs wait tasks-stopped" in c]
-    assert wait.startswith("for round in 1 2 3; do")  # 30 minutes in 10-minute waiter rounds
+    assert wait.startswith("for _ in 1 2 3; do")  # 30 minutes in 10-minute waiter rounds
     project = project_named(minne, "Delivery/Release/Default")["Properties"]
     assert project["TimeoutInMinutes"] == 40
 

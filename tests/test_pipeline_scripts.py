@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import boto3
 import pytest
@@ -24,7 +25,7 @@ from shipway import naming
 from shipway.constructs import buildspec, loadtest_gate
 from shipway.loadtest import image
 
-from .codebuild import REAL_AWS, REGION, aws_env, buildspec_script, reset, run_buildspec, unset_transitions
+from .codebuild import REAL_AWS, REGION, aws_env, reset, run_buildspec, unset_transitions
 
 SHELLCHECK = shutil.which("shellcheck")
 TAGS = [{"key": "shipway:app", "value": "minne"}, {"key": "team", "value": "payments"}]
@@ -324,31 +325,49 @@ def test_every_cleanup_step_runs_when_another_fails(minne_template, endpoint, tm
 # --- shellcheck on every generated script ----------------------------------------------------------------
 
 
+def codebuild_commands(spec: dict) -> str:
+    """A buildspec's commands as CodeBuild runs them: in one shell, phase by phase, each ``finally`` after its phase."""
+    return "#!/usr/bin/env bash\n" + "".join(
+        f"{command}\n" for body in spec["phases"].values() for part in ("commands", "finally")
+        for command in body.get(part, []))
+
+
+def shellcheck(script: str, tmp_path) -> subprocess.CompletedProcess:
+    path = tmp_path / "script.sh"
+    path.write_text(script)
+    return subprocess.run([SHELLCHECK, "--shell=bash", "--severity=style", "--format=gcc", str(path)],
+                          capture_output=True, text=True, check=False)
+
+
 @pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is installed by scripts/install-system-packages.sh")
 def test_every_generated_script_passes_shellcheck(shipped_templates, minimal, tmp_path):
-    """Each CodeBuild project's buildspec, as the one script CodeBuild runs, checked by shellcheck.
-
-    Variables CodeBuild or the project provide are declared first, as CodeBuild's environment would hold them.
-    """
+    """Each CodeBuild project's buildspec of the shipped and minimal specs, and of a buildpacks build with a
+    load test, checked by shellcheck at every severity, with no exclusion. The variables CodeBuild and the
+    projects provide are upper case, which shellcheck takes for the environment's."""
     specs = {
-        f"{name}:{r['Metadata']['aws:cdk:path']}": (json.loads(r["Properties"]["Source"]["BuildSpec"]),
-                                                   r["Properties"]["Environment"].get("EnvironmentVariables", []))
+        f"{name}:{r['Metadata']['aws:cdk:path']}": json.loads(r["Properties"]["Source"]["BuildSpec"])
         for name, t in {**shipped_templates, **minimal.templates()}.items()
         for r in t["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"
     }
-    assert len(specs) >= 8
-    for where, (spec, _) in specs.items():
-        path = tmp_path / "script.sh"
-        path.write_text("#!/usr/bin/env bash\n" + buildspec_script(spec))
-        result = subprocess.run([SHELLCHECK, "--shell=bash", "--exclude=SC2154", str(path)],
-                                capture_output=True, text=True, check=False)
+    specs["buildpacks with a load test"] = loadtest_gate.add_image_build(
+        buildspec.image_build_spec(dockerfile=None, buildpacks="heroku/builder:24"), locustfile="load/locustfile.py")
+    assert {"Delivery/Build", "Delivery/Release/Default", "Delivery/Record", "LoadTestGate/Default"} <= {
+        where.rsplit("/", 1)[0].split("/", 1)[1] for where in specs if ":" in where}
+    for where, spec in specs.items():
+        result = shellcheck(codebuild_commands(spec), tmp_path)
         assert result.returncode == 0, f"{where}\n{result.stdout}"
 
 
 @pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is installed by scripts/install-system-packages.sh")
 def test_shellcheck_would_catch_an_unquoted_variable(tmp_path):
-    path = tmp_path / "script.sh"
-    path.write_text("#!/usr/bin/env bash\n" + buildspec_script({"phases": {"build": {"commands": [
-        'aws ecs stop-task --cluster $CLUSTER --task "$TASK"']}}}))
-    result = subprocess.run([SHELLCHECK, "--shell=bash", str(path)], capture_output=True, text=True, check=False)
+    spec = {"phases": {"build": {"commands": ['aws ecs stop-task --cluster $CLUSTER --task "$TASK"']}}}
+    result = shellcheck(codebuild_commands(spec), tmp_path)
     assert result.returncode != 0 and "SC2086" in result.stdout
+
+
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is installed by scripts/install-system-packages.sh")
+def test_the_shell_files_pass_shellcheck(tmp_path):
+    root = Path(__file__).parent.parent
+    for path in [*root.glob("scripts/*.sh"), root / "tests" / "aws_hooks" / "aws"]:
+        result = shellcheck(path.read_text(), tmp_path)
+        assert result.returncode == 0, f"{path}\n{result.stdout}"

@@ -250,12 +250,12 @@ def release_run(command: str, *, wait_rounds: int) -> list[str]:
         'TASK_ARN=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" --launch-type FARGATE'
         f' --network-configuration "{network}" --overrides {_q(container_overrides(command))}'
         " --started-by shipway-release --query 'tasks[0].taskArn' --output text)",
-        f'[ -n "$TASK_ARN" ] && [ "$TASK_ARN" != None ] || {_fail("run-task started no release task")}',
+        f'[ "${{TASK_ARN:-None}}" != None ] || {_fail("run-task started no release task")}',
         'echo "release task: $TASK_ARN"',
         # Each waiter round polls for 10 minutes; the rounds bound a long migration. The loop itself never
         # fails: the verdict reads where the task is after the last round (a failing last wait would end the
         # step here, leaving a still-running task unexplained).
-        f'for round in {rounds}; do if aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK_ARN"; then break;'
+        f'for _ in {rounds}; do if aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK_ARN"; then break;'
         " fi; done",
         *release_verdict(),
     ]

@@ -59,7 +59,7 @@ def gate_commands() -> list[str]:
     describe_master = 'aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$MASTER_TASK"'
     status = f"{describe_master} --query 'tasks[0].lastStatus' --output text"
     return [
-        '[ -n "$EXECUTION_ID" ] && [ -n "$IMAGE_TAG" ] && [ -n "${CODEBUILD_BUILD_ID:-}" ] || '
+        '{ [ -n "$EXECUTION_ID" ] && [ -n "$IMAGE_TAG" ] && [ -n "${CODEBUILD_BUILD_ID:-}" ]; } || '
         + _fail("no pipeline execution ID, image tag or CodeBuild build ID"),
         # A Retry of the stage keeps the execution ID; the build ID (project:uuid) is this attempt's own.
         'RESULTS_KEY="$EXECUTION_ID/${CODEBUILD_BUILD_ID##*:}"',
@@ -79,7 +79,7 @@ def gate_commands() -> list[str]:
         " --capacity-provider-strategy capacityProvider=FARGATE,weight=1"
         f' --network-configuration "{network}" --overrides "{overrides}"'
         " --started-by shipway-loadtest --query 'tasks[0].taskArn' --output text)",
-        '[ -n "$MASTER_TASK" ] && [ "$MASTER_TASK" != None ] || ' + _fail("run-task started no Locust master"),
+        '[ "${MASTER_TASK:-None}" != None ] || ' + _fail("run-task started no Locust master"),
         'MASTER_ID="${MASTER_TASK##*/}"',
         'echo "Locust master: $MASTER_TASK"',
         'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || '
