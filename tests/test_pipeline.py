@@ -541,6 +541,46 @@ def test_deploy_roles_pass_only_the_environment_app_roles_to_ecs_tasks(minne):
                 }, (logical_id, statement)
 
 
+def pass_role_statements(template: dict, construct: str) -> list[dict]:
+    (policy,) = [r for r in of_type(template, "AWS::IAM::Policy").values()
+                 if f"/{construct}/" in r["Metadata"]["aws:cdk:path"]]
+    return [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
+
+
+def role_names(resources) -> list[str]:
+    """The role names of ``arn:${Partition}:iam::${Account}:role/<name>`` ARNs, each written as a Fn::Join."""
+    names = []
+    for resource in resources:
+        separator, parts = resource["Fn::Join"]
+        (last,) = [p for p in parts if isinstance(p, str) and ":role/" in p]
+        names.append(last.split(":role/", 1)[1])
+    return names
+
+
+def test_the_pipeline_passes_exactly_the_named_app_roles(minne, shipped_templates):
+    """Not a prefix: CloudFormation shortens a long stack name in the roles it names, and acme-minne-staging-*
+    would also match the roles of an app named minne-staging-..."""
+    for env in ("staging", "production"):
+        expected = naming.app_roles("acme", "minne", env)
+        assert expected == [f"acme-minne-{env}-task", f"acme-minne-{env}-execution"]
+        (deploy,) = pass_role_statements(minne, f"Delivery/{env}-DeployRole")
+        assert sorted(role_names(deploy["Resource"])) == sorted(expected)
+        runtime = shipped_templates[f"acme-minne-{env}"]
+        named = {r["Properties"].get("RoleName"): logical_id for logical_id, r in of_type(runtime, "AWS::IAM::Role").items()}
+        assert set(expected) <= set(named)
+        # every task definition of the app runs with these two roles, and no other
+        for task_definition in of_type(runtime, "AWS::ECS::TaskDefinition").values():
+            family = task_definition["Properties"]["Family"]
+            if "-loadtest-" in family:
+                continue
+            assert task_definition["Properties"]["TaskRoleArn"] == {"Fn::GetAtt": [named[expected[0]], "Arn"]}, family
+            assert task_definition["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [named[expected[1]], "Arn"]}, family
+    (release,) = pass_role_statements(minne, "Delivery/Release/Default/Role")
+    assert sorted(role_names(release["Resource"])) == sorted([*naming.app_roles("acme", "minne", "staging"),
+                                                              *naming.app_roles("acme", "minne", "production")])
+    assert "*" not in json.dumps([s["Resource"] for s in pass_role_statements(minne, "Delivery/Release/Default/Role")])
+
+
 def test_deploy_roles_update_only_their_environment_services(minne):
     for env in ("staging", "production"):
         (policy,) = [r for r in of_type(minne, "AWS::IAM::Policy").values()

@@ -216,9 +216,8 @@ class LoadTestGate(Construct):
         service_arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{worker_service}")
         discovery_arn = stack.format_arn(service="servicediscovery", resource="service", resource_name="*")
         hosted_zones = f"arn:{stack.partition}:route53:::hostedzone/*"
-        roles = [stack.format_arn(service="iam", region="", resource="role",
-                                  resource_name=naming.loadtest_role(project, app, env, role_, kind))
-                 for role_ in ("master", "worker") for kind in ("task", "execution")]
+        roles = [stack.format_arn(service="iam", region="", resource="role", resource_name=role_)
+                 for role_ in naming.loadtest_roles(project, app, env)]
         statements = [
             (["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], ["*"], None),
             (["ecs:RunTask"], family_arns[:1], {"ArnEquals": {"ecs:cluster": cluster_arn(stack, cluster)}}),

@@ -74,7 +74,7 @@ class ReleaseRunner(Construct):
         ))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=[env_stack_roles(stack, project, app, env) for env in environments],
+            resources=[arn for env in environments for arn in app_role_arns(stack, project, app, env)],
             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ))
         nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
@@ -89,9 +89,6 @@ class ReleaseRunner(Construct):
                 service="ecs", resource="task", resource_name=f"{cluster}/*")),
                 f"ecs:DescribeTasks and ecs:StopTask (of a release past its timeout) on the tasks of {cluster}: the "
                 "release task's ID is only known at run time")
-            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", env_stack_roles(stack, project, app, env)),
-                            "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after the app "
-                            f"stack of {env}: the release task definition's task and execution roles")
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["ssm:GetParameter"],
             resources=[
@@ -128,8 +125,8 @@ def parameter_arn(stack: cdk.Stack, name: str) -> str:
     return stack.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
 
-def env_stack_roles(stack: cdk.Stack, project: str, app: str, env: str) -> str:
-    """Roles of ``<name>-<app>-<env>``: CloudFormation names a stack's unnamed roles ``<stack name>-<id>-<suffix>``."""
-    return stack.format_arn(
-        service="iam", region="", resource="role", resource_name=f"{naming.app_env_stack(project, app, env)}-*"
-    )
+def app_role_arns(stack: cdk.Stack, project: str, app: str, env: str) -> list[str]:
+    """The app's task and execution roles in ``env`` (named by ``<name>-<app>-<env>``): the roles its task
+    definitions carry, which the release and the deploys pass to ECS, and no other."""
+    return [stack.format_arn(service="iam", region="", resource="role", resource_name=role)
+            for role in naming.app_roles(project, app, env)]
