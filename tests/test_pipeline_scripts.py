@@ -6,13 +6,15 @@ What moto stands in for, and what it cannot show:
   Locust master's run is played by tests/aws_hooks/aws (``AWS_PLAY_MASTER``); its IP is ``None`` (moto gives
   Fargate tasks no network interface in describe-tasks). Exit codes other than 0 and ECS's stop reasons are
   shown on describe-tasks documents in tests/test_pipeline.py and tests/test_loadtest_pipeline.py.
-- ECR (describe-images: ImageNotFoundException, RepositoryNotFoundException), SSM, S3, Cloud Map
-  (register/deregister-instance) answer for real. Throttling, which moto never does, is injected by
-  tests/aws_hooks/aws (``AWS_FAIL``), as is any failure of a named call.
+- ECR (describe-images: ImageNotFoundException, RepositoryNotFoundException, and AccessDeniedException from
+  moto's own IAM evaluation, ``enable_iam_authentication``), SSM, S3, Cloud Map (register/deregister-instance)
+  answer for real. Throttling, which moto never does, is injected by tests/aws_hooks/aws (``AWS_FAIL``), as is
+  any failure of a named call.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto.core import enable_iam_authentication
 
 from shipway import naming
 from shipway.constructs import buildspec, loadtest_gate
@@ -81,17 +84,33 @@ def image_repository(endpoint):
     return endpoint
 
 
+def keys_without_describe_images(endpoint: str) -> dict[str, str]:
+    """Access keys of a user that may pull images but not describe them (moto evaluates its policy)."""
+    iam = client(endpoint, "iam")
+    iam.create_user(UserName="builder")
+    iam.put_user_policy(UserName="builder", PolicyName="pull", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["ecr:BatchGetImage"], "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="builder")["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 @pytest.mark.parametrize(("repository", "tag", "fail", "outcome"), [
     ("acme/minne", "0a1b2c3", "", "built"),                      # ImageNotFoundException: build it
     ("acme/minne", "built-before", "", "reused"),                # a retried commit reuses its image
-    ("acme/gone", "0a1b2c3", "", "RepositoryNotFoundException"),  # any other error fails loudly
+    # any other answer fails loudly: moto's own errors, its IAM evaluation, an injected throttle
+    ("acme/gone", "0a1b2c3", "", "RepositoryNotFoundException"),
+    ("acme/minne", "0a1b2c3", "", "AccessDeniedException"),
     ("acme/minne", "0a1b2c3", "ecr describe-images", "ThrottlingException"),
 ])
 def test_only_image_not_found_builds_the_image(image_repository, tmp_path, repository, tag, fail, outcome):
     check = buildspec.unless_image_exists("touch built")
+    denied = outcome == "AccessDeniedException"
     env = aws_env(image_repository, tmp_path, hooks=True, AWS_FAIL=fail, IMAGE_REPOSITORY_NAME=repository,
-                  IMAGE_TAG=tag, IMAGE_URI=f"repo/{repository}:{tag}")
-    result = run_buildspec({"phases": {"build": {"commands": [check]}}}, tmp_path, env)
+                  IMAGE_TAG=tag, IMAGE_URI=f"repo/{repository}:{tag}",
+                  **(keys_without_describe_images(image_repository) if denied else {}))
+    with enable_iam_authentication() if denied else contextlib.nullcontext():
+        result = run_buildspec({"phases": {"build": {"commands": [check]}}}, tmp_path, env)
     built = (tmp_path / "built").exists()
     if outcome == "built":
         assert result.returncode == 0 and built, result.stderr
@@ -100,7 +119,8 @@ def test_only_image_not_found_builds_the_image(image_repository, tmp_path, repos
         assert f"repo/acme/minne:{tag} exists; not building it again" in result.stdout
     else:
         assert result.returncode != 0 and not built
-        assert f"({outcome})" in result.stderr
+        # moto answers a denied JSON-protocol call with an XML body, which the CLI prints as "(403)"
+        assert (f"<Code>{outcome.removesuffix('Exception')}" if denied else f"({outcome})") in result.stderr
         assert "not building over an immutable tag" in result.stderr
 
 
