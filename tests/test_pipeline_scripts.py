@@ -22,6 +22,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 from moto.core import enable_iam_authentication
 
 from shipway import naming
@@ -314,6 +315,20 @@ def test_a_gate_without_a_build_id_fails_before_it_starts_anything(minne_templat
     result = run_buildspec(gate_spec(minne_template), tmp_path, env)
     assert result.returncode != 0 and "no pipeline execution ID, image tag or CodeBuild build ID" in result.stderr
     assert calls(tmp_path / "calls.log") == ["ecs update-service"]  # only the cleanup's scale-down
+
+
+def test_a_master_that_never_runs_fails_the_gate_with_its_reasons(minne_template, endpoint, tmp_path):
+    env = gate_account(endpoint, minne_template, tmp_path, CODEBUILD_BUILD_ID="LoadTestGate:attempt")
+    reset_tasks = {"progression": "immediate"}  # the master stops before it runs
+    requests.post(f"{endpoint}/moto-api/state-manager/set-transition", timeout=10,
+                  json={"model_name": "ecs::task", "transition": reset_tasks}).raise_for_status()
+    result = run_buildspec(gate_spec(minne_template), tmp_path, env)
+    assert result.returncode != 0
+    assert "master stopped: -; container master: exit code 0, reason: -" in result.stdout  # moto's stopped task
+    assert "the Locust master never ran (it stopped, see above" in result.stderr
+    # never registered: nothing to deregister; the workers' scale-down and the master's stop still run
+    assert calls(tmp_path / "calls.log")[-2:] == ["ecs update-service", "ecs stop-task"]
+    assert "servicediscovery register-instance" not in calls(tmp_path / "calls.log")
 
 
 @pytest.mark.parametrize("failing", [

@@ -278,11 +278,12 @@ def read_stop(described: str, *, container: str, prefix: str, label: str) -> lis
     """Why a task of a ``describe-tasks`` document stopped, printed and kept in variables for the message:
     ``<prefix>_EXIT`` (``container``'s exit code, ``none`` when it has none: killed, or never started),
     ``<prefix>_REASON`` (the container's reason, e.g. ``OutOfMemoryError: ...``), ``<prefix>_STOPPED`` (the task's)."""
-    of_container = f"[.tasks[0].containers[] | select(.name == $name) | {{field}}][0] // {{default}}"
+    given = 'select(. != null and . != "")'  # ECS leaves a reason out; moto leaves it empty
+    of_container = f"[.tasks[0].containers[] | select(.name == $name) | {{field}} | {given}][0] // {{default}}"
     fields = (
         ("EXIT", of_container.format(field=".exitCode", default='"none"')),
         ("REASON", of_container.format(field=".reason", default='"-"')),
-        ("STOPPED", '.tasks[0].stoppedReason // "-"'),
+        ("STOPPED", f'(.tasks[0].stoppedReason | {given}) // "-"'),
     )
     return [
         *[f"{prefix}_{key}=$(jq --raw-output --arg name {_q(container)} {_q(query)} {_q(described)})"

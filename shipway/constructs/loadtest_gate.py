@@ -82,8 +82,14 @@ def gate_commands() -> list[str]:
         '[ "${MASTER_TASK:-None}" != None ] || ' + _fail("run-task started no Locust master"),
         'MASTER_ID="${MASTER_TASK##*/}"',
         'echo "Locust master: $MASTER_TASK"',
-        'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || '
-        + _fail("the Locust master never ran (it stopped or did not start within 10 minutes)"),
+        # A master that stops before it runs (an image that cannot be pulled, no capacity) says why here.
+        'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || { '
+        f"{describe_master} --output json > loadtest-master.json; "
+        + " ".join(f"{c};" for c in buildspec.read_stop("loadtest-master.json", container=MASTER_CONTAINER,
+                                                        prefix="MASTER", label="master"))
+        + " "
+        + _fail("the Locust master never ran (it stopped, see above, or did not start within 10 minutes)")
+        + "; }",
         f"MASTER_IP=$({describe_master} --query 'tasks[0].containers[0].networkInterfaces[0].privateIpv4Address'"
         " --output text)",
         # Noted first: a registration that fails after Cloud Map accepted it still gets deregistered.
