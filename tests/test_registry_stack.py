@@ -215,7 +215,7 @@ def test_registry_rules_take_one_priority_per_four_addresses():
     assert registry_priorities(5) == registry_priorities(6) == [50000, 49999]
 
 
-def test_ecr_settings_live_in_one_platform_stack_per_account_and_region():
+def test_ecr_settings_live_in_one_platform_stack_per_account_and_region_and_only_on_request():
     spec = load_spec(S3_SPEC).model_copy(update={"registry": "ecr"})
     environments = {
         "dev": spec.environments["dev"],
@@ -224,8 +224,11 @@ def test_ecr_settings_live_in_one_platform_stack_per_account_and_region():
         "prod-eu": spec.environments["dev"].model_copy(update={"account": "123456789012", "region": "eu-west-1"}),
     }
     spec = spec.model_copy(update={"environments": environments})
-    assert [env for env in environments if holds_ecr_settings(spec, env)] == ["dev", "prod", "prod-eu"]
-    s3 = spec.model_copy(update={"registry": "s3"})
+    assert not spec.ecr_registry_scanning
+    assert not any(holds_ecr_settings(spec, env) for env in environments)
+    opted_in = spec.model_copy(update={"ecr_registry_scanning": True})
+    assert [env for env in environments if holds_ecr_settings(opted_in, env)] == ["dev", "prod", "prod-eu"]
+    s3 = opted_in.model_copy(update={"registry": "s3"})
     assert not any(holds_ecr_settings(s3, env) for env in environments)
 
 
@@ -279,10 +282,17 @@ def test_the_router_reaches_the_registry_tasks_and_logs_their_bucket(s3_platform
     })
 
 
-def test_with_ecr_only_the_first_environment_of_an_account_holds_scan_on_push(shipped_templates):
-    staging = Template.from_json(shipped_templates["acme-staging-platform"])
-    staging.has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {"ScanType": "BASIC"})
-    assert "Registry4DB9CCA5" in staging.to_json()["Resources"]
-    production = Template.from_json(shipped_templates["acme-production-platform"])
-    assert not production.find_resources("AWS::ECR::RegistryScanningConfiguration")
-    assert not production.find_resources("AWS::ECS::Service")
+def test_by_default_no_platform_stack_touches_the_account_wide_scanning_setting(shipped_templates):
+    for name, template in shipped_templates.items():
+        assert not Template.from_json(template).find_resources("AWS::ECR::RegistryScanningConfiguration"), name
+    # ... while every repository still scans its own pushes.
+    repositories = Template.from_json(shipped_templates["acme-minne"]).find_resources("AWS::ECR::Repository")
+    scanned = [r for r in repositories.values()
+               if r["Properties"].get("ImageScanningConfiguration") == {"ScanOnPush": True}]
+    assert len(scanned) == 2  # the app's images and the load-test images; the build cache holds no images
+
+
+def test_an_opted_in_spec_holds_the_scanning_setting_in_its_first_platform_stack(pinned):
+    platform = Template.from_json(pinned.templates()["pinned-prod-platform"])
+    platform.has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {"ScanType": "BASIC"})
+    assert "Registry4DB9CCA5" in platform.to_json()["Resources"]

@@ -1,8 +1,8 @@
 """Where the environment's images live: the platform side of ECR, or a CNCF distribution registry on S3.
 
-``registry: ecr`` needs little of the platform: ECR encrypts every repository, and the app stacks create their
-repositories with scan on push. What remains is registry-wide: a scanning rule that scans every repository on
-push, which is one setting per account and Region (``EcrScanOnPush``).
+``registry: ecr`` needs nothing of the platform by default: ECR encrypts every repository, and the app stacks
+create their repositories with scan on push. A spec may opt in to a registry-wide scanning rule that scans every
+repository of the account and Region on push (``ecr_registry_scanning``, ``EcrScanOnPush``).
 
 ``registry: s3`` runs ``registry:2`` (CNCF distribution) as a Fargate service behind the shared ALB, its storage
 an encrypted, versioned, retained bucket (``S3Registry``). The configuration is rendered by ``registry_config``
@@ -66,11 +66,12 @@ def registry_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
 
 
 def holds_ecr_settings(spec: Spec, env: str) -> bool:
-    """Whether ``env``'s platform stack holds ECR's account-wide settings: the first environment of its
-    account and Region does (environment-agnostic environments count as one account and Region)."""
+    """Whether ``env``'s platform stack holds ECR's account-wide settings: only when the spec opts in
+    (``ecr_registry_scanning``), and then the first environment of its account and Region does
+    (environment-agnostic environments count as one account and Region)."""
     where = lambda e: (e.account, e.region)  # noqa: E731
     home = next(name for name, e in spec.environments.items() if where(e) == where(spec.environments[env]))
-    return spec.registry == "ecr" and home == env
+    return spec.registry == "ecr" and spec.ecr_registry_scanning and home == env
 
 
 class EcrScanOnPush(Construct):
