@@ -99,6 +99,7 @@ class Param:
     ALARM_TOPIC_ARN = "alarms/topic-arn"
     NAMESPACE_ID = "discovery/namespace-id"
     NAMESPACE_ARN = "discovery/namespace-arn"
+    NAMESPACE_HOSTED_ZONE_ID = "discovery/hosted-zone-id"
     EXEC_LOG_GROUP = "cluster/exec-log-group"
     # data stack
     DATABASE_URL_SECRET_ARN = "database/url-secret-arn"
@@ -186,6 +187,11 @@ LOADTEST_REPOSITORY_SUFFIX = "-loadtest"
 def loadtest_repository(name: str, app: str) -> str:
     """ECR repository of the app's load-test image (Locust, the app's locustfile and shipway's gate)."""
     return f"{image_repository(name, app)}{LOADTEST_REPOSITORY_SUFFIX}"
+
+
+DISCOVERY_TAG = "shipway:discovery"
+"""Tag of a Cloud Map service shipway writes: its DNS name (``<service>.<namespace>``). The load-test gate may
+register instances only in the service that carries its master's name."""
 
 
 def loadtest_master_discovery(app: str) -> str:

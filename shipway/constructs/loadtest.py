@@ -127,6 +127,7 @@ class LocustLoadTest(Construct):
             description="The running Locust master's task address, registered by the load-test gate",
         )
         master_host = f"{names.discovery}.{namespace.namespace_name}"
+        cdk.Tags.of(self.discovery_service).add(naming.DISCOVERY_TAG, master_host)
         commands = locust_commands(load, master_host=master_host, csv_prefix=CSV_PREFIX)
 
         self.task_definition = ecs.FargateTaskDefinition(

@@ -172,6 +172,11 @@ class PlatformImports(Construct):
         )
 
     @property
+    def namespace_hosted_zone_id(self) -> str:
+        """The Route 53 private hosted zone Cloud Map keeps the namespace's records in."""
+        return self.param(Param.NAMESPACE_HOSTED_ZONE_ID)
+
+    @property
     def database_url_secret_arn(self) -> str:
         return self.param(Param.DATABASE_URL_SECRET_ARN)
 

@@ -37,6 +37,7 @@ class AppPipelineStack(ShipwayStack):
         )
         self.app_name = app
         self.app_spec = app_spec = spec.apps[app]
+        self.platforms: dict[str, PlatformImports] = {}
         build = app_spec.build
         self.repository = ecr.Repository(
             self,
@@ -126,7 +127,7 @@ class AppPipelineStack(ShipwayStack):
             self.loadtest_repository.grant(self.delivery.build_project, "ecr:DescribeImages")
 
     def _target(self, env: str) -> Target:
-        platform = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
+        platform = self.platforms[env] = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
         processes = self.app_spec.processes
         return Target(
             env=env,
@@ -159,6 +160,7 @@ class AppPipelineStack(ShipwayStack):
                 self, "LoadTestGate", project=self.spec.name, app=self.app_name, env=context.env,
                 workers=test.workers, run_seconds=test.run_seconds, repository=repository,
                 log_group=context.log_group, encryption_key=context.encryption_key,
+                hosted_zone_id=self.platforms[context.env].namespace_hosted_zone_id,
             )
             context.acknowledge_project(gate.project)
             return [gate.action(input=context.input, image_tag=context.image_tag, run_order=context.run_order)]

@@ -97,6 +97,10 @@ class PlatformStack(ShipwayStack):
         publish(Param.ALARM_TOPIC_ARN, self.alarm_topic.topic.topic_arn, "SNS topic that alarms notify")
         publish(Param.NAMESPACE_ID, self.namespace.namespace_id, "Cloud Map private DNS namespace ID")
         publish(Param.NAMESPACE_ARN, self.namespace.namespace_arn, "Cloud Map private DNS namespace ARN")
+        namespace_resource = self.namespace.node.default_child
+        assert isinstance(namespace_resource, servicediscovery.CfnPrivateDnsNamespace)
+        publish(Param.NAMESPACE_HOSTED_ZONE_ID, namespace_resource.attr_hosted_zone_id,
+                "Route 53 private hosted zone of the Cloud Map namespace")
         cdk.CfnOutput(self, "RouterDnsName", value=router.load_balancer.load_balancer_dns_name,
                       description="Point the apps' host names here (CNAME or alias)")
 
