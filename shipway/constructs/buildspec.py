@@ -200,21 +200,23 @@ def release_network() -> list[str]:
     ]
 
 
-def container_overrides(command: str) -> str:
-    """run-task's --overrides: the release command, through a shell as the processes' commands are."""
+def container_overrides(command: str, *, buildpacks: bool = False) -> str:
+    """run-task's --overrides: the release command, through a shell as the processes' commands are (in a
+    buildpacks image, as the one argument of the one-off task definition's ``launcher`` entry point)."""
     return json.dumps(
-        {"containerOverrides": [{"name": naming.CONTAINER_NAME, "command": shell_command(command)}]},
+        {"containerOverrides": [{"name": naming.CONTAINER_NAME,
+                                 "command": shell_command(command, buildpacks=buildpacks)}]},
         separators=(",", ":"),
     )
 
 
-def release_run(command: str, *, wait_rounds: int) -> list[str]:
+def release_run(command: str, *, wait_rounds: int, buildpacks: bool = False) -> list[str]:
     """Run the release task, wait for it to stop and fail unless the app container exited 0."""
     network = "awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$SECURITY_GROUP],assignPublicIp=DISABLED}"
     rounds = " ".join(str(i) for i in range(1, wait_rounds + 1))
     return [
         'TASK_ARN=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" --launch-type FARGATE'
-        f' --network-configuration "{network}" --overrides {_q(container_overrides(command))}'
+        f' --network-configuration "{network}" --overrides {_q(container_overrides(command, buildpacks=buildpacks))}'
         " --started-by shipway-release --query 'tasks[0].taskArn' --output text)",
         f'[ -n "$TASK_ARN" ] && [ "$TASK_ARN" != None ] || {_fail("run-task started no release task")}',
         'echo "release task: $TASK_ARN"',
@@ -245,14 +247,14 @@ def judge_release(described: str) -> list[str]:
     ]
 
 
-def release_build_spec(command: str, *, wait_rounds: int) -> dict:
+def release_build_spec(command: str, *, wait_rounds: int, buildpacks: bool = False) -> dict:
     return {
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {
             "build": {
                 "on-failure": "ABORT",
-                "commands": [*release_task_definition(), *release_network(), *release_run(command, wait_rounds=wait_rounds)],
+                "commands": [*release_task_definition(), *release_network(), *release_run(command, wait_rounds=wait_rounds, buildpacks=buildpacks)],
             },
         },
     }

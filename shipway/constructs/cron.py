@@ -31,6 +31,8 @@ class CronJobs(Construct):
     :param security_groups: what the tasks wear.
     :param task_definition: the one-off task definition; schedules run its latest revision, so a
         release the pipeline registers is what the next run uses.
+    :param buildpacks: the image was built with buildpacks: each command is the one argument of the task
+        definition's ``launcher`` entry point (``app_task.shell_command``). Default: a Dockerfile image.
     """
 
     def __init__(
@@ -42,8 +44,10 @@ class CronJobs(Construct):
         vpc: ec2.IVpc,
         security_groups: Sequence[ec2.ISecurityGroup],
         task_definition: ecs.TaskDefinition,
+        buildpacks: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.buildpacks = buildpacks
         self.cluster = cluster
         self.task_definition = task_definition
         self.subnet_ids = [s.subnet_id for s in vpc.private_subnets]
@@ -99,7 +103,7 @@ class CronJobs(Construct):
             "containerOverrides": [
                 {
                     "name": naming.CONTAINER_NAME,
-                    "command": shell_command(job.command),
+                    "command": shell_command(job.command, buildpacks=self.buildpacks),
                     "environment": [{"name": "MEMORY_MB", "value": str(job.size.memory)}],
                 }
             ],

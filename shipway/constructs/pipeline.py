@@ -101,6 +101,7 @@ class DeliveryPipeline(Construct):
     :param build_variables: more environment variables of the build (e.g. a further image's repository URI).
     :param targets: the environments, in deploy order.
     :param release_command: the app's ``release``; None: no release step. ``release_timeout`` bounds it.
+    :param buildpacks: the image is a buildpacks image: the release command goes to the CNB launcher.
     :param deploy_timeout: how long each ECS deploy action waits for its service's deployment.
     :param gate_actions: gives each target's gate actions (see ``GateContext``). Default: no gates.
 
@@ -111,7 +112,7 @@ class DeliveryPipeline(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, pipeline_name: str, source: SourceRepository,
                  repository: ecr.IRepository, cache_repository: ecr.IRepository, build_spec: dict,
                  compute: str, targets: Sequence[Target], project: str, app: str, log_retention: logs.RetentionDays,
-                 log_group_name: str, release_command: str | None = None,
+                 log_group_name: str, release_command: str | None = None, buildpacks: bool = False,
                  release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
                  build_variables: Mapping[str, str] | None = None,
                  gate_actions: GateActions | None = None) -> None:
@@ -163,7 +164,7 @@ class DeliveryPipeline(Construct):
         if release_command is not None:
             self.release = ReleaseRunner(
                 self, "Release", project=project, app=app, environments=envs, command=release_command,
-                timeout=release_timeout, log_group=self.log_group, encryption_key=self.key,
+                timeout=release_timeout, log_group=self.log_group, encryption_key=self.key, buildpacks=buildpacks,
             )
         record = self._record_project(targets)
         for built in (self.build_project, record, *([self.release.project] if self.release else [])):

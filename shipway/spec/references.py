@@ -52,6 +52,7 @@ def check_references(spec: Spec) -> list[Problem]:
     priorities_seen: dict[int, str] = {}
     for app_name, app in spec.apps.items():
         _check_app(spec, app_name, app, add)
+        _check_launcher_commands(app_name, app, add)
         for proc_name, proc in app.processes.items():
             base = ("apps", app_name, "processes", proc_name)
             for i, host in enumerate(proc.hosts):
@@ -194,6 +195,25 @@ def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], 
                 (*path, "placement"),
                 f"no instance of pool {pool_name!r} in {env_name} has {unmet}; its metadata is {pool.metadata}",
             )
+
+
+def _check_launcher_commands(app_name: str, app: App, add) -> None:
+    """A buildpacks image runs each command as the CNB launcher's bash script: a blank one would run nothing
+    and exit 0, so a release would pass without migrating, a cron job would do nothing and a service would
+    restart forever. Leaving a process's command out runs the Procfile type of its name instead."""
+    if app.build.buildpacks is None:
+        return
+    base = ("apps", app_name)
+    commands = [((*base, "release"), app.release, "the release")]
+    commands += [((*base, "processes", name, "command"), p.command, f"process {name}")
+                 for name, p in app.processes.items()]
+    commands += [((*base, "cron", name, "command"), job.command, f"cron job {name}") for name, job in app.cron.items()]
+    for path, command, what in commands:
+        if command is not None and not command.strip():
+            hint = (f"; leave command out to run the Procfile's {path[-2]} type" if path[-3:-2] == ("processes",)
+                    else "")
+            add(path, f"{what} of a buildpacks app has an empty command, which the CNB launcher would run as an "
+                      f"empty script{hint}")
 
 
 def _check_app(spec: Spec, app_name: str, app: App, add) -> None:

@@ -118,6 +118,7 @@ class AppPipelineStack(ShipwayStack):
             log_group_name=naming.pipeline_log_group(spec.name, app),
             log_retention=retention(app_spec.log_retention_days),
             release_command=app_spec.release,
+            buildpacks=build.buildpacks is not None,
             release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
             deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),

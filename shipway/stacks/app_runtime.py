@@ -90,6 +90,7 @@ class AppRuntimeStack(ShipwayStack):
             environment=dict(app_spec.config),
             secrets=self._secrets(),
             log_group=self.log_group,
+            buildpacks=app_spec.build.buildpacks is not None,
         )
         roles = dict(execution_role=self.execution_role, task_role=self.task_role)
 
@@ -136,6 +137,7 @@ class AppRuntimeStack(ShipwayStack):
             self.cron = CronJobs(
                 self, "Cron", cluster=platform.cluster, vpc=platform.private_vpc,
                 security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
+                buildpacks=self.container.buildpacks,
             )
             for job_name, job in app_spec.cron.items():
                 self.cron.add_job(
