@@ -101,6 +101,8 @@ class Param:
     NAMESPACE_ARN = "discovery/namespace-arn"
     NAMESPACE_HOSTED_ZONE_ID = "discovery/hosted-zone-id"
     EXEC_LOG_GROUP = "cluster/exec-log-group"
+    EGRESS_CIDRS = "vpc/egress-cidrs"
+    REGISTRY_CREDENTIALS_ARN = "registry/credentials-secret-arn"
     # data stack
     DATABASE_URL_SECRET_ARN = "database/url-secret-arn"
     DATABASE_SECRET_ARN = "database/master-secret-arn"
@@ -151,6 +153,15 @@ NO_IMAGE_TAG = "none"
 
 def image_repository(name: str, app: str) -> str:
     return f"{name}/{app}"
+
+
+def registry_credentials_secret(name: str, env: str) -> str:
+    """registry: s3: the Secrets Manager secret (``username``, ``password``) of ``env``'s registry. The build
+    logs in with it to push, and every app task pulls with it (ECS ``repositoryCredentials``)."""
+    return f"shipway/{name}/{env}/registry"
+
+
+REGISTRY_USER = "shipway"
 
 
 def build_cache_repository(name: str, app: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import json
+
 import aws_cdk as cdk
 import pytest
 import yaml
@@ -11,10 +14,18 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Capture, Match, Template
 
 from shipway import nag
-from shipway.constructs.registry import REGISTRY_IMAGE, EcrScanOnPush, S3Registry, holds_ecr_settings, registry_config
+from shipway.constructs.registry import (
+    HTPASSWD_PATH,
+    REGISTRY_IMAGE,
+    EcrScanOnPush,
+    S3Registry,
+    holds_ecr_settings,
+    htpasswd_command,
+    registry_config,
+)
 from shipway.spec import SpecError, load_spec
 from shipway.spec.load import validate_spec
-from shipway.spec.references import registry_priorities
+from shipway.spec.references import registry_priorities, registry_sources
 
 from .conftest import SPECS
 
@@ -93,7 +104,7 @@ def test_the_service_runs_the_rendered_config(built, template):
     environment = Capture()
     command = Capture()
     template.has_resource_properties("AWS::ECS::TaskDefinition", {
-        "ContainerDefinitions": [Match.object_like({
+        "ContainerDefinitions": [Match.any_value(), Match.object_like({
             "Image": REGISTRY_IMAGE, "EntryPoint": ["/bin/sh", "-c"], "Command": command,
             "Environment": environment,
             "Secrets": [{"Name": "REGISTRY_HTTP_SECRET", "ValueFrom": Match.any_value()}],
@@ -131,7 +142,7 @@ def test_service_rolls_back_and_only_the_router_reaches_it(template):
 
 def test_target_group_checks_the_api_root_and_drains_before_a_spot_notice(template):
     template.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {
-        "Port": 5000, "TargetType": "ip", "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "200"},
+        "Port": 5000, "TargetType": "ip", "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "401"},
         "TargetGroupAttributes": Match.array_with([
             {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]),
     })
@@ -296,3 +307,98 @@ def test_an_opted_in_spec_holds_the_scanning_setting_in_its_first_platform_stack
     platform = Template.from_json(pinned.templates()["pinned-prod-platform"])
     platform.has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {"ScanType": "BASIC"})
     assert "Registry4DB9CCA5" in platform.to_json()["Resources"]
+
+
+# --- registry: s3 for real: credentials, the build's push, every task's pull -----------------------
+
+
+def test_every_request_needs_the_environments_password(s3_platform):
+    s3_platform.has_resource_properties("AWS::SecretsManager::Secret", {
+        "Name": "shipway/boxy/dev/registry",
+        "GenerateSecretString": Match.object_like({"SecretStringTemplate": '{"username": "shipway"}',
+                                                   "GenerateStringKey": "password"}),
+    })
+    (task,) = s3_platform.find_resources("AWS::ECS::TaskDefinition").values()
+    containers = {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+    htpasswd, registry = containers["Htpasswd"], containers["Registry"]
+    # The init container writes the bcrypt file from the secret; the registry waits for it to succeed.
+    assert htpasswd["Essential"] is False
+    assert htpasswd["Command"] == [htpasswd_command("REGISTRY_USERNAME", "REGISTRY_PASSWORD", HTPASSWD_PATH)]
+    assert {s["Name"] for s in htpasswd["Secrets"]} == {"REGISTRY_USERNAME", "REGISTRY_PASSWORD"}
+    assert registry["DependsOn"] == [{"ContainerName": "Htpasswd", "Condition": "SUCCESS"}]
+    assert registry["MountPoints"] == [{"ContainerPath": "/auth", "SourceVolume": "auth", "ReadOnly": True}]
+    assert task["Properties"]["Volumes"] == [{"Name": "auth"}]
+    config = next(e["Value"] for e in registry["Environment"] if e["Name"] == "SHIPWAY_REGISTRY_CONFIG")
+    assert yaml.safe_load(cdk_free(config))["auth"] == {"htpasswd": {"realm": "shipway-registry",
+                                                                     "path": HTPASSWD_PATH}}
+    # Healthy is the API's 401 challenge to the ALB's anonymous check.
+    s3_platform.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {
+        "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "401"}, "Port": 5000,
+    })
+    s3_platform.has_resource_properties("AWS::SSM::Parameter", {
+        "Name": "/shipway/boxy/dev/registry/credentials-secret-arn",
+        "Value": {"Ref": Match.string_like_regexp("^RegistryCredentials")},
+    })
+
+
+def cdk_free(rendered) -> str:
+    """The rendered config with CloudFormation's bucket and Region tokens replaced by placeholders."""
+    if isinstance(rendered, str):
+        return rendered
+    return "".join(part if isinstance(part, str) else "x" for part in rendered["Fn::Join"][1])
+
+
+def test_every_task_pulls_from_the_registry_host_with_its_credentials(s3_registry):
+    runtime = Template.from_json(s3_registry.templates()["boxy-hello-dev"])
+    parameters = runtime.to_json()["Parameters"]
+    tasks = runtime.find_resources("AWS::ECS::TaskDefinition").values()
+    assert tasks
+    for task in tasks:
+        (app,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "app"]
+        assert app["Image"]["Fn::Join"][1][0] == "registry.example.com/boxy/hello:"
+        credentials = app["RepositoryCredentials"]["CredentialsParameter"]["Ref"]
+        assert parameters[credentials]["Default"] == "/shipway/boxy/dev/registry/credentials-secret-arn"
+    assert "ecr:BatchGetImage" not in json.dumps(runtime.find_resources("AWS::IAM::Policy"))
+    runtime.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                           "Resource": Match.array_with([{"Ref": credentials}])}),
+    ])}})
+
+
+def test_the_build_pushes_to_the_registry_from_the_build_environments_vpc(s3_registry):
+    pipeline = Template.from_json(s3_registry.templates()["boxy-hello"])
+    (build,) = [p for p in pipeline.find_resources("AWS::CodeBuild::Project").values()
+                if "builds the app image" in p["Properties"]["Description"]]
+    variables = {v["Name"]: v for v in build["Properties"]["Environment"]["EnvironmentVariables"]}
+    assert variables["IMAGE_REPOSITORY_URI"]["Value"] == "registry.example.com/boxy/hello"
+    assert variables["REGISTRY_PASSWORD_0"] == {"Name": "REGISTRY_PASSWORD_0", "Type": "SECRETS_MANAGER",
+                                                "Value": "shipway/boxy/dev/registry:password"}
+    assert build["Properties"]["VpcConfig"]["VpcId"]["Ref"].startswith("SsmParameterValueshipwayboxydevvpcid")
+    spec = json.loads(build["Properties"]["Source"]["BuildSpec"])
+    assert ('printf "%s" "$REGISTRY_PASSWORD_0" | docker login --username shipway --password-stdin '
+            "registry.example.com") in spec["phases"]["pre_build"]["commands"]
+    assert "imagedefinitions-dev.json" in spec["artifacts"]["files"]
+    (pipe,) = pipeline.find_resources("AWS::CodePipeline::Pipeline").values()
+    (dev,) = [s for s in pipe["Properties"]["Stages"] if s["Name"] == "dev"]
+    deploys = [a for a in dev["Actions"] if a["Name"].startswith("Deploy-")]
+    assert deploys and all(a["Configuration"]["FileName"] == "imagedefinitions-dev.json" for a in deploys)
+
+
+def test_a_later_environments_registry_admits_the_build_environments_addresses():
+    import aws_cdk as cdk
+
+    from shipway.stacks.platform import PlatformStack
+    from shipway.synth import cdk_context
+
+    spec = yaml.safe_load(S3_SPEC.read_text())
+    spec["environments"]["prod"] = copy.deepcopy(spec["environments"]["dev"])
+    spec["environments"]["prod"]["router"]["registry_host"] = "registry.prod.example.com"
+    spec["environments"]["prod"]["network"] = {"nat_gateways": 2}
+    spec = validate_spec(spec)
+    assert registry_sources(spec, "dev") == 1 and registry_sources(spec, "prod") == 3
+    prod = Template.from_stack(PlatformStack(cdk.App(context=cdk_context()), spec=spec, env="prod"))
+    (rule,) = prod.find_resources("AWS::ElasticLoadBalancingV2::ListenerRule", {
+        "Properties": {"Priority": 50000}}).values()
+    (sources,) = [c["SourceIpConfig"]["Values"] for c in rule["Properties"]["Conditions"] if c["Field"] == "source-ip"]
+    assert len(sources) == 3
+    assert "/shipway/boxy/dev/vpc/egress-cidrs" in json.dumps(prod.to_json()["Parameters"])

@@ -177,6 +177,11 @@ class PlatformImports(Construct):
         return self.param(Param.NAMESPACE_HOSTED_ZONE_ID)
 
     @property
+    def registry_credentials_arn(self) -> str:
+        """registry: s3: the complete ARN of the registry's user and password (ECS repository credentials)."""
+        return self.param(Param.REGISTRY_CREDENTIALS_ARN)
+
+    @property
     def database_url_secret_arn(self) -> str:
         return self.param(Param.DATABASE_URL_SECRET_ARN)
 

@@ -32,6 +32,19 @@ REGISTRY_PRIORITY = 50000
 REGISTRY_SOURCES_PER_RULE = 4
 
 
+def build_environment(spec: Spec) -> str:
+    """registry: s3: the environment whose VPC the image build runs in: the first, which the pipeline deploys
+    to first. Its NAT addresses are the build's, so every environment's registry admits them as well."""
+    return next(iter(spec.environments))
+
+
+def registry_sources(spec: Spec, env: str) -> int:
+    """How many addresses ``env``'s registry admits: its own NAT addresses, and the build's when they differ."""
+    build = build_environment(spec)
+    own = spec.environments[env].network.nat_gateways
+    return own if env == build else own + spec.environments[build].network.nat_gateways
+
+
 def registry_priorities(sources: int) -> list[int]:
     """Priorities of the registry's listener rules for ``sources`` allowed addresses, highest number first."""
     rules = -(-sources // REGISTRY_SOURCES_PER_RULE)
@@ -65,7 +78,7 @@ def check_references(spec: Spec) -> list[Problem]:
             if proc.is_web:
                 priority = listener_priority(app_name, proc_name, proc.priority)
                 for env_name, env in spec.environments.items():
-                    if spec.registry == "s3" and priority in registry_priorities(env.network.nat_gateways):
+                    if spec.registry == "s3" and priority in registry_priorities(registry_sources(spec, env_name)):
                         add(
                             (*base, "priority"),
                             f"listener priority {priority} belongs to the registry in environment {env_name}; "

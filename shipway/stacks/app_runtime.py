@@ -73,9 +73,6 @@ class AppRuntimeStack(ShipwayStack):
         self.image_built = cdk.CfnCondition(
             self, "ImageBuilt", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(tag, naming.NO_IMAGE_TAG))
         )
-        repository = ecr.Repository.from_repository_name(
-            self, "Repository", naming.image_repository(spec.name, app)
-        )
         self.execution_role = iam.Role(
             self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description="Pulls the app's image and reads exactly its secrets when a task starts",
@@ -86,7 +83,7 @@ class AppRuntimeStack(ShipwayStack):
         )
         self._allow_exec_logging()
         self.container = AppContainer(
-            image=ecs.ContainerImage.from_ecr_repository(repository, tag),
+            image=self._image(tag),
             environment=dict(app_spec.config),
             secrets=self._secrets(),
             log_group=self.log_group,
@@ -145,6 +142,19 @@ class AppRuntimeStack(ShipwayStack):
                     placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
                 )
         self._acknowledge()
+
+    def _image(self, tag: str) -> ecs.ContainerImage:
+        """The app's image with ``tag``: from its ECR repository, or with ``registry: s3`` from the environment's
+        registry, pulled with the registry's credentials (ECS ``repositoryCredentials``, read by the execution
+        role at each start)."""
+        spec, repository = self.spec, naming.image_repository(self.spec.name, self.app_name)
+        if spec.registry == "s3":
+            host = spec.environments[self.env_name].router.registry_host
+            credentials = secretsmanager.Secret.from_secret_complete_arn(
+                self, "RegistryCredentials", self.platform.registry_credentials_arn
+            )
+            return ecs.ContainerImage.from_registry(f"{host}/{repository}:{tag}", credentials=credentials)
+        return ecs.ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(self, "Repository", repository), tag)
 
     def _secrets(self) -> dict[str, ecs.Secret]:
         """``secrets`` plus the data stack's ``DATABASE_URL`` and ``PGPASSWORD``, as ECS secrets.

@@ -23,6 +23,7 @@ from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
 from ..spec import Spec
+from ..spec.references import build_environment
 from .base import ShipwayStack
 
 
@@ -110,12 +111,26 @@ class PlatformStack(ShipwayStack):
         if spec.registry == "s3":
             host = spec.environments[env].router.registry_host
             assert host is not None, "references.py requires registry_host with registry: s3"
-            return S3Registry(
+            # Tasks and instances pull through this environment's NAT addresses; the build pushes through those
+            # of the environment it runs in (published by that platform stack, which deploys first).
+            parameters.publish(self, project=spec.name, env=env, key=Param.EGRESS_CIDRS,
+                               value=",".join(self.network.egress_cidrs),
+                               description="The NAT gateways' addresses: the environment's egress, as CIDRs")
+            sources = list(self.network.egress_cidrs)
+            build = build_environment(spec)
+            if build != env:
+                sources += parameters.read_list(self, project=spec.name, env=build, key=Param.EGRESS_CIDRS,
+                                                length=spec.environments[build].network.nat_gateways)
+            registry = S3Registry(
                 self, "Registry", cluster=self.cluster.cluster, listener=self.router.listener,
-                router_security_group=self.router.security_group, host=host,
-                source_cidrs=self.network.egress_cidrs,
+                router_security_group=self.router.security_group, host=host, source_cidrs=sources,
                 log_retention=log_retention, access_logs_bucket=self.router.access_logs,
+                credentials_secret_name=naming.registry_credentials_secret(spec.name, env),
             )
+            parameters.publish(self, project=spec.name, env=env, key=Param.REGISTRY_CREDENTIALS_ARN,
+                               value=registry.credentials.secret_arn,
+                               description="The registry's user and password: app tasks pull with them")
+            return registry
         if holds_ecr_settings(spec, env):
             return EcrScanOnPush(self, "Registry")
         return None
