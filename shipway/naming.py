@@ -101,6 +101,7 @@ class Param:
     NAMESPACE_ARN = "discovery/namespace-arn"
     NAMESPACE_HOSTED_ZONE_ID = "discovery/hosted-zone-id"
     EXEC_LOG_GROUP = "cluster/exec-log-group"
+    LOGS_KEY_ARN = "logs/key-arn"
     EGRESS_CIDRS = "vpc/egress-cidrs"
     REGISTRY_CREDENTIALS_ARN = "registry/credentials-secret-arn"
     # data stack

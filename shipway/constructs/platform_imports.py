@@ -177,6 +177,11 @@ class PlatformImports(Construct):
         return self.param(Param.NAMESPACE_HOSTED_ZONE_ID)
 
     @property
+    def logs_key_arn(self) -> str:
+        """The KMS key every log group of the environment is encrypted with (``log_encryption.LogsKey``)."""
+        return self.param(Param.LOGS_KEY_ARN)
+
+    @property
     def registry_credentials_arn(self) -> str:
         """registry: s3: the complete ARN of the registry's user and password (ECS repository credentials)."""
         return self.param(Param.REGISTRY_CREDENTIALS_ARN)

@@ -27,7 +27,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .. import nag, naming
+from .. import checkov, nag, naming
 from ..spec import Spec
 from ..spec.references import REGISTRY_PRIORITY, REGISTRY_SOURCES_PER_RULE
 from ..templates import render
@@ -269,6 +269,12 @@ class S3Registry(Construct):
             self.task_definition, nag.resource_finding(self, "AwsSolutions-IAM5", self.bucket.arn_for_objects("*")),
             "distribution's S3 driver reads and writes any blob or manifest key in its own bucket, and only there",
         )
+        for secret, what in ((self.credentials, "the registry password"), (self.http_secret, "http.secret")):
+            checkov.skip(
+                secret, "CKV_AWS_149",
+                f"Secrets Manager's AWS-managed key encrypts {what}; whoever IAM lets read the secret can "
+                "decrypt it, and a customer key would add a key policy to keep in step with every reader's role",
+            )
         nag.acknowledge(
             self.credentials, "AwsSolutions-SMG4",
             "Rotating the registry password needs the build, every app task definition and the registry itself to "

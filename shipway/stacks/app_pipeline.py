@@ -10,8 +10,9 @@ from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import naming
+from .. import checkov, naming
 from ..constructs import buildspec, loadtest_gate
+from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.pipeline import BuildNetwork, DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
@@ -75,6 +76,12 @@ class AppPipelineStack(ShipwayStack):
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        checkov.skip(self.cache_repository, "CKV_AWS_51",
+                     "A registry cache export overwrites its tag on every build; ECR answers an immutable "
+                     "repository with 400. Nothing is deployed from this repository")
+        checkov.skip(self.cache_repository, "CKV_AWS_163",
+                     "It holds BuildKit and pack cache manifests, not images anything runs; the app's image "
+                     "repository scans every image on push")
         source = app_spec.source
         code_commit = None
         if source.codecommit is not None:
@@ -129,6 +136,8 @@ class AppPipelineStack(ShipwayStack):
             deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),
         )
+        # The pipeline's log group is the app's, in the first environment's account and Region: that key.
+        encrypt_log_groups(self, self.platforms[build_environment(spec)].logs_key_arn)
         if self.loadtest_repository is not None:
             self.loadtest_repository.grant_pull_push(self.delivery.build_project)
             self.loadtest_repository.grant(self.delivery.build_project, "ecr:DescribeImages")

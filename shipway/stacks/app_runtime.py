@@ -31,6 +31,7 @@ from .. import naming
 from ..constructs import loadtest
 from ..constructs.app_task import AppContainer, TaskPlacement
 from ..constructs.cron import CronJobs
+from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.monitoring import AppMonitoring
 from ..constructs.one_off import OneOffTask
 from ..constructs.platform_imports import PlatformImports
@@ -58,6 +59,7 @@ class AppRuntimeStack(ShipwayStack):
         self.env_name = env
         self.app_spec = app_spec = spec.apps[app]
         self.platform = platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        encrypt_log_groups(self, platform.logs_key_arn)
         self.log_group = logs.LogGroup(
             self,
             "Logs",

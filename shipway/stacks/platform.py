@@ -16,6 +16,7 @@ from .. import naming
 from ..constructs import parameters
 from ..constructs.alarm_topic import AlarmTopic
 from ..constructs.cluster import Cluster
+from ..constructs.log_encryption import LogsKey, encrypt_log_groups
 from ..constructs.network import Network
 from ..constructs.pools import Pools
 from ..constructs.registry import EcrScanOnPush, S3Registry, holds_ecr_settings
@@ -38,6 +39,8 @@ class PlatformStack(ShipwayStack):
             description=f"shipway {spec.name} {env}: network, cluster, pools, router and registry",
         )
         self.env_name = env
+        self.logs_key = LogsKey(self, "LogsKey", description=f"shipway {spec.name} {env}: every log group's data")
+        encrypt_log_groups(self, self.logs_key.key.key_arn)
         log_retention = retention(environment.log_retention_days)
         self.network = Network(
             self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways,
@@ -84,6 +87,7 @@ class PlatformStack(ShipwayStack):
         publish(Param.ISOLATED_SUBNETS, ids(vpc.isolated_subnets), "Isolated subnets, one per AZ")
         publish(Param.APP_SECURITY_GROUP, self.app_security_group.security_group_id, "Security group of app tasks")
         publish(Param.CLUSTER_ARN, self.cluster.cluster.cluster_arn, "ECS cluster of the environment")
+        publish(Param.LOGS_KEY_ARN, self.logs_key.key.key_arn, "KMS key of every log group of the environment")
         publish(Param.EXEC_LOG_GROUP, self.cluster.exec_log_group.log_group_name, "Log group of ECS Exec sessions")
         publish(Param.LISTENER_ARN, router.listener.listener_arn, "Router listener that apps add host rules to")
         publish(
