@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 
 import aws_cdk as cdk
 import pytest
@@ -402,3 +403,25 @@ def test_a_later_environments_registry_admits_the_build_environments_addresses()
     (sources,) = [c["SourceIpConfig"]["Values"] for c in rule["Properties"]["Conditions"] if c["Field"] == "source-ip"]
     assert len(sources) == 3
     assert "/shipway/boxy/dev/vpc/egress-cidrs" in json.dumps(prod.to_json()["Parameters"])
+
+
+def test_the_s3_build_commands_parse_and_write_each_environments_image_definitions(s3_registry, tmp_path):
+    from .test_pipeline import BASH, build_spec_of, commands_of, run_commands
+
+    pipeline = Template.from_json(s3_registry.templates()["boxy-hello"])
+    (build,) = [p for p in pipeline.find_resources("AWS::CodeBuild::Project").values()
+                if "builds the app image" in p["Properties"]["Description"]]
+    spec = build_spec_of(build)
+    script = commands_of(spec)
+    whole = subprocess.run([BASH, "-n"], input="\n".join(script), capture_output=True, text=True, check=False)
+    assert whole.returncode == 0, whole.stderr
+    checked = subprocess.run(["shellcheck", "--shell=bash", "--severity=warning", "-"],
+                             input="\n".join(script), capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    # The image definitions, written for real with jq: each environment's names its own registry's image.
+    result = run_commands(spec["phases"]["post_build"]["commands"], tmp_path, {
+        "IMAGE_TAG": "0123abc", "IMAGE_URI": "registry.example.com/boxy/hello:0123abc"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "imagedefinitions-dev.json").read_text()) == [
+        {"name": "app", "imageUri": "registry.example.com/boxy/hello:0123abc"}]
+    assert sorted(spec["artifacts"]["files"]) == ["imagedefinitions-dev.json", "imagedefinitions.json"]
