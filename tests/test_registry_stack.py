@@ -372,6 +372,9 @@ def test_the_build_pushes_to_the_registry_from_the_build_environments_vpc(s3_reg
                 if "builds the app image" in p["Properties"]["Description"]]
     variables = {v["Name"]: v for v in build["Properties"]["Environment"]["EnvironmentVariables"]}
     assert variables["IMAGE_REPOSITORY_URI"]["Value"] == "registry.example.com/boxy/hello"
+    # No ECR repository for the images; only the build cache's.
+    repositories = pipeline.find_resources("AWS::ECR::Repository").values()
+    assert [r["Properties"]["RepositoryName"] for r in repositories] == ["boxy/hello/build-cache"]
     assert variables["REGISTRY_PASSWORD_0"] == {"Name": "REGISTRY_PASSWORD_0", "Type": "SECRETS_MANAGER",
                                                 "Value": "shipway/boxy/dev/registry:password"}
     assert build["Properties"]["VpcConfig"]["VpcId"]["Ref"].startswith("SsmParameterValueshipwayboxydevvpcid")

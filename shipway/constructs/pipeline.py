@@ -111,6 +111,7 @@ class DeliveryPipeline(Construct):
 
     :param source: the repository and branch whose pushes start the pipeline.
     :param repository: where images go, tagged with the commit SHA; ``cache_repository``: the MUTABLE layer cache.
+        None: images go to registries outside ECR, and ``build_variables`` names ``IMAGE_REPOSITORY_URI``.
     :param build_spec: the build stage's buildspec as data (``buildspec.image_build_spec``).
     :param build_variables: more environment variables of the build (e.g. a further image's repository URI).
     :param build_secrets: environment variables of the build read from Secrets Manager (``<secret>:<json key>``).
@@ -126,7 +127,7 @@ class DeliveryPipeline(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, pipeline_name: str, source: SourceRepository,
-                 repository: ecr.IRepository, cache_repository: ecr.IRepository, build_spec: dict,
+                 repository: ecr.IRepository | None, cache_repository: ecr.IRepository, build_spec: dict,
                  compute: str, targets: Sequence[Target], project: str, app: str, log_retention: logs.RetentionDays,
                  log_group_name: str, release_command: str | None = None, buildpacks: bool = False,
                  release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
@@ -237,7 +238,7 @@ class DeliveryPipeline(Construct):
         ))
         return action
 
-    def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository,
+    def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository | None,
                        cache_repository: ecr.IRepository, variables: Mapping[str, str],
                        secrets: Mapping[str, str], network: BuildNetwork | None) -> codebuild.PipelineProject:
         project = codebuild.PipelineProject(
@@ -249,8 +250,10 @@ class DeliveryPipeline(Construct):
                 privileged=True,  # docker builds need the daemon
             ),
             environment_variables={
-                "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
-                "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
+                **({
+                    "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
+                    "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
+                } if repository is not None else {}),
                 "CACHE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=cache_repository.repository_uri),
                 **{k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
                 **{k: codebuild.BuildEnvironmentVariable(value=v, type=codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER)
@@ -267,8 +270,9 @@ class DeliveryPipeline(Construct):
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="build")
             ),
         )
-        repository.grant_pull_push(project)
-        repository.grant(project, "ecr:DescribeImages")
+        if repository is not None:
+            repository.grant_pull_push(project)
+            repository.grant(project, "ecr:DescribeImages")
         cache_repository.grant_pull_push(project)
         nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
                         "ecr:GetAuthorizationToken has no resource-level permissions; pushes and pulls are "

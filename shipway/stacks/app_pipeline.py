@@ -25,7 +25,7 @@ from .base import ShipwayStack
 class AppPipelineStack(ShipwayStack):
     """The app's repositories, its per-environment image tag parameters and its delivery pipeline.
 
-    Stateful children and their construct IDs (pinned by tests): ``Repository`` (the app images),
+    Stateful children and their construct IDs (pinned by tests): ``Repository`` (the app images, with ECR),
     ``BuildCache`` (the layer cache), ``SourceRepository`` (CodeCommit sources), ``ImageTag-<env>``.
     """
 
@@ -42,7 +42,8 @@ class AppPipelineStack(ShipwayStack):
         self.app_spec = app_spec = spec.apps[app]
         self.platforms: dict[str, PlatformImports] = {}
         build = app_spec.build
-        self.repository = ecr.Repository(
+        # With registry: s3 the images live in the environments' registries, not in ECR.
+        self.repository = None if spec.registry == "s3" else ecr.Repository(
             self,
             "Repository",
             repository_name=naming.image_repository(spec.name, app),
