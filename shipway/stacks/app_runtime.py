@@ -75,12 +75,16 @@ class AppRuntimeStack(ShipwayStack):
         self.image_built = cdk.CfnCondition(
             self, "ImageBuilt", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(tag, naming.NO_IMAGE_TAG))
         )
+        # Named, so the pipeline passes exactly these roles (naming.app_role). Naming them replaced the roles
+        # once; roles hold no state, and their logical IDs stay.
         self.execution_role = iam.Role(
             self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            role_name=naming.app_role(spec.name, app, env, "execution"),
             description="Pulls the app's image and reads exactly its secrets when a task starts",
         )
         self.task_role = iam.Role(
             self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            role_name=naming.app_role(spec.name, app, env, "task"),
             description="What the app's tasks may do: ECS Exec sessions, logged",
         )
         self._allow_exec_logging()
