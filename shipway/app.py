@@ -6,6 +6,7 @@ import aws_cdk as cdk
 
 from . import nag
 from .spec import Spec
+from .spec.references import build_environment
 from .stacks.app_pipeline import AppPipelineStack
 from .stacks.app_runtime import AppRuntimeStack
 from .stacks.data import DataStack
@@ -24,6 +25,9 @@ def build_app(spec: Spec, *, app: cdk.App | None = None, checks: bool = True) ->
         datas[env] = DataStack(app, spec=spec, env=env)
         # SSM parameters carry the values; the dependency only orders deploys, and adds no exports.
         datas[env].add_stack_dependency(platforms[env])
+        if spec.registry == "s3" and env != build_environment(spec):
+            # Its registry admits the build's addresses, which the build environment's platform publishes.
+            platforms[env].add_stack_dependency(platforms[build_environment(spec)])
     for app_name in spec.apps:
         pipeline = AppPipelineStack(app, spec=spec, app=app_name)
         for env in spec.environments:

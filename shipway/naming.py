@@ -99,7 +99,11 @@ class Param:
     ALARM_TOPIC_ARN = "alarms/topic-arn"
     NAMESPACE_ID = "discovery/namespace-id"
     NAMESPACE_ARN = "discovery/namespace-arn"
+    NAMESPACE_HOSTED_ZONE_ID = "discovery/hosted-zone-id"
     EXEC_LOG_GROUP = "cluster/exec-log-group"
+    LOGS_KEY_ARN = "logs/key-arn"
+    EGRESS_CIDRS = "vpc/egress-cidrs"
+    REGISTRY_CREDENTIALS_ARN = "registry/credentials-secret-arn"
     # data stack
     DATABASE_URL_SECRET_ARN = "database/url-secret-arn"
     DATABASE_SECRET_ARN = "database/master-secret-arn"
@@ -152,6 +156,15 @@ def image_repository(name: str, app: str) -> str:
     return f"{name}/{app}"
 
 
+def registry_credentials_secret(name: str, env: str) -> str:
+    """registry: s3: the Secrets Manager secret (``username``, ``password``) of ``env``'s registry. The build
+    logs in with it to push, and every app task pulls with it (ECS ``repositoryCredentials``)."""
+    return f"shipway/{name}/{env}/registry"
+
+
+REGISTRY_USER = "shipway"
+
+
 def build_cache_repository(name: str, app: str) -> str:
     """The app's MUTABLE ECR repository that holds the build's layer cache (never deployed from)."""
     return f"{name}/{app}/build-cache"
@@ -186,6 +199,11 @@ LOADTEST_REPOSITORY_SUFFIX = "-loadtest"
 def loadtest_repository(name: str, app: str) -> str:
     """ECR repository of the app's load-test image (Locust, the app's locustfile and shipway's gate)."""
     return f"{image_repository(name, app)}{LOADTEST_REPOSITORY_SUFFIX}"
+
+
+DISCOVERY_TAG = "shipway:discovery"
+"""Tag of a Cloud Map service shipway writes: its DNS name (``<service>.<namespace>``). The load-test gate may
+register instances only in the service that carries its master's name."""
 
 
 def loadtest_master_discovery(app: str) -> str:

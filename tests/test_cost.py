@@ -47,7 +47,7 @@ def _environment_base(p: dict, *, nat: int, azs: int, log_days: int = 30, access
         + H * p["alb"]["hour"] + H * p["alb"]["lcu_hour"]        # the ALB and 1 LCU
         + 5 * D(access_days) / 30 * p["s3_standard_gb_month"]   # 5 GB of access logs a month, kept access_days
         + 5 * p["logs"]["ingested_gb"] + 5 * D(log_days) / 30 * p["logs"]["stored_gb_month"]  # platform logs
-        + p["kms_key_month"]                                     # the alarm topic's key
+        + 2 * p["kms_key_month"]                                 # the alarm topic's key and the logs key
         + 2 * p["secrets_manager_secret_month"]                  # master and connection secrets
     )
 
@@ -84,7 +84,7 @@ def test_minimal_spec_by_hand():
     assert result.total(environment="dev").monthly == dev
     assert result.total(environment=PIPELINES).monthly == pipelines
     assert result.total().monthly == dev + pipelines
-    # With today's table: $99.410025 + $16.90.
+    # With today's table: $100.410025 + $16.90.
     assert result.heroku_total() == (D(25) + D(20), 0)  # Standard-1X and Essential-2
 
 

@@ -1,4 +1,4 @@
-"""Every template of every spec passes cfn-lint clean; synth is offline, agnostic and deterministic."""
+"""Every template of every spec passes cfn-lint and checkov clean; synth is offline, agnostic and deterministic."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from shipway.spec import load_spec
 from shipway.synth import synthesize
 
+from .checkov_gate import CheckovRun, run_checkov
 from .conftest import SHIPPED
 from .lint import cfn_lint
 
@@ -64,3 +65,31 @@ def test_pinned_environment_uses_the_given_zones(pinned):
     }
     assert zones == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
     assert pinned.stack("pinned-prod-platform").region == "eu-west-1"
+
+
+# --- checkov, the second gate ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def checkov(shipped, minimal, pinned, s3_registry, tmp_path_factory) -> CheckovRun:
+    outdirs = {"shipped": shipped.outdir, "minimal": minimal.outdir, "pinned": pinned.outdir,
+               "s3_registry": s3_registry.outdir}
+    return run_checkov(outdirs, tmp_path_factory.mktemp("checkov"),
+                       as_is=("s3_registry", "boxy-dev-platform.template.json"))
+
+
+def test_checkov_fails_no_check_that_is_not_skipped_with_a_reason(checkov):
+    assert sorted(checkov.failed - set(checkov.skips)) == []
+
+
+def test_every_checkov_skip_answers_a_real_finding(checkov):
+    assert sorted(set(checkov.skips) - checkov.failed) == []
+    for finding, comment in checkov.skips.items():
+        assert len(comment.split()) >= 5, (finding, comment)
+
+
+def test_checkov_reads_the_skips_where_shipway_writes_them(checkov):
+    skipped_here = {f for f in checkov.skips if f[0] == "s3_registry/boxy-dev-platform.template.json"}
+    assert skipped_here, "the s3 registry's platform carries skips"
+    assert checkov.as_is_failed == set()
+    assert checkov.as_is_skipped == skipped_here

@@ -74,6 +74,31 @@ def test_the_gate_role_may_do_only_its_job(pipeline):
     assert not any(a in json.dumps(statements) for a in ('"ecs:*"', '"s3:*"', '"iam:*"', "s3:PutObject"))
 
 
+def test_the_gate_changes_dns_only_in_its_environments_namespace(pipeline, shipped):
+    (policy,) = pipeline.find_resources("AWS::IAM::Policy", {
+        "Properties": {"Roles": [{"Ref": Match.string_like_regexp("LoadTestGateRole")}]}}).values()
+    by_action = {json.dumps(s["Action"]): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    route53 = by_action['["route53:ChangeResourceRecordSets", "route53:GetHostedZone"]']
+    assert "hostedzone/*" not in json.dumps(route53)
+    (zone_parameter,) = [part["Ref"] for part in route53["Resource"]["Fn::Join"][1] if isinstance(part, dict)
+                         and "Ref" in part and part["Ref"].startswith("SsmParameterValue")]
+    parameters = pipeline.to_json()["Parameters"]
+    assert parameters[zone_parameter]["Default"] == "/shipway/acme/staging/discovery/hosted-zone-id"
+    platform = Template.from_stack(shipped.stack("acme-staging-platform"))
+    platform.has_resource_properties("AWS::SSM::Parameter", {
+        "Name": "/shipway/acme/staging/discovery/hosted-zone-id",
+        "Value": {"Fn::GetAtt": [Match.string_like_regexp("^Namespace"), "HostedZoneId"]},
+    })
+    # Cloud Map: only the service tagged with the staging master's name, which the staging stack tags so.
+    discovery = by_action['["servicediscovery:DeregisterInstance", "servicediscovery:RegisterInstance"]']
+    master = "minne-loadtest-master.staging.acme.internal"
+    assert discovery["Condition"] == {"StringEquals": {"aws:ResourceTag/shipway:discovery": master}}
+    runtime = Template.from_stack(shipped.stack("acme-minne-staging"))
+    runtime.has_resource_properties("AWS::ServiceDiscovery::Service", {
+        "Tags": Match.array_with([{"Key": "shipway:discovery", "Value": master}]),
+    })
+
+
 def test_the_build_stage_also_builds_the_load_test_image(pipeline):
     pipeline.has_resource("AWS::ECR::Repository", {
         "Properties": Match.object_like({"RepositoryName": "acme/minne-loadtest", "ImageTagMutability": "IMMUTABLE",

@@ -22,6 +22,7 @@ PINNED: dict[str, dict[str, str]] = {
         "ClusterExecLogs956D313E": "AWS::Logs::LogGroup",
         "RouterAccessLogsBE6D68A9": "AWS::S3::Bucket",
         "AlarmsKey3C2381B3": "AWS::KMS::Key",
+        "LogsKey195F8DFC": "AWS::KMS::Key",
     },
     "acme-staging-data": {
         "DatabaseConnectionSecret3AAAD636": "AWS::SecretsManager::Secret",
@@ -35,6 +36,7 @@ PINNED: dict[str, dict[str, str]] = {
         "ClusterExecLogs956D313E": "AWS::Logs::LogGroup",
         "RouterAccessLogsBE6D68A9": "AWS::S3::Bucket",
         "AlarmsKey3C2381B3": "AWS::KMS::Key",
+        "LogsKey195F8DFC": "AWS::KMS::Key",
     },
     "acme-production-data": {
         "DatabaseConnectionSecret3AAAD636": "AWS::SecretsManager::Secret",

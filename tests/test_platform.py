@@ -46,7 +46,7 @@ def only(template: dict, kind: str) -> dict:
 def test_log_groups_buckets_and_keys_are_retained(raw, env):
     kept = {"AWS::Logs::LogGroup", "AWS::S3::Bucket", "AWS::KMS::Key"}
     stateful = {k: r for k, r in raw[env]["Resources"].items() if r["Type"] in kept}
-    assert len(stateful) == 4
+    assert len(stateful) == 5
     for logical_id, resource in stateful.items():
         policies = (resource["DeletionPolicy"], resource["UpdateReplacePolicy"])
         assert policies == ("RetainExceptOnCreate", "Retain"), logical_id
@@ -408,7 +408,10 @@ PLATFORM_KEYS = [
     Param.VPC_ID, Param.PRIVATE_SUBNETS, Param.ISOLATED_SUBNETS, Param.APP_SECURITY_GROUP, Param.CLUSTER_ARN,
     Param.LISTENER_ARN, Param.TEST_LISTENER_ARN, Param.ROUTER_SECURITY_GROUP, Param.LOAD_BALANCER_FULL_NAME,
     Param.ROUTER_DNS_NAME, Param.ALARM_TOPIC_ARN, Param.NAMESPACE_ID, Param.NAMESPACE_ARN, Param.EXEC_LOG_GROUP,
+    Param.NAMESPACE_HOSTED_ZONE_ID, Param.LOGS_KEY_ARN,
 ]
+# Published only with registry: s3 (tests/test_registry_stack.py).
+S3_REGISTRY_KEYS = [Param.EGRESS_CIDRS, Param.REGISTRY_CREDENTIALS_ARN]
 
 
 def published(template: dict) -> dict[str, object]:
@@ -431,11 +434,12 @@ def test_every_platform_parameter_is_published(raw, env):
     assert param(Param.ROUTER_SECURITY_GROUP) == {"Fn::GetAtt": ["RouterSecurityGroupF002F26F", "GroupId"]}
     assert param(Param.LOAD_BALANCER_FULL_NAME) == {"Fn::GetAtt": ["Router501F17BE", "LoadBalancerFullName"]}
     assert param(Param.ALARM_TOPIC_ARN) == {"Ref": "AlarmsB3E93623"}
+    assert param(Param.LOGS_KEY_ARN) == {"Fn::GetAtt": ["LogsKey195F8DFC", "Arn"]}
 
 
 def test_platform_keys_cover_every_param_the_data_stack_does_not_publish():
     keys = {v for k, v in vars(Param).items() if k.isupper()}
-    assert set(PLATFORM_KEYS) == {k for k in keys if not k.startswith("database/")}
+    assert set(PLATFORM_KEYS) | set(S3_REGISTRY_KEYS) == {k for k in keys if not k.startswith("database/")}
 
 
 def test_the_platform_publishes_no_cloudformation_exports(raw):
@@ -493,3 +497,24 @@ def test_each_acknowledgement_answers_a_real_finding(env, tmp_path, monkeypatch)
         assert any(f == finding and (p == path or p.startswith(path + "/")) for p, f in findings), (path, finding)
     for path, finding in findings:
         assert any(f == finding and (path == p or path.startswith(p + "/")) for p, f in acknowledged), (path, finding)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_log_group_of_the_environment_is_encrypted_with_its_logs_key(raw, env, shipped_templates):
+    key = raw[env]["Resources"]["LogsKey195F8DFC"]
+    (logs_statement,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
+                         if "Service" in s["Principal"]]
+    assert logs_statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1][-1] == (
+        ":log-group:*")
+    for name, template in shipped_templates.items():
+        if name.endswith(f"-{env}") or name.startswith(f"acme-{env}-") or name in ("acme-minne", "acme-blog"):
+            parameters = template.get("Parameters", {})
+            for logical_id, group in template["Resources"].items():
+                if group["Type"] != "AWS::Logs::LogGroup":
+                    continue
+                kms = group["Properties"]["KmsKeyId"]
+                if name == f"acme-{env}-platform":
+                    assert kms == {"Fn::GetAtt": ["LogsKey195F8DFC", "Arn"]}, (name, logical_id)
+                else:  # the platform's key, read from its SSM parameter (the pipeline's: the first environment's)
+                    owner = "staging" if name in ("acme-minne", "acme-blog") else env
+                    assert parameters[kms["Ref"]]["Default"] == f"/shipway/acme/{owner}/logs/key-arn", (name, logical_id)

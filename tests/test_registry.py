@@ -2,7 +2,11 @@
 
 Everything runs on 127.0.0.1 and is stopped at the end; the image is built here, byte by byte, so nothing is
 pulled from the internet. The registry runs the config ``registry_config`` renders for the ECS service, pointed
-at moto instead of AWS.
+at moto instead of AWS, with a password file written by the same ``htpasswd`` command the task's init container
+runs (Debian's apache2-utils here, Apache's image there).
+
+What this cannot show: the ALB in front (TLS with the environment's certificate, the host and source-address
+rules) and ECS pulling with repository credentials; the templates' tests hold those.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from shipway.constructs.registry import registry_config
+from shipway.constructs.registry import htpasswd_command, registry_config
 
 from .conftest import free_port
 
@@ -34,16 +38,20 @@ DOCKER_REGISTRY = "/usr/bin/docker-registry"
 BUCKET = "shipway-registry-test"
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+USER, PASSWORD = "shipway", "Secrets-Manager-made-this-0123456789"  # noqa: S105 (a throwaway test password)
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
 def wait_for(url: str, timeout: float = 30) -> None:
+    """Until the API root answers: 401 with its challenge, since every request needs the password."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError as error:
+            if error.code == 401:
+                return
         except (urllib.error.URLError, ConnectionError):
             pass
         if time.monotonic() > deadline:
@@ -94,16 +102,22 @@ def write_oci_layout(directory: Path, tag: str) -> dict[str, bytes]:
 @pytest.fixture
 def registry(moto_s3, tmp_path) -> Iterator[tuple[str, object]]:
     """docker-registry serving on loopback with the rendered config; yields its address and an S3 client."""
-    for tool in (DOCKER_REGISTRY, "skopeo"):
+    for tool in (DOCKER_REGISTRY, "skopeo", "htpasswd"):
         if not shutil.which(tool):
             pytest.fail(f"{tool} is missing: run `make system` (scripts/install-system-packages.sh)")
     s3 = boto3.client("s3", endpoint_url=moto_s3, region_name=REGION,
                       aws_access_key_id="testing", aws_secret_access_key="testing")
     s3.create_bucket(Bucket=BUCKET)
     address = f"127.0.0.1:{free_port()}"
+    htpasswd = tmp_path / "htpasswd"
+    subprocess.run(["bash", "-c", htpasswd_command("REGISTRY_USERNAME", "REGISTRY_PASSWORD", str(htpasswd))],
+                   env={"PATH": os.environ["PATH"], "REGISTRY_USERNAME": USER, "REGISTRY_PASSWORD": PASSWORD},
+                   check=True, timeout=60)
+    assert htpasswd.read_text().startswith(f"{USER}:$2y$"), "a bcrypt entry, the only kind distribution reads"
     config = tmp_path / "config.yml"
     config.write_text(registry_config(
         bucket=BUCKET, region=REGION, address=address, endpoint=moto_s3, force_path_style=True, secure=False,
+        htpasswd=str(htpasswd),
     ))
     # The registry panics with LoadCustomCABundleError while AWS_CA_BUNDLE is set: unset it for it alone.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | CREDENTIALS
@@ -127,12 +141,40 @@ def registry(moto_s3, tmp_path) -> Iterator[tuple[str, object]]:
         log.close()
 
 
-def skopeo(tmp_path: Path, *args: str) -> None:
+def skopeo(tmp_path: Path, *args: str, ok: bool = True) -> str:
+    """Run skopeo with no credentials of its own (no auth file), so only what ``args`` gives is presented."""
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"default": [{"type": "insecureAcceptAnything"}]}))
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REGISTRY_AUTH_FILE": str(tmp_path / "no-auth.json")}
     result = subprocess.run(["skopeo", "--policy", str(policy), *args], capture_output=True, text=True,
-                            timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
+                            timeout=120, check=False, env=env)
+    assert (result.returncode == 0) == ok, result.stderr
+    return result.stderr
+
+
+CREDS = f"{USER}:{PASSWORD}"
+
+
+def test_anonymous_or_wrong_password_pushes_and_pulls_are_refused(registry, tmp_path):
+    address, s3 = registry
+    source = tmp_path / "source"
+    write_oci_layout(source, "v1")
+    for creds in ([], [f"--dest-creds={USER}:not-the-password"]):
+        refused = skopeo(tmp_path, "copy", "--dest-tls-verify=false", *creds,
+                         f"oci:{source}:v1", f"docker://{address}/test/img:v1", ok=False)
+        assert "unauthorized" in refused.lower() or "401" in refused, refused
+    # Nothing reached the bucket.
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+    # With the password it goes in; without, nobody reads it back.
+    skopeo(tmp_path, "copy", "--dest-tls-verify=false", f"--dest-creds={CREDS}",
+           f"oci:{source}:v1", f"docker://{address}/test/img:v1")
+    refused = skopeo(tmp_path, "copy", "--src-tls-verify=false", f"docker://{address}/test/img:v1",
+                     f"oci:{tmp_path / 'copy'}:v1", ok=False)
+    assert "unauthorized" in refused.lower() or "401" in refused, refused
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(f"http://{address}/v2/test/img/tags/list", timeout=5)
+    assert anonymous.value.code == 401
+    assert anonymous.value.headers["WWW-Authenticate"].startswith('Basic realm="shipway-registry"')
 
 
 def test_an_image_goes_into_s3_through_the_registry_and_comes_back_the_same(registry, tmp_path):
@@ -141,9 +183,9 @@ def test_an_image_goes_into_s3_through_the_registry_and_comes_back_the_same(regi
     blobs = write_oci_layout(source, "v1")
     (manifest_digest,) = [d for d, b in blobs.items() if OCI_MANIFEST.encode() in b]
 
-    skopeo(tmp_path, "copy", "--preserve-digests", "--dest-tls-verify=false",
+    skopeo(tmp_path, "copy", "--preserve-digests", "--dest-tls-verify=false", f"--dest-creds={CREDS}",
            f"oci:{source}:v1", f"docker://{address}/test/img:v1")
-    skopeo(tmp_path, "copy", "--preserve-digests", "--src-tls-verify=false",
+    skopeo(tmp_path, "copy", "--preserve-digests", "--src-tls-verify=false", f"--src-creds={CREDS}",
            f"docker://{address}/test/img:v1", f"oci:{copy}:v1")
 
     index = json.loads((copy / "index.json").read_text())

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
+import subprocess
+
 import aws_cdk as cdk
 import pytest
 import yaml
@@ -11,10 +15,18 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Capture, Match, Template
 
 from shipway import nag
-from shipway.constructs.registry import REGISTRY_IMAGE, EcrScanOnPush, S3Registry, holds_ecr_settings, registry_config
+from shipway.constructs.registry import (
+    HTPASSWD_PATH,
+    REGISTRY_IMAGE,
+    EcrScanOnPush,
+    S3Registry,
+    holds_ecr_settings,
+    htpasswd_command,
+    registry_config,
+)
 from shipway.spec import SpecError, load_spec
 from shipway.spec.load import validate_spec
-from shipway.spec.references import registry_priorities
+from shipway.spec.references import registry_priorities, registry_sources
 
 from .conftest import SPECS
 
@@ -93,7 +105,7 @@ def test_the_service_runs_the_rendered_config(built, template):
     environment = Capture()
     command = Capture()
     template.has_resource_properties("AWS::ECS::TaskDefinition", {
-        "ContainerDefinitions": [Match.object_like({
+        "ContainerDefinitions": [Match.any_value(), Match.object_like({
             "Image": REGISTRY_IMAGE, "EntryPoint": ["/bin/sh", "-c"], "Command": command,
             "Environment": environment,
             "Secrets": [{"Name": "REGISTRY_HTTP_SECRET", "ValueFrom": Match.any_value()}],
@@ -131,7 +143,7 @@ def test_service_rolls_back_and_only_the_router_reaches_it(template):
 
 def test_target_group_checks_the_api_root_and_drains_before_a_spot_notice(template):
     template.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {
-        "Port": 5000, "TargetType": "ip", "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "200"},
+        "Port": 5000, "TargetType": "ip", "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "401"},
         "TargetGroupAttributes": Match.array_with([
             {"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]),
     })
@@ -215,7 +227,7 @@ def test_registry_rules_take_one_priority_per_four_addresses():
     assert registry_priorities(5) == registry_priorities(6) == [50000, 49999]
 
 
-def test_ecr_settings_live_in_one_platform_stack_per_account_and_region():
+def test_ecr_settings_live_in_one_platform_stack_per_account_and_region_and_only_on_request():
     spec = load_spec(S3_SPEC).model_copy(update={"registry": "ecr"})
     environments = {
         "dev": spec.environments["dev"],
@@ -224,8 +236,11 @@ def test_ecr_settings_live_in_one_platform_stack_per_account_and_region():
         "prod-eu": spec.environments["dev"].model_copy(update={"account": "123456789012", "region": "eu-west-1"}),
     }
     spec = spec.model_copy(update={"environments": environments})
-    assert [env for env in environments if holds_ecr_settings(spec, env)] == ["dev", "prod", "prod-eu"]
-    s3 = spec.model_copy(update={"registry": "s3"})
+    assert not spec.ecr_registry_scanning
+    assert not any(holds_ecr_settings(spec, env) for env in environments)
+    opted_in = spec.model_copy(update={"ecr_registry_scanning": True})
+    assert [env for env in environments if holds_ecr_settings(opted_in, env)] == ["dev", "prod", "prod-eu"]
+    s3 = opted_in.model_copy(update={"registry": "s3"})
     assert not any(holds_ecr_settings(s3, env) for env in environments)
 
 
@@ -279,10 +294,137 @@ def test_the_router_reaches_the_registry_tasks_and_logs_their_bucket(s3_platform
     })
 
 
-def test_with_ecr_only_the_first_environment_of_an_account_holds_scan_on_push(shipped_templates):
-    staging = Template.from_json(shipped_templates["acme-staging-platform"])
-    staging.has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {"ScanType": "BASIC"})
-    assert "Registry4DB9CCA5" in staging.to_json()["Resources"]
-    production = Template.from_json(shipped_templates["acme-production-platform"])
-    assert not production.find_resources("AWS::ECR::RegistryScanningConfiguration")
-    assert not production.find_resources("AWS::ECS::Service")
+def test_by_default_no_platform_stack_touches_the_account_wide_scanning_setting(shipped_templates):
+    for name, template in shipped_templates.items():
+        assert not Template.from_json(template).find_resources("AWS::ECR::RegistryScanningConfiguration"), name
+    # ... while every repository still scans its own pushes.
+    repositories = Template.from_json(shipped_templates["acme-minne"]).find_resources("AWS::ECR::Repository")
+    scanned = [r for r in repositories.values()
+               if r["Properties"].get("ImageScanningConfiguration") == {"ScanOnPush": True}]
+    assert len(scanned) == 2  # the app's images and the load-test images; the build cache holds no images
+
+
+def test_an_opted_in_spec_holds_the_scanning_setting_in_its_first_platform_stack(pinned):
+    platform = Template.from_json(pinned.templates()["pinned-prod-platform"])
+    platform.has_resource_properties("AWS::ECR::RegistryScanningConfiguration", {"ScanType": "BASIC"})
+    assert "Registry4DB9CCA5" in platform.to_json()["Resources"]
+
+
+# --- registry: s3 for real: credentials, the build's push, every task's pull -----------------------
+
+
+def test_every_request_needs_the_environments_password(s3_platform):
+    s3_platform.has_resource_properties("AWS::SecretsManager::Secret", {
+        "Name": "shipway/boxy/dev/registry",
+        "GenerateSecretString": Match.object_like({"SecretStringTemplate": '{"username": "shipway"}',
+                                                   "GenerateStringKey": "password"}),
+    })
+    (task,) = s3_platform.find_resources("AWS::ECS::TaskDefinition").values()
+    containers = {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+    htpasswd, registry = containers["Htpasswd"], containers["Registry"]
+    # The init container writes the bcrypt file from the secret; the registry waits for it to succeed.
+    assert htpasswd["Essential"] is False
+    assert htpasswd["Command"] == [htpasswd_command("REGISTRY_USERNAME", "REGISTRY_PASSWORD", HTPASSWD_PATH)]
+    assert {s["Name"] for s in htpasswd["Secrets"]} == {"REGISTRY_USERNAME", "REGISTRY_PASSWORD"}
+    assert registry["DependsOn"] == [{"ContainerName": "Htpasswd", "Condition": "SUCCESS"}]
+    assert registry["MountPoints"] == [{"ContainerPath": "/auth", "SourceVolume": "auth", "ReadOnly": True}]
+    assert task["Properties"]["Volumes"] == [{"Name": "auth"}]
+    config = next(e["Value"] for e in registry["Environment"] if e["Name"] == "SHIPWAY_REGISTRY_CONFIG")
+    assert yaml.safe_load(cdk_free(config))["auth"] == {"htpasswd": {"realm": "shipway-registry",
+                                                                     "path": HTPASSWD_PATH}}
+    # Healthy is the API's 401 challenge to the ALB's anonymous check.
+    s3_platform.has_resource_properties("AWS::ElasticLoadBalancingV2::TargetGroup", {
+        "HealthCheckPath": "/v2/", "Matcher": {"HttpCode": "401"}, "Port": 5000,
+    })
+    s3_platform.has_resource_properties("AWS::SSM::Parameter", {
+        "Name": "/shipway/boxy/dev/registry/credentials-secret-arn",
+        "Value": {"Ref": Match.string_like_regexp("^RegistryCredentials")},
+    })
+
+
+def cdk_free(rendered) -> str:
+    """The rendered config with CloudFormation's bucket and Region tokens replaced by placeholders."""
+    if isinstance(rendered, str):
+        return rendered
+    return "".join(part if isinstance(part, str) else "x" for part in rendered["Fn::Join"][1])
+
+
+def test_every_task_pulls_from_the_registry_host_with_its_credentials(s3_registry):
+    runtime = Template.from_json(s3_registry.templates()["boxy-hello-dev"])
+    parameters = runtime.to_json()["Parameters"]
+    tasks = runtime.find_resources("AWS::ECS::TaskDefinition").values()
+    assert tasks
+    for task in tasks:
+        (app,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "app"]
+        assert app["Image"]["Fn::Join"][1][0] == "registry.example.com/boxy/hello:"
+        credentials = app["RepositoryCredentials"]["CredentialsParameter"]["Ref"]
+        assert parameters[credentials]["Default"] == "/shipway/boxy/dev/registry/credentials-secret-arn"
+    assert "ecr:BatchGetImage" not in json.dumps(runtime.find_resources("AWS::IAM::Policy"))
+    runtime.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({"Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                           "Resource": Match.array_with([{"Ref": credentials}])}),
+    ])}})
+
+
+def test_the_build_pushes_to_the_registry_from_the_build_environments_vpc(s3_registry):
+    pipeline = Template.from_json(s3_registry.templates()["boxy-hello"])
+    (build,) = [p for p in pipeline.find_resources("AWS::CodeBuild::Project").values()
+                if "builds the app image" in p["Properties"]["Description"]]
+    variables = {v["Name"]: v for v in build["Properties"]["Environment"]["EnvironmentVariables"]}
+    assert variables["IMAGE_REPOSITORY_URI"]["Value"] == "registry.example.com/boxy/hello"
+    # No ECR repository for the images; only the build cache's.
+    repositories = pipeline.find_resources("AWS::ECR::Repository").values()
+    assert [r["Properties"]["RepositoryName"] for r in repositories] == ["boxy/hello/build-cache"]
+    assert variables["REGISTRY_PASSWORD_0"] == {"Name": "REGISTRY_PASSWORD_0", "Type": "SECRETS_MANAGER",
+                                                "Value": "shipway/boxy/dev/registry:password"}
+    assert build["Properties"]["VpcConfig"]["VpcId"]["Ref"].startswith("SsmParameterValueshipwayboxydevvpcid")
+    spec = json.loads(build["Properties"]["Source"]["BuildSpec"])
+    assert ('printf "%s" "$REGISTRY_PASSWORD_0" | docker login --username shipway --password-stdin '
+            "registry.example.com") in spec["phases"]["pre_build"]["commands"]
+    assert "imagedefinitions-dev.json" in spec["artifacts"]["files"]
+    (pipe,) = pipeline.find_resources("AWS::CodePipeline::Pipeline").values()
+    (dev,) = [s for s in pipe["Properties"]["Stages"] if s["Name"] == "dev"]
+    deploys = [a for a in dev["Actions"] if a["Name"].startswith("Deploy-")]
+    assert deploys and all(a["Configuration"]["FileName"] == "imagedefinitions-dev.json" for a in deploys)
+
+
+def test_a_later_environments_registry_admits_the_build_environments_addresses():
+    import aws_cdk as cdk
+
+    from shipway.stacks.platform import PlatformStack
+    from shipway.synth import cdk_context
+
+    spec = yaml.safe_load(S3_SPEC.read_text())
+    spec["environments"]["prod"] = copy.deepcopy(spec["environments"]["dev"])
+    spec["environments"]["prod"]["router"]["registry_host"] = "registry.prod.example.com"
+    spec["environments"]["prod"]["network"] = {"nat_gateways": 2}
+    spec = validate_spec(spec)
+    assert registry_sources(spec, "dev") == 1 and registry_sources(spec, "prod") == 3
+    prod = Template.from_stack(PlatformStack(cdk.App(context=cdk_context()), spec=spec, env="prod"))
+    (rule,) = prod.find_resources("AWS::ElasticLoadBalancingV2::ListenerRule", {
+        "Properties": {"Priority": 50000}}).values()
+    (sources,) = [c["SourceIpConfig"]["Values"] for c in rule["Properties"]["Conditions"] if c["Field"] == "source-ip"]
+    assert len(sources) == 3
+    assert "/shipway/boxy/dev/vpc/egress-cidrs" in json.dumps(prod.to_json()["Parameters"])
+
+
+def test_the_s3_build_commands_parse_and_write_each_environments_image_definitions(s3_registry, tmp_path):
+    from .test_pipeline import BASH, build_spec_of, commands_of, run_commands
+
+    pipeline = Template.from_json(s3_registry.templates()["boxy-hello"])
+    (build,) = [p for p in pipeline.find_resources("AWS::CodeBuild::Project").values()
+                if "builds the app image" in p["Properties"]["Description"]]
+    spec = build_spec_of(build)
+    script = commands_of(spec)
+    whole = subprocess.run([BASH, "-n"], input="\n".join(script), capture_output=True, text=True, check=False)
+    assert whole.returncode == 0, whole.stderr
+    checked = subprocess.run(["shellcheck", "--shell=bash", "--severity=warning", "-"],
+                             input="\n".join(script), capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
+    # The image definitions, written for real with jq: each environment's names its own registry's image.
+    result = run_commands(spec["phases"]["post_build"]["commands"], tmp_path, {
+        "IMAGE_TAG": "0123abc", "IMAGE_URI": "registry.example.com/boxy/hello:0123abc"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "imagedefinitions-dev.json").read_text()) == [
+        {"name": "app", "imageUri": "registry.example.com/boxy/hello:0123abc"}]
+    assert sorted(spec["artifacts"]["files"]) == ["imagedefinitions-dev.json", "imagedefinitions.json"]

@@ -437,8 +437,9 @@ def test_blog_has_no_cron(blog):
 def test_log_group_per_app_and_environment_is_retained_with_its_logical_id_pinned(minne):
     logs = minne.to_json()["Resources"]["Logs6819BB44"]
     assert logs["Type"] == "AWS::Logs::LogGroup"
+    key = {"Ref": "SsmParameterValueshipwayacmeproductionlogskeyarnC96584B6F00A464EAD1953AFF4B05118Parameter"}
     assert logs["Properties"] == {"LogGroupName": "/shipway/acme/minne/production", "RetentionInDays": 30,
-                                  "Tags": [{"Key": "shipway:project", "Value": "acme"}]}
+                                  "KmsKeyId": key, "Tags": [{"Key": "shipway:project", "Value": "acme"}]}
     assert (logs["DeletionPolicy"], logs["UpdateReplacePolicy"]) == ("RetainExceptOnCreate", "Retain")
     logging = container(minne, "acme-minne-production-web")["LogConfiguration"]
     assert logging["Options"]["awslogs-group"] == {"Ref": "Logs6819BB44"}

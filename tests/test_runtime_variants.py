@@ -1,9 +1,11 @@
 """Runtime stacks for what the shipped spec does not exercise: linear and rolling web deploys, a Spot
-Fleet pool, SSM and complete Secrets Manager ARNs, a fixed count, a cron job on a pool."""
+Fleet pool, SSM and complete Secrets Manager ARNs, a fixed count, a cron job on a pool, a buildpacks app's
+release, worker command and cron job."""
 
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 from aws_cdk.assertions import Template
@@ -40,6 +42,16 @@ apps:
     source: {codecommit: plain}
     processes:
       web: {port: 80, hosts: [plain.example.com]}
+  packs:
+    source: {codecommit: packs}
+    build: {buildpacks: "heroku/builder:24"}
+    release: bundle exec rails db:migrate
+    processes:
+      web: {port: 8080, hosts: [packs.example.com]}
+      worker: {command: "bundle exec sidekiq -c $SIDEKIQ_THREADS"}
+      clock: {}
+    cron:
+      report: {schedule: "rate(1 day)", command: "bundle exec rails reports:nightly"}
 """
 
 
@@ -56,6 +68,59 @@ def shop(variants) -> Template:
 @pytest.fixture(scope="module")
 def plain(variants) -> Template:
     return Template.from_json(variants.templates()["var-plain-dev"])
+
+
+# --- a buildpacks image starts everything through the CNB launcher ----------------------------------
+
+
+def _app_container(template: Template, family: str) -> dict:
+    (task,) = [t for t in template.find_resources("AWS::ECS::TaskDefinition").values()
+               if t["Properties"]["Family"] == family]
+    (container,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "app"]
+    return container
+
+
+def _argv(container: dict, overrides: dict | None = None) -> list[str]:
+    """What the container runs, as ECS composes it: the entry point, then the command (a run's override wins)."""
+    (override,) = (overrides or {"containerOverrides": [{}]})["containerOverrides"]
+    return [*container.get("EntryPoint", ["<image entrypoint>"]),
+            *override.get("command", container.get("Command", ["<image command>"]))]
+
+
+@pytest.fixture(scope="module")
+def packs(variants) -> Template:
+    return Template.from_json(variants.templates()["var-packs-dev"])
+
+
+def test_buildpacks_processes_start_through_the_launcher(packs):
+    # A command is the launcher's one argument, which it runs as a bash script in the buildpacks' environment.
+    assert _argv(_app_container(packs, "var-packs-dev-worker")) == ["launcher", "bundle exec sidekiq -c $SIDEKIQ_THREADS"]
+    # Without a command, the Procfile type of the process's name.
+    assert _argv(_app_container(packs, "var-packs-dev-web")) == ["/cnb/process/web", "<image command>"]
+    assert _argv(_app_container(packs, "var-packs-dev-clock")) == ["/cnb/process/clock", "<image command>"]
+    # The one-off task definition has the launcher and leaves the command to each run.
+    one_off = _app_container(packs, "var-packs-dev-release")
+    assert one_off["EntryPoint"] == ["launcher"] and "Command" not in one_off
+
+
+def test_buildpacks_cron_and_release_runs_give_the_launcher_their_command(variants, packs):
+    one_off = _app_container(packs, "var-packs-dev-release")
+    (schedule,) = packs.find_resources("AWS::Scheduler::Schedule").values()
+    cron = json.loads(schedule["Properties"]["Target"]["Input"])
+    assert _argv(one_off, cron) == ["launcher", "bundle exec rails reports:nightly"]
+    pipeline = Template.from_json(variants.templates()["var-packs"])
+    (release,) = [p for p in pipeline.find_resources("AWS::CodeBuild::Project").values()
+                  if "release command" in p["Properties"]["Description"]]
+    commands = json.loads(release["Properties"]["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    (run_task,) = [c for c in commands if "aws ecs run-task" in c]
+    overrides = json.loads(shlex.split(run_task.split("--overrides ", 1)[1])[0])
+    assert _argv(one_off, overrides) == ["launcher", "bundle exec rails db:migrate"]
+
+
+def test_dockerfile_processes_keep_the_image_entry_point_and_a_shell(shop, variants):
+    batch = _app_container(shop, "var-shop-dev-batch")
+    assert _argv(batch) == ["<image entrypoint>", "/bin/sh", "-c", "bin/batch"]
+    assert "EntryPoint" not in _app_container(shop, "var-shop-dev-release")
 
 
 def service(template: Template, name: str) -> dict:

@@ -110,6 +110,10 @@ CASES = [
     ("on-demand Spot Fleet", lambda s: dev(s)["cluster"]["pools"]["big"].update(provisioning="spot-fleet", spot=False), "environments.dev.cluster.pools.big.spot", "a Spot Fleet pool is always Spot"),
     ("a mapping given a list", lambda s: hello(s).update(processes=["web"]), "apps.hello.processes", "must be a mapping, not list ['web']"),
     ("unknown registry", lambda s: s.update(registry="gcr"), "registry", "Input should be 'ecr' or 's3' (got 'gcr')"),
+    ("buildpacks process with a blank command", lambda s: hello(s).update(build={"buildpacks": "heroku/builder:24"}) or s["apps"]["hello"]["processes"]["worker"].update(command="  "), "apps.hello.processes.worker.command", "process worker of a buildpacks app has an empty command, which the CNB launcher would run as an empty script; leave command out to run the Procfile's worker type"),
+    ("buildpacks release with a blank command", lambda s: hello(s).update(build={"buildpacks": "heroku/builder:24"}, release=" "), "apps.hello.release", "the release of a buildpacks app has an empty command"),
+    ("buildpacks cron job with a blank command", lambda s: hello(s).update(build={"buildpacks": "heroku/builder:24"}, cron={"nightly": {"schedule": "rate(1 day)", "command": "\t"}}), "apps.hello.cron.nightly.command", "cron job nightly of a buildpacks app has an empty command"),
+    ("empty command", lambda s: s["apps"]["hello"]["processes"]["worker"].update(command=""), "apps.hello.processes.worker.command", "at least 1 character"),
 ]
 
 

@@ -3,6 +3,13 @@
 A process's service, the one-off (release) task and every cron job run the same image with the same
 environment and secrets; only the command, the size and the capacity differ. ``AppContainer`` is that
 shared part, ``TaskPlacement`` the capacity part (see ``placement.py`` for the vocabulary).
+
+How a command starts depends on how the image was built. A Dockerfile image runs it with ``/bin/sh -c``. A
+Cloud Native Buildpacks image starts everything through the CNB launcher, which sets up the buildpacks'
+environment (layer env, exec.d, profile scripts) first: its entrypoint is the launcher as the default process
+(``/cnb/process/web``), so a new command alone would only become arguments of the web process. There the
+entry point is ``launcher`` and the command its one argument, which the launcher runs as a bash script; a
+process without a command runs the Procfile type of its name through ``/cnb/process/<type>``.
 """
 
 from __future__ import annotations
@@ -20,10 +27,29 @@ from ..spec.model import Size, pool_of
 from . import placement as p
 
 
-def shell_command(command: str | None) -> list[str] | None:
-    """A Procfile-style command line as the container's command: run by ``sh -c`` so that ``$PORT`` and
-    friends expand, as Heroku runs Procfile entries."""
-    return None if command is None else ["/bin/sh", "-c", command]
+LAUNCHER = "launcher"
+"""The CNB launcher, on the PATH of every buildpacks image (``/cnb/lifecycle/launcher``)."""
+PROCESS_DIR = "/cnb/process"
+"""Where a buildpacks image links each process type (Procfile entry) to the launcher."""
+
+
+def shell_command(command: str | None, *, buildpacks: bool = False) -> list[str] | None:
+    """A Procfile-style command line as the container's command, so that ``$PORT`` and friends expand, as
+    Heroku runs Procfile entries: ``sh -c`` runs it in a Dockerfile image; in a buildpacks image it is the one
+    argument of the ``launcher`` entry point, which runs it with bash in the buildpacks' environment."""
+    if command is None:
+        return None
+    return [command] if buildpacks else ["/bin/sh", "-c", command]
+
+
+def entry_point(*, buildpacks: bool, command: str | None = None, process_type: str | None = None) -> list[str] | None:
+    """The container's entry point: the image's own for a Dockerfile image; for a buildpacks image the
+    launcher with a command (or for a one-off task, whose runner gives the command), else the process type."""
+    if not buildpacks:
+        return None
+    if command is None and process_type is not None:
+        return [f"{PROCESS_DIR}/{process_type}"]
+    return [LAUNCHER]
 
 
 @dataclass(frozen=True)
@@ -31,13 +57,15 @@ class AppContainer:
     """The app container of every task definition of one app in one environment.
 
     ``environment`` holds plain values only; everything secret goes in ``secrets`` (ECS injects it
-    from Secrets Manager or SSM at start, so no value appears in the template).
+    from Secrets Manager or SSM at start, so no value appears in the template). ``buildpacks``: the image was
+    built with Cloud Native Buildpacks, so commands start through the CNB launcher.
     """
 
     image: ecs.ContainerImage
     environment: Mapping[str, str]
     secrets: Mapping[str, ecs.Secret]
     log_group: logs.ILogGroup
+    buildpacks: bool = False
 
     def add_to(
         self,
@@ -46,11 +74,13 @@ class AppContainer:
         stream_prefix: str,
         size: Size,
         command: str | None = None,
+        process_type: str | None = None,
         port: int | None = None,
         stop_timeout: int | None = None,
     ) -> ecs.ContainerDefinition:
         """Add the container to ``task_definition``; ``PORT`` (when the task listens) and ``MEMORY_MB``
-        (always) let a runtime size itself, e.g. PHP's ``memory_limit``."""
+        (always) let a runtime size itself, e.g. PHP's ``memory_limit``. ``process_type``: the process this
+        task runs (None for a one-off task, whose command comes with each run)."""
         sized = {"MEMORY_MB": str(size.memory)}
         if port is not None:
             sized["PORT"] = str(port)
@@ -58,7 +88,8 @@ class AppContainer:
             naming.CONTAINER_NAME,
             container_name=naming.CONTAINER_NAME,
             image=self.image,
-            command=shell_command(command),
+            entry_point=entry_point(buildpacks=self.buildpacks, command=command, process_type=process_type),
+            command=shell_command(command, buildpacks=self.buildpacks),
             environment={**self.environment, **sized},
             secrets=dict(self.secrets),
             logging=ecs.LogDrivers.aws_logs(stream_prefix=stream_prefix, log_group=self.log_group),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .. import naming
 from .app_task import shell_command
@@ -72,8 +72,9 @@ def resolve_tag() -> list[str]:
 
 
 def registry_login() -> list[str]:
+    """Log in to the account's ECR registry, which holds the build cache (and, with ECR, the images)."""
     return [
-        'REGISTRY="${IMAGE_REPOSITORY_URI%%/*}"',
+        'REGISTRY="${CACHE_REPOSITORY_URI%%/*}"',
         'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY"',
     ]
 
@@ -98,7 +99,52 @@ def pack_install() -> list[str]:
     ]
 
 
-def buildx_build(dockerfile: str) -> str:
+# --- registry: s3 --------------------------------------------------------------------------------
+# The image goes to every environment's registry, tagged alike; ``registries`` maps each environment to its
+# repository there (``<registry_host>/<name>/<app>``), in deploy order: the first is IMAGE_REPOSITORY_URI.
+
+
+def registry_password_variable(index: int) -> str:
+    """The build variable that holds the password of the ``index``-th environment's registry (Secrets Manager)."""
+    return f"REGISTRY_PASSWORD_{index}"
+
+
+def image_definitions_file(env: str) -> str:
+    """registry: s3: the image definitions of ``env``'s deploy actions, its registry's URI in each."""
+    return f"imagedefinitions-{env}.json"
+
+
+def registries_login(registries: Mapping[str, str]) -> list[str]:
+    """Log in to each environment's registry; the password comes from Secrets Manager through stdin."""
+    return [
+        f'printf "%s" "${registry_password_variable(i)}" | docker login --username {_q(naming.REGISTRY_USER)}'
+        f" --password-stdin {_q(uri.split('/', 1)[0])}"
+        for i, uri in enumerate(registries.values())
+    ]
+
+
+def further_tags(registries: Mapping[str, str] | None) -> list[str]:
+    """The image's names in the registries after the first, which one build pushes too."""
+    return [f'{_q(uri)}:"$IMAGE_TAG"' for uri in list((registries or {}).values())[1:]]
+
+
+def unless_image_in_registries(build: str, registries: Mapping[str, str]) -> str:
+    """A retried or re-released commit reuses its image when every registry has it; otherwise it is built and
+    pushed to all of them."""
+    exists = " && ".join(f'docker manifest inspect {_q(uri)}:"$IMAGE_TAG" > /dev/null 2>&1'
+                         for uri in registries.values())
+    return f'if {exists}; then echo "$IMAGE_TAG is in every registry; not building it again"; else {build}; fi'
+
+
+def registries_image_definitions(registries: Mapping[str, str]) -> list[str]:
+    return [
+        f"jq --null-input --arg name {_q(naming.CONTAINER_NAME)} --arg uri {_q(uri)}:\"$IMAGE_TAG\" "
+        f"'[{{name: $name, imageUri: $uri}}]' > {_q(image_definitions_file(env))}"
+        for env, uri in registries.items()
+    ]
+
+
+def buildx_build(dockerfile: str, tags: Sequence[str] = ()) -> str:
     cache = f'type=registry,ref="$CACHE_REPOSITORY_URI:{BUILDX_CACHE_TAG}"'
     return " ".join([
         "docker buildx build",
@@ -108,14 +154,16 @@ def buildx_build(dockerfile: str) -> str:
         f"--cache-from {cache}",
         f"--cache-to {cache},mode=max,image-manifest=true,oci-mediatypes=true",
         '--tag "$IMAGE_URI"',
+        *(f"--tag {tag}" for tag in tags),
         "--push",
         ".",
     ])
 
 
-def pack_build(builder: str) -> str:
+def pack_build(builder: str, tags: Sequence[str] = ()) -> str:
     return " ".join([
         'pack build "$IMAGE_URI"',
+        *(f"--tag {tag}" for tag in tags),
         f"--builder {_q(builder)}",
         f'--cache-image "$CACHE_REPOSITORY_URI:{PACK_CACHE_TAG}"',
         "--publish",
@@ -153,29 +201,39 @@ def image_definitions() -> str:
     )
 
 
-def image_build_spec(*, dockerfile: str | None, buildpacks: str | None, extra_builds: Sequence[str] = ()) -> dict:
+def image_build_spec(*, dockerfile: str | None, buildpacks: str | None, extra_builds: Sequence[str] = (),
+                     registries: Mapping[str, str] | None = None) -> dict:
     """The build stage: one image tagged with the commit SHA, its layers cached in the cache repository.
 
     ``extra_builds`` are commands that build further images of the same commit (the load-test image) after
     the app's: they find IMAGE_TAG, IMAGE_URI, CACHE_REPOSITORY_URI, a registry login and the buildx builder.
+    ``registries`` (registry: s3): the app's repository in each environment's registry, in deploy order; the
+    image goes to all of them, IMAGE_REPOSITORY_URI must be the first, and each environment gets its image
+    definitions file (``image_definitions_file``). The layer cache stays in the ECR cache repository.
     """
     if (dockerfile is None) == (buildpacks is None):
         raise ValueError("give exactly one of dockerfile and buildpacks")
+    tags = further_tags(registries)
     install = buildx_setup() if dockerfile is not None or extra_builds else []
     if dockerfile is not None:
-        build = buildx_build(dockerfile)
+        build = buildx_build(dockerfile, tags)
     else:
-        install, build = [*pack_install(), *install], pack_build(buildpacks)  # type: ignore[arg-type]
+        install, build = [*pack_install(), *install], pack_build(buildpacks, tags)  # type: ignore[arg-type]
+    login, guarded, definitions = registry_login(), unless_image_exists(build), [image_definitions()]
+    if registries:
+        login = [*login, *registries_login(registries)]
+        guarded = unless_image_in_registries(build, registries)
+        definitions += registries_image_definitions(registries)
     return {
         "version": "0.2",
         "env": {"shell": "bash", "exported-variables": list(EXPORTED)},
         "phases": {
             "install": {"on-failure": "ABORT", "commands": install},
-            "pre_build": {"on-failure": "ABORT", "commands": [*resolve_tag(), *registry_login()]},
-            "build": {"on-failure": "ABORT", "commands": [unless_image_exists(build), *extra_builds]},
-            "post_build": {"commands": [image_definitions()]},
+            "pre_build": {"on-failure": "ABORT", "commands": [*resolve_tag(), *login]},
+            "build": {"on-failure": "ABORT", "commands": [guarded, *extra_builds]},
+            "post_build": {"commands": definitions},
         },
-        "artifacts": {"files": [IMAGE_DEFINITIONS]},
+        "artifacts": {"files": [IMAGE_DEFINITIONS, *map(image_definitions_file, registries or {})]},
     }
 
 
@@ -230,15 +288,17 @@ def release_network() -> list[str]:
     ]
 
 
-def container_overrides(command: str) -> str:
-    """run-task's --overrides: the release command, through a shell as the processes' commands are."""
+def container_overrides(command: str, *, buildpacks: bool = False) -> str:
+    """run-task's --overrides: the release command, through a shell as the processes' commands are (in a
+    buildpacks image, as the one argument of the one-off task definition's ``launcher`` entry point)."""
     return json.dumps(
-        {"containerOverrides": [{"name": naming.CONTAINER_NAME, "command": shell_command(command)}]},
+        {"containerOverrides": [{"name": naming.CONTAINER_NAME,
+                                 "command": shell_command(command, buildpacks=buildpacks)}]},
         separators=(",", ":"),
     )
 
 
-def release_run(command: str, *, wait_rounds: int) -> list[str]:
+def release_run(command: str, *, wait_rounds: int, buildpacks: bool = False) -> list[str]:
     """Run the release task, wait for it to stop (bounded) and fail unless the app container exited 0.
 
     A release still running after the rounds fails the step; ``release_cleanup`` then stops it, so that a
@@ -248,7 +308,7 @@ def release_run(command: str, *, wait_rounds: int) -> list[str]:
     rounds = " ".join(str(i) for i in range(1, wait_rounds + 1))
     return [
         'TASK_ARN=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" --launch-type FARGATE'
-        f' --network-configuration "{network}" --overrides {_q(container_overrides(command))}'
+        f' --network-configuration "{network}" --overrides {_q(container_overrides(command, buildpacks=buildpacks))}'
         " --started-by shipway-release --query 'tasks[0].taskArn' --output text)",
         f'[ "${{TASK_ARN:-None}}" != None ] || {_fail("run-task started no release task")}',
         'echo "release task: $TASK_ARN"',
@@ -324,14 +384,15 @@ def release_cleanup() -> list[str]:
     ]
 
 
-def release_build_spec(command: str, *, wait_rounds: int) -> dict:
+def release_build_spec(command: str, *, wait_rounds: int, buildpacks: bool = False) -> dict:
     return {
         "version": "0.2",
         "env": {"shell": "bash"},
         "phases": {
             "build": {
                 "on-failure": "ABORT",
-                "commands": [*release_task_definition(), *release_network(), *release_run(command, wait_rounds=wait_rounds)],
+                "commands": [*release_task_definition(), *release_network(),
+                             *release_run(command, wait_rounds=wait_rounds, buildpacks=buildpacks)],
                 "finally": release_cleanup(),
             },
         },

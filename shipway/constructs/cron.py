@@ -18,7 +18,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .. import naming
+from .. import checkov, naming
 from ..spec.model import CronJob
 from .app_task import TaskPlacement, shell_command
 
@@ -31,6 +31,8 @@ class CronJobs(Construct):
     :param security_groups: what the tasks wear.
     :param task_definition: the one-off task definition; schedules run its latest revision, so a
         release the pipeline registers is what the next run uses.
+    :param buildpacks: the image was built with buildpacks: each command is the one argument of the task
+        definition's ``launcher`` entry point (``app_task.shell_command``). Default: a Dockerfile image.
     """
 
     def __init__(
@@ -42,8 +44,10 @@ class CronJobs(Construct):
         vpc: ec2.IVpc,
         security_groups: Sequence[ec2.ISecurityGroup],
         task_definition: ecs.TaskDefinition,
+        buildpacks: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.buildpacks = buildpacks
         self.cluster = cluster
         self.task_definition = task_definition
         self.subnet_ids = [s.subnet_id for s in vpc.private_subnets]
@@ -90,6 +94,11 @@ class CronJobs(Construct):
             )
         )
         self.dead_letter_queue.grant_send_messages(self.role)
+        checkov.skip(
+            self.dead_letter_queue, "CKV_AWS_27",
+            "Encrypted at rest with SQS-managed keys (SSE-SQS), which checkov does not count; a KMS key would add a "
+            "key policy and kms grants for EventBridge Scheduler's role to protect run requests that hold no secret",
+        )
 
     def add_job(self, job_name: str, job: CronJob, *, schedule_name: str, placement: TaskPlacement) -> scheduler.CfnSchedule:
         """A schedule running ``job.command`` at ``job.schedule`` with ``job.size``."""
@@ -99,7 +108,7 @@ class CronJobs(Construct):
             "containerOverrides": [
                 {
                     "name": naming.CONTAINER_NAME,
-                    "command": shell_command(job.command),
+                    "command": shell_command(job.command, buildpacks=self.buildpacks),
                     "environment": [{"name": "MEMORY_MB", "value": str(job.size.memory)}],
                 }
             ],

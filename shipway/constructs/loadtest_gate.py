@@ -171,12 +171,14 @@ def gate_build_spec() -> dict:
 class LoadTestGate(Construct):
     """A CodeBuild project that runs ``env``'s load test; ``action`` puts it in that environment's stage.
 
-    Its role may do what the gate does, on this app's load-test resources in ``env`` only.
+    Its role may do what the gate does, on this app's load-test resources in ``env`` only: Cloud Map
+    registrations in the service tagged with the master's DNS name, Route 53 changes in ``hosted_zone_id`` (the
+    private hosted zone of ``env``'s namespace, which Cloud Map changes as the caller).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: str, app: str, env: str, workers: int,
                  run_seconds: int, repository: ecr.IRepository, log_group: logs.ILogGroup,
-                 encryption_key: kms.IKey) -> None:
+                 encryption_key: kms.IKey, hosted_zone_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.env_name = env
@@ -221,7 +223,8 @@ class LoadTestGate(Construct):
         tasks_arn = stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster}/*")
         service_arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{worker_service}")
         discovery_arn = stack.format_arn(service="servicediscovery", resource="service", resource_name="*")
-        hosted_zones = f"arn:{stack.partition}:route53:::hostedzone/*"
+        master_host = f"{naming.loadtest_master_discovery(app)}.{naming.namespace(project, env)}"
+        hosted_zone = f"arn:{stack.partition}:route53:::hostedzone/{hosted_zone_id}"
         roles = [stack.format_arn(service="iam", region="", resource="role", resource_name=role_)
                  for role_ in naming.loadtest_roles(project, app, env)]
         statements = [
@@ -233,17 +236,18 @@ class LoadTestGate(Construct):
             (["ecs:UpdateService", "ecs:DescribeServices"], [service_arn], None),
             (["iam:PassRole"], roles, {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
             (["ssm:GetParameter"], [parameter_arn(stack, p) for p in (subnets, *parameters.values())], None),
-            (["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"], [discovery_arn], None),
+            # Cloud Map service IDs are the app-env stack's (deployed after this one): the tag names the service.
+            (["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"], [discovery_arn],
+             {"StringEquals": {f"aws:ResourceTag/{naming.DISCOVERY_TAG}": master_host}}),
             # Cloud Map writes the master's A record into the namespace's private hosted zone as the caller.
-            (["route53:GetHostedZone", "route53:ChangeResourceRecordSets"], [hosted_zones], None),
+            (["route53:GetHostedZone", "route53:ChangeResourceRecordSets"], [hosted_zone], None),
             (["s3:GetObject"], [f"arn:{stack.partition}:s3:::{bucket}/*"], None),
         ]
         for verbs, resources, conditions in statements:
             role.add_to_principal_policy(iam.PolicyStatement(actions=verbs, resources=resources, conditions=conditions))
-        self._acknowledge(role, family_arns, tasks_arn, discovery_arn, hosted_zones, bucket)
+        self._acknowledge(role, family_arns, tasks_arn, discovery_arn, bucket)
 
-    def _acknowledge(self, role: iam.IRole, revisions: list[str], tasks: str, discovery: str, hosted_zones: str,
-                     bucket: str) -> None:
+    def _acknowledge(self, role: iam.IRole, revisions: list[str], tasks: str, discovery: str, bucket: str) -> None:
         stack = cdk.Stack.of(self)
         nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
                         "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN")
@@ -253,10 +257,8 @@ class LoadTestGate(Construct):
             revisions[1]: "ecs:TagResource of the Locust workers' revisions, only while the gate registers them "
                           "(they keep the family's tags)",
             tasks: "ecs:DescribeTasks and ecs:StopTask on this cluster's tasks: the master's ID is known at run time",
-            discovery: "Cloud Map (de)registration: the service ID is the app-env stack's, read from SSM at run time "
-                       "(the pipeline stack deploys first)",
-            hosted_zones: "Cloud Map's record change in the namespace's private hosted zone, "
-                                              "whose ID only the platform knows",
+            discovery: "Cloud Map (de)registration, only in the service tagged with the Locust master's DNS name "
+                       "(condition aws:ResourceTag): its ID is the app-env stack's, which deploys after this one",
             f"arn:{stack.partition}:s3:::{bucket}/*": "Reading the run's summary from the results bucket, keyed "
                                                       "by pipeline execution ID",
         }

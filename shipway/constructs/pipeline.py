@@ -11,6 +11,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
@@ -23,7 +24,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import nag
+from .. import checkov, nag
 from . import buildspec
 from .release import ReleaseRunner, app_role_arns, cluster_arn
 
@@ -52,6 +53,19 @@ class Target:
     image_tag_parameter: ssm.IStringParameter
     """Where the tag deployed to this environment is recorded."""
     approve: bool = False
+    image_repository: str | None = None
+    """registry: s3: the app's repository in this environment's registry (``<host>/<name>/<app>``). Its deploy
+    actions read ``buildspec.image_definitions_file(env)`` and its release runs ``<repository>:<tag>``. None: the
+    build's ``IMAGE_URI`` everywhere."""
+
+
+@dataclass(frozen=True)
+class BuildNetwork:
+    """Where the image build runs when it must push from known addresses (registry: s3): a VPC's private
+    subnets, behind its NAT gateways, wearing ``security_group``."""
+
+    vpc: ec2.IVpc
+    security_group: ec2.ISecurityGroup
 
 
 @dataclass(frozen=True)
@@ -97,10 +111,14 @@ class DeliveryPipeline(Construct):
 
     :param source: the repository and branch whose pushes start the pipeline.
     :param repository: where images go, tagged with the commit SHA; ``cache_repository``: the MUTABLE layer cache.
+        None: images go to registries outside ECR, and ``build_variables`` names ``IMAGE_REPOSITORY_URI``.
     :param build_spec: the build stage's buildspec as data (``buildspec.image_build_spec``).
     :param build_variables: more environment variables of the build (e.g. a further image's repository URI).
+    :param build_secrets: environment variables of the build read from Secrets Manager (``<secret>:<json key>``).
+    :param build_network: run the build in a VPC (``BuildNetwork``). Default: CodeBuild's own network.
     :param targets: the environments, in deploy order.
     :param release_command: the app's ``release``; None: no release step. ``release_timeout`` bounds it.
+    :param buildpacks: the image is a buildpacks image: the release command goes to the CNB launcher.
     :param deploy_timeout: how long each ECS deploy action waits for its service's deployment.
     :param gate_actions: gives each target's gate actions (see ``GateContext``). Default: no gates.
 
@@ -109,11 +127,12 @@ class DeliveryPipeline(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, pipeline_name: str, source: SourceRepository,
-                 repository: ecr.IRepository, cache_repository: ecr.IRepository, build_spec: dict,
+                 repository: ecr.IRepository | None, cache_repository: ecr.IRepository, build_spec: dict,
                  compute: str, targets: Sequence[Target], project: str, app: str, log_retention: logs.RetentionDays,
-                 log_group_name: str, release_command: str | None = None,
+                 log_group_name: str, release_command: str | None = None, buildpacks: bool = False,
                  release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
                  build_variables: Mapping[str, str] | None = None,
+                 build_secrets: Mapping[str, str] | None = None, build_network: BuildNetwork | None = None,
                  gate_actions: GateActions | None = None) -> None:
         super().__init__(scope, construct_id)
         if not targets:
@@ -133,6 +152,12 @@ class DeliveryPipeline(Construct):
         nag.acknowledge(self.artifact_bucket, "AwsSolutions-S1",
                         "Only this pipeline's roles read and write its artifacts, and CloudTrail records their "
                         "calls; server access logs would need a second bucket per app that nobody reads")
+        checkov.skip(self.artifact_bucket, "CKV_AWS_18",
+                     "Only this pipeline's roles read and write its artifacts, and CloudTrail records their calls; "
+                     "server access logs would need a second bucket per app that nobody reads")
+        checkov.skip(self.artifact_bucket, "CKV_AWS_21",
+                     "CodePipeline writes each artifact once under a new key per execution and never overwrites "
+                     "one; versions would only keep what the pipeline deletes")
         self.log_group = logs.LogGroup(
             self, "Logs", log_group_name=log_group_name, retention=log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
@@ -147,7 +172,8 @@ class DeliveryPipeline(Construct):
         source_action = self._source_action(source, source_output)
         self.pipeline.add_stage(stage_name="Source", actions=[source_action])
 
-        self.build_project = self._build_project(build_spec, compute, repository, cache_repository, build_variables or {})
+        self.build_project = self._build_project(build_spec, compute, repository, cache_repository, build_variables or {},
+                                                 build_secrets or {}, build_network)
         self.build_output = codepipeline.Artifact("Image")
         build_action = actions.CodeBuildAction(
             action_name="Image", project=self.build_project, input=source_output, outputs=[self.build_output],
@@ -163,7 +189,7 @@ class DeliveryPipeline(Construct):
         if release_command is not None:
             self.release = ReleaseRunner(
                 self, "Release", project=project, app=app, environments=envs, command=release_command,
-                timeout=release_timeout, log_group=self.log_group, encryption_key=self.key,
+                timeout=release_timeout, log_group=self.log_group, encryption_key=self.key, buildpacks=buildpacks,
             )
         record = self._record_project(targets)
         for built in (self.build_project, record, *([self.release.project] if self.release else [])):
@@ -212,8 +238,9 @@ class DeliveryPipeline(Construct):
         ))
         return action
 
-    def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository,
-                       cache_repository: ecr.IRepository, variables: Mapping[str, str]) -> codebuild.PipelineProject:
+    def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository | None,
+                       cache_repository: ecr.IRepository, variables: Mapping[str, str],
+                       secrets: Mapping[str, str], network: BuildNetwork | None) -> codebuild.PipelineProject:
         project = codebuild.PipelineProject(
             self, "Build",
             description=f"{cdk.Stack.of(self).stack_name}: builds the app image, tagged with the commit SHA",
@@ -223,11 +250,18 @@ class DeliveryPipeline(Construct):
                 privileged=True,  # docker builds need the daemon
             ),
             environment_variables={
-                "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
-                "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
+                **({
+                    "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
+                    "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
+                } if repository is not None else {}),
                 "CACHE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=cache_repository.repository_uri),
                 **{k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
+                **{k: codebuild.BuildEnvironmentVariable(value=v, type=codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER)
+                   for k, v in secrets.items()},
             },
+            vpc=network.vpc if network else None,
+            subnet_selection=ec2.SubnetSelection(subnets=network.vpc.private_subnets) if network else None,
+            security_groups=[network.security_group] if network else None,
             # A bonus: the host's Docker layer cache survives only between builds close in time (minutes, not
             # hours). The lasting cache is the registry cache in cache_repository.
             cache=codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER),
@@ -236,12 +270,28 @@ class DeliveryPipeline(Construct):
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="build")
             ),
         )
-        repository.grant_pull_push(project)
-        repository.grant(project, "ecr:DescribeImages")
+        if repository is not None:
+            repository.grant_pull_push(project)
+            repository.grant(project, "ecr:DescribeImages")
         cache_repository.grant_pull_push(project)
         nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
                         "ecr:GetAuthorizationToken has no resource-level permissions; pushes and pulls are "
-                        "granted on the app and build-cache repositories only")
+                        "granted on the app and build-cache repositories only"
+                        + ("; CodeBuild's VPC access describes subnets, VPCs, DHCP options and network "
+                           "interfaces, which have no resource-level permissions" if network else ""))
+        if network:
+            vpc_policy = project.node.try_find_child("PolicyDocument")
+            assert vpc_policy is not None, "CDK puts a CodeBuild project's VPC permissions in its own policy"
+            checkov.skip(vpc_policy, "CKV_AWS_111",
+                         "CodeBuild's VPC access: it creates and deletes a network interface per build, whose IDs "
+                         "are unknown before, and describes subnets and VPCs, which have no resource-level "
+                         "permissions")
+            stack = cdk.Stack.of(self)
+            interfaces = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
+            nag.acknowledge(project, nag.resource_finding(project, "AwsSolutions-IAM5", interfaces),
+                            "ec2:CreateNetworkInterfacePermission for the build's network interfaces, whose IDs "
+                            "CodeBuild makes per build; CDK limits it by condition to the build's subnets and "
+                            "to CodeBuild")
         return project
 
     # --- per environment -------------------------------------------------------------------------
@@ -272,15 +322,19 @@ class DeliveryPipeline(Construct):
             ))
             run_order += 1
         if self.release is not None:
-            stage.append(self.release.action(target.env, input=self.build_output, image_uri=self.image_uri,
+            image_uri = f"{target.image_repository}:{self.image_tag}" if target.image_repository else self.image_uri
+            stage.append(self.release.action(target.env, input=self.build_output, image_uri=image_uri,
                                              run_order=run_order))
             run_order += 1
         role = self._deploy_role(target)
         stack = cdk.Stack.of(self)
+        images = dict(input=self.build_output)
+        if target.image_repository:
+            images = dict(image_file=self.build_output.at_path(buildspec.image_definitions_file(target.env)))
         for process, service in target.services.items():
             arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{service}")
             stage.append(actions.EcsDeployAction(
-                action_name=f"Deploy-{process}", run_order=run_order, input=self.build_output, role=role,
+                action_name=f"Deploy-{process}", run_order=run_order, **images, role=role,
                 deployment_timeout=self.deploy_timeout,
                 service=ecs.BaseService.from_service_arn_with_cluster(self, f"{target.env}-{service}", arn),
             ))

@@ -172,6 +172,21 @@ class PlatformImports(Construct):
         )
 
     @property
+    def namespace_hosted_zone_id(self) -> str:
+        """The Route 53 private hosted zone Cloud Map keeps the namespace's records in."""
+        return self.param(Param.NAMESPACE_HOSTED_ZONE_ID)
+
+    @property
+    def logs_key_arn(self) -> str:
+        """The KMS key every log group of the environment is encrypted with (``log_encryption.LogsKey``)."""
+        return self.param(Param.LOGS_KEY_ARN)
+
+    @property
+    def registry_credentials_arn(self) -> str:
+        """registry: s3: the complete ARN of the registry's user and password (ECS repository credentials)."""
+        return self.param(Param.REGISTRY_CREDENTIALS_ARN)
+
+    @property
     def database_url_secret_arn(self) -> str:
         return self.param(Param.DATABASE_URL_SECRET_ARN)
 

@@ -1,16 +1,19 @@
 """Where the environment's images live: the platform side of ECR, or a CNCF distribution registry on S3.
 
-``registry: ecr`` needs little of the platform: ECR encrypts every repository, and the app stacks create their
-repositories with scan on push. What remains is registry-wide: a scanning rule that scans every repository on
-push, which is one setting per account and Region (``EcrScanOnPush``).
+``registry: ecr`` needs nothing of the platform by default: ECR encrypts every repository, and the app stacks
+create their repositories with scan on push. A spec may opt in to a registry-wide scanning rule that scans every
+repository of the account and Region on push (``ecr_registry_scanning``, ``EcrScanOnPush``).
 
 ``registry: s3`` runs ``registry:2`` (CNCF distribution) as a Fargate service behind the shared ALB, its storage
 an encrypted, versioned, retained bucket (``S3Registry``). The configuration is rendered by ``registry_config``
-from ``cloud-init/registry-config.yml.j2``, for the service and for the loopback test alike.
+from ``cloud-init/registry-config.yml.j2``, for the service and for the loopback test alike. Every request needs
+the user and password of the environment's Secrets Manager secret (htpasswd auth): the build logs in with it to
+push, app tasks pull with it as ECS repository credentials.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -24,30 +27,41 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .. import nag
+from .. import checkov, nag, naming
 from ..spec import Spec
 from ..spec.references import REGISTRY_PRIORITY, REGISTRY_SOURCES_PER_RULE
 from ..templates import render
 
 # CNCF distribution 2.x from ECR Public's mirror of Docker's official image, pinned by tag.
 REGISTRY_IMAGE = "public.ecr.aws/docker/library/registry:2.8.3"
+# registry:2 no longer ships htpasswd; Apache's image does. It writes the password file and exits.
+HTPASSWD_IMAGE = "public.ecr.aws/docker/library/httpd:2.4.62-alpine"
 REGISTRY_PORT = 5000
 CONFIG_PATH = "/etc/docker/registry/config.yml"
+AUTH_DIRECTORY = "/auth"
+HTPASSWD_PATH = f"{AUTH_DIRECTORY}/htpasswd"
 # Not REGISTRY_*: distribution reads every REGISTRY_* variable as an override of its configuration.
 CONFIG_VARIABLE = "SHIPWAY_REGISTRY_CONFIG"
 
 
 def registry_config(*, bucket: str, region: str, address: str = f":{REGISTRY_PORT}", endpoint: str | None = None,
-                    force_path_style: bool = False, secure: bool = True) -> str:
-    """The registry's config.yml: storage in ``bucket``, listening on ``address``.
+                    force_path_style: bool = False, secure: bool = True, htpasswd: str | None = HTPASSWD_PATH) -> str:
+    """The registry's config.yml: storage in ``bucket``, listening on ``address``, every request authenticated
+    against the bcrypt ``htpasswd`` file (None: anonymous, for nothing but a comparison in tests).
 
     ``endpoint``, ``force_path_style`` and ``secure`` point the S3 driver at another S3 implementation (the
     tests' moto server); on AWS the defaults apply.
     """
     return render(
         "registry-config.yml.j2", bucket=bucket, region=region, address=address, endpoint=endpoint,
-        force_path_style=force_path_style, secure=secure,
+        force_path_style=force_path_style, secure=secure, htpasswd=htpasswd,
     )
+
+
+def htpasswd_command(user_variable: str, password_variable: str, path: str) -> str:
+    """The shell command that writes ``path`` with one bcrypt entry; the password goes through stdin, never argv."""
+    return (f'printf "%s" "${password_variable}" | htpasswd -niB "${user_variable}" > {path}'
+            f' && test -s {path}')
 
 
 def registry_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
@@ -66,11 +80,12 @@ def registry_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
 
 
 def holds_ecr_settings(spec: Spec, env: str) -> bool:
-    """Whether ``env``'s platform stack holds ECR's account-wide settings: the first environment of its
-    account and Region does (environment-agnostic environments count as one account and Region)."""
+    """Whether ``env``'s platform stack holds ECR's account-wide settings: only when the spec opts in
+    (``ecr_registry_scanning``), and then the first environment of its account and Region does
+    (environment-agnostic environments count as one account and Region)."""
     where = lambda e: (e.account, e.region)  # noqa: E731
     home = next(name for name, e in spec.environments.items() if where(e) == where(spec.environments[env]))
-    return spec.registry == "ecr" and home == env
+    return spec.registry == "ecr" and spec.ecr_registry_scanning and home == env
 
 
 class EcrScanOnPush(Construct):
@@ -108,8 +123,11 @@ class S3Registry(Construct):
     :param memory_mib: task memory. Default: 512.
     :param log_retention: retention of the registry's log group. Default: one month.
     :param access_logs_bucket: where the bucket's server access logs go. Default: none (acknowledged).
+    :param credentials_secret_name: name of the secret (``username``, ``password``) that every request must
+        present. Default: a generated name.
 
-    Attributes: ``bucket``, ``service``, ``task_definition``, ``target_group``, ``rules``, ``config``.
+    Attributes: ``bucket``, ``service``, ``task_definition``, ``target_group``, ``rules``, ``config``,
+    ``credentials`` (the secret).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, cluster: ecs.ICluster,
@@ -117,7 +135,7 @@ class S3Registry(Construct):
                  source_cidrs: Sequence[str], priority: int = REGISTRY_PRIORITY, desired_count: int = 2,
                  cpu: int = 256, memory_mib: int = 512,
                  log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-                 access_logs_bucket: s3.IBucket | None = None) -> None:
+                 access_logs_bucket: s3.IBucket | None = None, credentials_secret_name: str | None = None) -> None:
         super().__init__(scope, construct_id)
         if not source_cidrs:
             raise ValueError("S3Registry needs at least one source CIDR")
@@ -142,6 +160,15 @@ class S3Registry(Construct):
             self, "HttpSecret", description="registry:2 http.secret, shared by its tasks",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
         )
+        # The one user of the registry: the build pushes with it, app tasks pull with it.
+        self.credentials = secretsmanager.Secret(
+            self, "Credentials", secret_name=credentials_secret_name,
+            description="registry:2 user and password: the build pushes with them, app tasks pull with them",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": naming.REGISTRY_USER}),
+                generate_string_key="password", password_length=40, exclude_punctuation=True,
+            ),
+        )
         self.config = registry_config(bucket=self.bucket.bucket_name, region=cdk.Stack.of(self).region)
 
         self.task_definition = ecs.FargateTaskDefinition(
@@ -156,7 +183,23 @@ class S3Registry(Construct):
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
-        self.task_definition.add_container(
+        # The password file lives in a task-scoped volume: written at each start from the secret, by an init
+        # container the registry waits for, so a rotated password takes effect with the next task.
+        self.task_definition.add_volume(name="auth")
+        htpasswd = self.task_definition.add_container(
+            "Htpasswd",
+            image=ecs.ContainerImage.from_registry(HTPASSWD_IMAGE),
+            essential=False,
+            entry_point=["/bin/sh", "-c"],
+            command=[htpasswd_command("REGISTRY_USERNAME", "REGISTRY_PASSWORD", HTPASSWD_PATH)],
+            secrets={
+                "REGISTRY_USERNAME": ecs.Secret.from_secrets_manager(self.credentials, field="username"),
+                "REGISTRY_PASSWORD": ecs.Secret.from_secrets_manager(self.credentials, field="password"),
+            },
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="htpasswd", log_group=self.log_group),
+        )
+        htpasswd.add_mount_points(ecs.MountPoint(container_path=AUTH_DIRECTORY, source_volume="auth", read_only=False))
+        registry = self.task_definition.add_container(
             "Registry",
             image=ecs.ContainerImage.from_registry(REGISTRY_IMAGE),
             # The image's sh writes the rendered config where registry looks for it, then becomes registry.
@@ -166,6 +209,10 @@ class S3Registry(Construct):
             secrets={"REGISTRY_HTTP_SECRET": ecs.Secret.from_secrets_manager(self.http_secret)},
             port_mappings=[ecs.PortMapping(container_port=REGISTRY_PORT)],
             logging=ecs.LogDrivers.aws_logs(stream_prefix="registry", log_group=self.log_group),
+        )
+        registry.add_mount_points(ecs.MountPoint(container_path=AUTH_DIRECTORY, source_volume="auth", read_only=True))
+        registry.add_container_dependencies(
+            ecs.ContainerDependency(container=htpasswd, condition=ecs.ContainerDependencyCondition.SUCCESS)
         )
 
         self.security_group = ec2.SecurityGroup(
@@ -194,8 +241,9 @@ class S3Registry(Construct):
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.IP,
             targets=[self.service],
-            # The API root answers 200 to an anonymous GET: the registry is up and its storage reachable.
-            health_check=elbv2.HealthCheck(path="/v2/", healthy_http_codes="200", interval=cdk.Duration.seconds(10)),
+            # The API root answers an anonymous GET with its 401 challenge once the registry is up; distribution's
+            # health wrapper answers 503 instead while its storage check fails.
+            health_check=elbv2.HealthCheck(path="/v2/", healthy_http_codes="401", interval=cdk.Duration.seconds(10)),
             deregistration_delay=cdk.Duration.seconds(30),
         )
         self.rules: list[elbv2.ApplicationListenerRule] = []
@@ -220,6 +268,17 @@ class S3Registry(Construct):
         nag.acknowledge(
             self.task_definition, nag.resource_finding(self, "AwsSolutions-IAM5", self.bucket.arn_for_objects("*")),
             "distribution's S3 driver reads and writes any blob or manifest key in its own bucket, and only there",
+        )
+        for secret, what in ((self.credentials, "the registry password"), (self.http_secret, "http.secret")):
+            checkov.skip(
+                secret, "CKV_AWS_149",
+                f"Secrets Manager's AWS-managed key encrypts {what}; whoever IAM lets read the secret can "
+                "decrypt it, and a customer key would add a key policy to keep in step with every reader's role",
+            )
+        nag.acknowledge(
+            self.credentials, "AwsSolutions-SMG4",
+            "Rotating the registry password needs the build, every app task definition and the registry itself to "
+            "change together; rotate it by hand as docs/registry.md describes",
         )
         nag.acknowledge(
             self.http_secret, "AwsSolutions-SMG4",

@@ -31,7 +31,8 @@ class ReleaseRunner(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: str, app: str, environments: list[str],
-                 command: str, timeout: cdk.Duration, log_group: logs.ILogGroup, encryption_key: kms.IKey) -> None:
+                 command: str, timeout: cdk.Duration, log_group: logs.ILogGroup, encryption_key: kms.IKey,
+                 buildpacks: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.project_name = project
         self.app_name = app
@@ -41,7 +42,8 @@ class ReleaseRunner(Construct):
             self,
             "Default",
             description=f"shipway {project} {app}: runs the release command before each deploy",
-            build_spec=codebuild.BuildSpec.from_object(buildspec.release_build_spec(command, wait_rounds=wait_rounds)),
+            build_spec=codebuild.BuildSpec.from_object(buildspec.release_build_spec(
+                command, wait_rounds=wait_rounds, buildpacks=buildpacks)),
             environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
             # the waiter rounds, plus a margin to register, start and judge the task
             timeout=cdk.Duration.minutes(wait_rounds * WAITER_MINUTES + 10),

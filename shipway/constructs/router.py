@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import region_info
 from constructs import Construct
 
-from .. import nag
+from .. import checkov, nag
 
 HTTP_PORT = 80
 HTTPS_PORT = 443
@@ -99,6 +99,16 @@ class Router(Construct):
             "This bucket holds access logs itself; logging its own access to another bucket would only "
             "move the question there, and CloudTrail data events cover it where an account needs that",
         )
+        checkov.skip(
+            self.access_logs, "CKV_AWS_18",
+            "This bucket holds access logs itself; logging its own access to another bucket would only move the "
+            "question there, and CloudTrail data events cover it where an account needs that",
+        )
+        checkov.skip(
+            self.access_logs, "CKV_AWS_21",
+            "Log objects are written once by the load balancer service and expire after access_log_days; "
+            "versions would keep deleted logs beyond that (S3 Object Lock is the tool for tamper evidence)",
+        )
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "Resource",
@@ -114,6 +124,11 @@ class Router(Construct):
         nag.acknowledge(
             self.security_group, "AwsSolutions-EC23",
             "The router is the environment's public entry point: its HTTP(S) ports are open to the internet",
+        )
+        checkov.skip(
+            self.security_group, "CKV_AWS_260",
+            "The router is the environment's public entry point: port 80 is open to the internet to serve HTTP "
+            "(no certificate) or to redirect it to HTTPS",
         )
         test_port = TEST_HTTPS_PORT if certificate_arn else TEST_HTTP_PORT
         if certificate_arn:
@@ -140,6 +155,11 @@ class Router(Construct):
                 "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
                 open=False,
             )
+            for listener in (self.listener, self.test_listener):
+                for check in ("CKV_AWS_2", "CKV_AWS_103"):
+                    checkov.skip(listener, check,
+                                 "This environment has no router.certificate_arn, so the spec asks for HTTP only; "
+                                 "with a certificate the listeners are HTTPS with TLS 1.2 or later")
         for i, source in enumerate(test_sources):
             self.security_group.add_ingress_rule(
                 ec2.Peer.ipv4(source), ec2.Port.tcp(test_port), f"Test traffic from egress address {i + 1}"

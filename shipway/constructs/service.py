@@ -118,6 +118,7 @@ class ProcessService(Construct):
             stream_prefix=service_name,
             size=process.size,
             command=process.command,
+            process_type=construct_id,  # the process's name: its Procfile type in a buildpacks image
             port=process.port,
             stop_timeout=process.stop_timeout,
         )

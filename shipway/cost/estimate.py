@@ -150,8 +150,8 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
               f"{a.PLATFORM_LOG_GB} GB a month of VPC flow logs and ECS Exec sessions"),
         _line(env_name, None, "Platform logs stored", "GB-month", a.PLATFORM_LOG_GB * retained,
               price("logs", "stored_gb_month"), f"kept {env.log_retention_days} days"),
-        _line(env_name, None, "KMS key", "key-month", Decimal(1), price("kms_key_month"),
-              "the alarm topic's key"),
+        _line(env_name, None, "KMS key", "key-month", Decimal(2), price("kms_key_month"),
+              "the alarm topic's key and the environment's logs key"),
     ]
     for pool_name, pool in env.cluster.pools.items():
         low, high = (pool.capacity, pool.capacity) if pool.provisioning == "spot-fleet" else (pool.min, pool.max)
@@ -180,11 +180,11 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
         kept = sum((app.build.keep_images for app in spec.apps.values()), 0) * a.IMAGE_GB
         out.append(_line(env_name, None, "Registry storage (S3)", "GB-month", kept, price("s3_standard_gb_month"),
                          f"{a.IMAGE_GB} GB of own layers per image kept (keep_images of every app)"))
-    secrets = 2 + (spec.registry == "s3")
+    secrets = 2 + 2 * (spec.registry == "s3")
     out.append(_line(env_name, None, "Secrets Manager secrets", "secret-month", Decimal(secrets),
                      price("secrets_manager_secret_month"),
                      "the database's RDS-managed master secret and its connection secret"
-                     + (", the registry's HTTP secret" if spec.registry == "s3" else "")))
+                     + (", the registry's HTTP secret and its credentials" if spec.registry == "s3" else "")))
     return out
 
 

@@ -418,5 +418,12 @@ class App(Model):
 class Spec(Model):
     name: Name = Field(description="Prefix of every stack and physical name.")
     registry: Literal["ecr", "s3"] = Field("ecr", description="ecr, or s3: a distribution registry with S3 storage.")
+    ecr_registry_scanning: bool = Field(
+        False,
+        description="Opt in to ECR's account-wide scanning setting: BASIC scan on push for every repository of the "
+        "account and Region, ours or not. It replaces Inspector's enhanced scanning where that is on, another "
+        "project's platform stack would fight over it, and deleting the stack resets it. Off: each shipway "
+        "repository scans on push by itself.",
+    )
     environments: dict[Name, Environment] = Field(min_length=1, description="Deployed in this order by every pipeline.")
     apps: dict[Name, App] = Field(default_factory=dict, description="Each deploys to every environment.")

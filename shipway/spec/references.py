@@ -33,6 +33,19 @@ REGISTRY_PRIORITY = 50000
 REGISTRY_SOURCES_PER_RULE = 4
 
 
+def build_environment(spec: Spec) -> str:
+    """registry: s3: the environment whose VPC the image build runs in: the first, which the pipeline deploys
+    to first. Its NAT addresses are the build's, so every environment's registry admits them as well."""
+    return next(iter(spec.environments))
+
+
+def registry_sources(spec: Spec, env: str) -> int:
+    """How many addresses ``env``'s registry admits: its own NAT addresses, and the build's when they differ."""
+    build = build_environment(spec)
+    own = spec.environments[env].network.nat_gateways
+    return own if env == build else own + spec.environments[build].network.nat_gateways
+
+
 def registry_priorities(sources: int) -> list[int]:
     """Priorities of the registry's listener rules for ``sources`` allowed addresses, highest number first."""
     rules = -(-sources // REGISTRY_SOURCES_PER_RULE)
@@ -55,6 +68,7 @@ def check_references(spec: Spec) -> list[Problem]:
     hosts_seen: dict[str, tuple[str, str]] = {}
     for app_name, app in spec.apps.items():
         _check_app(spec, app_name, app, add)
+        _check_launcher_commands(app_name, app, add)
         for proc_name, proc in app.processes.items():
             base = ("apps", app_name, "processes", proc_name)
             process = f"apps.{app_name}.processes.{proc_name}"
@@ -69,7 +83,7 @@ def check_references(spec: Spec) -> list[Problem]:
             if proc.is_web:
                 priority = listener_priority(app_name, proc_name, proc.priority)
                 for env_name, env in spec.environments.items():
-                    if spec.registry == "s3" and priority in registry_priorities(env.network.nat_gateways):
+                    if spec.registry == "s3" and priority in registry_priorities(registry_sources(spec, env_name)):
                         add(
                             (*base, "priority"),
                             f"listener priority {priority} belongs to the registry in environment {env_name}; "
@@ -257,6 +271,25 @@ def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], 
                 (*path, "placement"),
                 f"no instance of pool {pool_name!r} in {env_name} has {unmet}; its metadata is {pool.metadata}",
             )
+
+
+def _check_launcher_commands(app_name: str, app: App, add) -> None:
+    """A buildpacks image runs each command as the CNB launcher's bash script: a blank one would run nothing
+    and exit 0, so a release would pass without migrating, a cron job would do nothing and a service would
+    restart forever. Leaving a process's command out runs the Procfile type of its name instead."""
+    if app.build.buildpacks is None:
+        return
+    base = ("apps", app_name)
+    commands = [((*base, "release"), app.release, "the release")]
+    commands += [((*base, "processes", name, "command"), p.command, f"process {name}")
+                 for name, p in app.processes.items()]
+    commands += [((*base, "cron", name, "command"), job.command, f"cron job {name}") for name, job in app.cron.items()]
+    for path, command, what in commands:
+        if command is not None and not command.strip():
+            hint = (f"; leave command out to run the Procfile's {path[-2]} type" if path[-3:-2] == ("processes",)
+                    else "")
+            add(path, f"{what} of a buildpacks app has an empty command, which the CNB launcher would run as an "
+                      f"empty script{hint}")
 
 
 def _check_app(spec: Spec, app_name: str, app: App, add) -> None:

@@ -5,24 +5,27 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import naming
+from .. import checkov, naming
 from ..constructs import buildspec, loadtest_gate
-from ..constructs.pipeline import DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
+from ..constructs.log_encryption import encrypt_log_groups
+from ..constructs.pipeline import BuildNetwork, DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..spec import Spec
 from ..spec.model import MAX_DEPLOY_MINUTES
+from ..spec.references import build_environment
 from .base import ShipwayStack
 
 
 class AppPipelineStack(ShipwayStack):
     """The app's repositories, its per-environment image tag parameters and its delivery pipeline.
 
-    Stateful children and their construct IDs (pinned by tests): ``Repository`` (the app images),
+    Stateful children and their construct IDs (pinned by tests): ``Repository`` (the app images, with ECR),
     ``BuildCache`` (the layer cache), ``SourceRepository`` (CodeCommit sources), ``ImageTag-<env>``.
     """
 
@@ -37,8 +40,10 @@ class AppPipelineStack(ShipwayStack):
         )
         self.app_name = app
         self.app_spec = app_spec = spec.apps[app]
+        self.platforms: dict[str, PlatformImports] = {}
         build = app_spec.build
-        self.repository = ecr.Repository(
+        # With registry: s3 the images live in the environments' registries, not in ECR.
+        self.repository = None if spec.registry == "s3" else ecr.Repository(
             self,
             "Repository",
             repository_name=naming.image_repository(spec.name, app),
@@ -72,6 +77,12 @@ class AppPipelineStack(ShipwayStack):
             ],
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
+        checkov.skip(self.cache_repository, "CKV_AWS_51",
+                     "A registry cache export overwrites its tag on every build; ECR answers an immutable "
+                     "repository with 400. Nothing is deployed from this repository")
+        checkov.skip(self.cache_repository, "CKV_AWS_163",
+                     "It holds BuildKit and pack cache manifests, not images anything runs; the app's image "
+                     "repository scans every image on push")
         source = app_spec.source
         code_commit = None
         if source.codecommit is not None:
@@ -93,7 +104,10 @@ class AppPipelineStack(ShipwayStack):
             for env in spec.environments
         }
 
-        build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks)
+        targets = [self._target(env) for env in spec.environments]
+        registries = {t.env: t.image_repository for t in targets if t.image_repository}
+        build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks,
+                                                registries=registries or None)
         # The load-test image (issue 6) is built beside the app's, with the same tag.
         self.loadtest_repository = loadtest_gate.loadtest_repository(self, spec=spec, app=app)
         if self.loadtest_repository is not None and app_spec.loadtest is not None:
@@ -113,20 +127,43 @@ class AppPipelineStack(ShipwayStack):
             cache_repository=self.cache_repository,
             build_spec=build_spec,
             compute=build.compute,
-            targets=[self._target(env) for env in spec.environments],
+            targets=targets,
+            **self._s3_registry_build(registries),
             log_group_name=naming.pipeline_log_group(spec.name, app),
             log_retention=retention(app_spec.log_retention_days),
             release_command=app_spec.release,
+            buildpacks=build.buildpacks is not None,
             release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
             deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),
         )
+        # The pipeline's log group is the app's, in the first environment's account and Region: that key.
+        encrypt_log_groups(self, self.platforms[build_environment(spec)].logs_key_arn)
         if self.loadtest_repository is not None:
             self.loadtest_repository.grant_pull_push(self.delivery.build_project)
             self.loadtest_repository.grant(self.delivery.build_project, "ecr:DescribeImages")
 
+    def _s3_registry_build(self, registries: dict[str, str]) -> dict:
+        """registry: s3: the build pushes to every environment's registry, so it runs in the VPC of the build
+        environment (whose NAT addresses every registry admits), logs in with each registry's password from
+        Secrets Manager, and names the first environment's repository as its image."""
+        if not registries:
+            return {}
+        build_env = build_environment(self.spec)
+        vpc = self.platforms[build_env].private_vpc
+        group = ec2.SecurityGroup(self, "BuildSecurityGroup", vpc=vpc, allow_all_outbound=True,
+                                  description="The image build: out to the registries, ECR and the source; no inbound")
+        return dict(
+            build_network=BuildNetwork(vpc=vpc, security_group=group),
+            build_variables={"IMAGE_REPOSITORY_URI": registries[build_env]},
+            build_secrets={
+                buildspec.registry_password_variable(i): f"{naming.registry_credentials_secret(self.spec.name, env)}:password"
+                for i, env in enumerate(registries)
+            },
+        )
+
     def _target(self, env: str) -> Target:
-        platform = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
+        platform = self.platforms[env] = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
         processes = self.app_spec.processes
         return Target(
             env=env,
@@ -136,6 +173,9 @@ class AppPipelineStack(ShipwayStack):
             alarm_topic=platform.alarm_topic,
             image_tag_parameter=self.image_tag_parameters[env],
             approve=self.app_spec.deploy.approve_before == env,
+            image_repository=(f"{self.spec.environments[env].router.registry_host}/"
+                              f"{naming.image_repository(self.spec.name, self.app_name)}"
+                              if self.spec.registry == "s3" else None),
         )
 
     def gate_actions(self) -> GateActions | None:
@@ -159,6 +199,7 @@ class AppPipelineStack(ShipwayStack):
                 self, "LoadTestGate", project=self.spec.name, app=self.app_name, env=context.env,
                 workers=test.workers, run_seconds=test.run_seconds, repository=repository,
                 log_group=context.log_group, encryption_key=context.encryption_key,
+                hosted_zone_id=self.platforms[context.env].namespace_hosted_zone_id,
             )
             context.acknowledge_project(gate.project)
             return [gate.action(input=context.input, image_tag=context.image_tag, run_order=context.run_order)]

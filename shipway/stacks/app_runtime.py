@@ -31,6 +31,7 @@ from .. import naming
 from ..constructs import loadtest
 from ..constructs.app_task import AppContainer, TaskPlacement
 from ..constructs.cron import CronJobs
+from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.monitoring import AppMonitoring
 from ..constructs.one_off import OneOffTask
 from ..constructs.platform_imports import PlatformImports
@@ -58,6 +59,7 @@ class AppRuntimeStack(ShipwayStack):
         self.env_name = env
         self.app_spec = app_spec = spec.apps[app]
         self.platform = platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        encrypt_log_groups(self, platform.logs_key_arn)
         self.log_group = logs.LogGroup(
             self,
             "Logs",
@@ -73,9 +75,6 @@ class AppRuntimeStack(ShipwayStack):
         self.image_built = cdk.CfnCondition(
             self, "ImageBuilt", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(tag, naming.NO_IMAGE_TAG))
         )
-        repository = ecr.Repository.from_repository_name(
-            self, "Repository", naming.image_repository(spec.name, app)
-        )
         # Named, so the pipeline passes exactly these roles (naming.app_role). Naming them replaced the roles
         # once; roles hold no state, and their logical IDs stay.
         self.execution_role = iam.Role(
@@ -90,10 +89,11 @@ class AppRuntimeStack(ShipwayStack):
         )
         self._allow_exec_logging()
         self.container = AppContainer(
-            image=ecs.ContainerImage.from_ecr_repository(repository, tag),
+            image=self._image(tag),
             environment=dict(app_spec.config),
             secrets=self._secrets(),
             log_group=self.log_group,
+            buildpacks=app_spec.build.buildpacks is not None,
         )
         roles = dict(execution_role=self.execution_role, task_role=self.task_role)
 
@@ -141,6 +141,7 @@ class AppRuntimeStack(ShipwayStack):
             self.cron = CronJobs(
                 self, "Cron", cluster=platform.cluster, vpc=platform.private_vpc,
                 security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
+                buildpacks=self.container.buildpacks,
             )
             for job_name, job in app_spec.cron.items():
                 self.cron.add_job(
@@ -148,6 +149,19 @@ class AppRuntimeStack(ShipwayStack):
                     placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
                 )
         self._acknowledge()
+
+    def _image(self, tag: str) -> ecs.ContainerImage:
+        """The app's image with ``tag``: from its ECR repository, or with ``registry: s3`` from the environment's
+        registry, pulled with the registry's credentials (ECS ``repositoryCredentials``, read by the execution
+        role at each start)."""
+        spec, repository = self.spec, naming.image_repository(self.spec.name, self.app_name)
+        if spec.registry == "s3":
+            host = spec.environments[self.env_name].router.registry_host
+            credentials = secretsmanager.Secret.from_secret_complete_arn(
+                self, "RegistryCredentials", self.platform.registry_credentials_arn
+            )
+            return ecs.ContainerImage.from_registry(f"{host}/{repository}:{tag}", credentials=credentials)
+        return ecs.ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(self, "Repository", repository), tag)
 
     def _secrets(self) -> dict[str, ecs.Secret]:
         """``secrets`` plus the data stack's ``DATABASE_URL`` and ``PGPASSWORD``, as ECS secrets.

@@ -16,6 +16,7 @@ from .. import naming
 from ..constructs import parameters
 from ..constructs.alarm_topic import AlarmTopic
 from ..constructs.cluster import Cluster
+from ..constructs.log_encryption import LogsKey, encrypt_log_groups
 from ..constructs.network import Network
 from ..constructs.pools import Pools
 from ..constructs.registry import EcrScanOnPush, S3Registry, holds_ecr_settings
@@ -23,6 +24,7 @@ from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
 from ..spec import Spec
+from ..spec.references import build_environment
 from .base import ShipwayStack
 
 
@@ -37,6 +39,8 @@ class PlatformStack(ShipwayStack):
             description=f"shipway {spec.name} {env}: network, cluster, pools, router and registry",
         )
         self.env_name = env
+        self.logs_key = LogsKey(self, "LogsKey", description=f"shipway {spec.name} {env}: every log group's data")
+        encrypt_log_groups(self, self.logs_key.key.key_arn)
         log_retention = retention(environment.log_retention_days)
         self.network = Network(
             self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways,
@@ -83,6 +87,7 @@ class PlatformStack(ShipwayStack):
         publish(Param.ISOLATED_SUBNETS, ids(vpc.isolated_subnets), "Isolated subnets, one per AZ")
         publish(Param.APP_SECURITY_GROUP, self.app_security_group.security_group_id, "Security group of app tasks")
         publish(Param.CLUSTER_ARN, self.cluster.cluster.cluster_arn, "ECS cluster of the environment")
+        publish(Param.LOGS_KEY_ARN, self.logs_key.key.key_arn, "KMS key of every log group of the environment")
         publish(Param.EXEC_LOG_GROUP, self.cluster.exec_log_group.log_group_name, "Log group of ECS Exec sessions")
         publish(Param.LISTENER_ARN, router.listener.listener_arn, "Router listener that apps add host rules to")
         publish(
@@ -97,6 +102,10 @@ class PlatformStack(ShipwayStack):
         publish(Param.ALARM_TOPIC_ARN, self.alarm_topic.topic.topic_arn, "SNS topic that alarms notify")
         publish(Param.NAMESPACE_ID, self.namespace.namespace_id, "Cloud Map private DNS namespace ID")
         publish(Param.NAMESPACE_ARN, self.namespace.namespace_arn, "Cloud Map private DNS namespace ARN")
+        namespace_resource = self.namespace.node.default_child
+        assert isinstance(namespace_resource, servicediscovery.CfnPrivateDnsNamespace)
+        publish(Param.NAMESPACE_HOSTED_ZONE_ID, namespace_resource.attr_hosted_zone_id,
+                "Route 53 private hosted zone of the Cloud Map namespace")
         cdk.CfnOutput(self, "RouterDnsName", value=router.load_balancer.load_balancer_dns_name,
                       description="Point the apps' host names here (CNAME or alias)")
 
@@ -106,12 +115,26 @@ class PlatformStack(ShipwayStack):
         if spec.registry == "s3":
             host = spec.environments[env].router.registry_host
             assert host is not None, "references.py requires registry_host with registry: s3"
-            return S3Registry(
+            # Tasks and instances pull through this environment's NAT addresses; the build pushes through those
+            # of the environment it runs in (published by that platform stack, which deploys first).
+            parameters.publish(self, project=spec.name, env=env, key=Param.EGRESS_CIDRS,
+                               value=",".join(self.network.egress_cidrs),
+                               description="The NAT gateways' addresses: the environment's egress, as CIDRs")
+            sources = list(self.network.egress_cidrs)
+            build = build_environment(spec)
+            if build != env:
+                sources += parameters.read_list(self, project=spec.name, env=build, key=Param.EGRESS_CIDRS,
+                                                length=spec.environments[build].network.nat_gateways)
+            registry = S3Registry(
                 self, "Registry", cluster=self.cluster.cluster, listener=self.router.listener,
-                router_security_group=self.router.security_group, host=host,
-                source_cidrs=self.network.egress_cidrs,
+                router_security_group=self.router.security_group, host=host, source_cidrs=sources,
                 log_retention=log_retention, access_logs_bucket=self.router.access_logs,
+                credentials_secret_name=naming.registry_credentials_secret(spec.name, env),
             )
+            parameters.publish(self, project=spec.name, env=env, key=Param.REGISTRY_CREDENTIALS_ARN,
+                               value=registry.credentials.secret_arn,
+                               description="The registry's user and password: app tasks pull with them")
+            return registry
         if holds_ecr_settings(spec, env):
             return EcrScanOnPush(self, "Registry")
         return None
