@@ -100,6 +100,15 @@ CASES = [
     ("on-demand Spot Fleet", lambda s: dev(s)["cluster"]["pools"]["big"].update(provisioning="spot-fleet", spot=False), "environments.dev.cluster.pools.big.spot", "a Spot Fleet pool is always Spot"),
     ("a mapping given a list", lambda s: hello(s).update(processes=["web"]), "apps.hello.processes", "must be a mapping, not list ['web']"),
     ("unknown registry", lambda s: s.update(registry="gcr"), "registry", "Input should be 'ecr' or 's3' (got 'gcr')"),
+    ("app database that is another app's", lambda s: s["apps"].update({"hello-db": {"source": {"codecommit": "x"}, "processes": {"worker": {}}}}) or hello(s).update(database={"name": "hello_db"}), "apps.hello-db", "database 'hello_db' is already apps.hello's; set apps.hello-db.database.name"),
+    ("app role that is another app's", lambda s: s["apps"].update({"other": {"source": {"codecommit": "x"}, "processes": {"worker": {}}, "database": {"role": "hello"}}}), "apps.other.database.role", "role 'hello' is already apps.hello's; set apps.other.database.role"),
+    ("app named like a reserved database", lambda s: s["apps"].update({"postgres": s["apps"].pop("hello")}), "apps.postgres", "database and role 'postgres' are reserved by PostgreSQL, RDS or shipway; set apps.postgres.database.name and role"),
+    ("app role that is the master user", lambda s: hello(s).update(database={"role": "shipway"}), "apps.hello.database.role", "role 'shipway' is reserved"),
+    ("app database that is a template", lambda s: hello(s).update(database={"name": "template1"}), "apps.hello.database.name", "database 'template1' is reserved"),
+    ("app role in RDS's namespace", lambda s: hello(s).update(database={"role": "rdsadmin"}), "apps.hello.database.role", "role 'rdsadmin' is reserved"),
+    ("app named like the project", lambda s: s["apps"].update({"tiny": s["apps"].pop("hello")}), "apps.tiny", "database 'tiny' is the instance's first database"),
+    ("app database with upper case", lambda s: hello(s).update(database={"name": "Hello"}), "apps.hello.database.name", "must be lower-case letters, digits and _"),
+    ("config shadows PGHOST", lambda s: hello(s).update(config={"PGHOST": "db"}), "apps.hello.config.PGHOST", "PGHOST is set by shipway"),
 ]
 
 

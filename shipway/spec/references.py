@@ -6,11 +6,27 @@ import zlib
 from dataclasses import dataclass
 
 from .. import naming
-from .model import DEPLOY_START_MINUTES, MAX_DEPLOY_MINUTES, MAX_MODELED_WAIT, App, Environment, Spec, pool_of
+from .model import (
+    DEPLOY_START_MINUTES,
+    MAX_DEPLOY_MINUTES,
+    MAX_MODELED_WAIT,
+    App,
+    Environment,
+    Spec,
+    app_database,
+    pool_of,
+)
 from .vocabulary import HOSTNAME
 
 # Variables shipway itself sets in every container; a spec may not shadow them.
-RESERVED_VARIABLES = frozenset({"PORT", "MEMORY_MB", "DATABASE_URL", "PGPASSWORD"})
+RESERVED_VARIABLES = frozenset(
+    {"PORT", "MEMORY_MB", "DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}
+)
+
+# Databases and roles an app may not take: PostgreSQL's and RDS's own, PUBLIC, and the master user. Names with
+# these prefixes are PostgreSQL's (pg_) and RDS's (rds_superuser, rdsadmin, rdstopmgr, ...).
+RESERVED_DATABASE_NAMES = frozenset({"postgres", "template0", "template1", "public", naming.DATABASE_USERNAME})
+RESERVED_DATABASE_PREFIXES = ("pg_", "rds")
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ def check_references(spec: Spec) -> list[Problem]:
         _check_registry(spec, env_name, env, add)
     _check_stack_names(spec, add)
     _check_one_pipeline_home(spec, add)
+    _check_app_databases(spec, add)
 
     hosts_seen: dict[str, str] = {}
     priorities_seen: dict[int, str] = {}
@@ -155,6 +172,40 @@ def _check_stack_names(spec: Spec, add) -> None:
         seen.setdefault(stack, path)
         if len(stack) > 128:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
+
+
+def _check_app_databases(spec: Spec, add) -> None:
+    """Each app's database and role are its own: not reserved, not another app's, not the shared database by
+    accident (an app takes the instance's first database over only when its spec names it).
+
+    A default name (the app's) that fails for both the database and the role is one problem, at the app."""
+    shared = naming.database_name(spec.name)
+    owners: dict[tuple[str, str], str] = {}
+    for app_name, app in spec.apps.items():
+        found: dict[str, tuple[str, str]] = {}  # kind -> (value, why)
+        for kind, value in zip(("name", "role"), app_database(app_name, app), strict=True):
+            given = getattr(app.database, kind) is not None
+            if value in RESERVED_DATABASE_NAMES or value.startswith(RESERVED_DATABASE_PREFIXES):
+                found[kind] = value, "is reserved by PostgreSQL, RDS or shipway"
+            elif kind == "name" and value == shared and not given:
+                found[kind] = value, "is the instance's first database, shared by apps not yet split"
+            else:
+                owner = owners.setdefault((kind, value), app_name)
+                if owner != app_name:
+                    found[kind] = value, f"is already apps.{owner}'s"
+        defaults = [k for k in found if getattr(app.database, k) is None]
+        if len(defaults) == 2 and found["name"] == found["role"]:
+            value, why = found["name"]
+            add(("apps", app_name), f"database and role {value!r} are{why.removeprefix('is')}; set apps.{app_name}.database.name and "
+                                    "role to other names")
+            continue
+        for kind, (value, why) in found.items():
+            given = kind not in defaults
+            fix = f"set apps.{app_name}.database.{kind} to another name"
+            if kind == "name" and value == shared and not given:
+                fix += f", or to {value!r} to take it over (docs/data.md)"
+            add(("apps", app_name, "database", kind) if given else ("apps", app_name),
+                f"{'database' if kind == 'name' else 'role'} {value!r} {why}; {fix}")
 
 
 def _check_one_pipeline_home(spec: Spec, add) -> None:
