@@ -103,6 +103,8 @@ class Param:
     # data stack
     DATABASE_URL_SECRET_ARN = "database/url-secret-arn"
     DATABASE_SECRET_ARN = "database/master-secret-arn"
+    DATABASE_HOST = "database/host"
+    DATABASE_PORT = "database/port"
 
 
 def namespace(name: str, env: str) -> str:
@@ -130,8 +132,26 @@ def schedule_name(name: str, app: str, env: str, job: str) -> str:
 
 
 def task_family(name: str, app: str, env: str, role: str) -> str:
-    """Task definition family: ``role`` is a process name, ``release`` (one-off) or a load-test role."""
+    """Task definition family: ``role`` is a process name, ``release`` (one-off), ``provision`` or a load-test role."""
     return f"{name}-{app}-{env}-{role}"
+
+
+PROVISION = "provision"
+"""The app database's provision step: its task definition family role and its state machine's suffix."""
+
+
+def provision_state_machine(name: str, app: str, env: str) -> str:
+    """The state machine that provisions the app's database in ``env``; the pipeline starts it before the release."""
+    return f"{name}-{app}-{env}-{PROVISION}"
+
+
+def provision_role(name: str, app: str, env: str) -> str:
+    """The provision task's execution role, which reads the master secret.
+
+    Named outside ``<name>-<app>-<env>-*``, the pattern of the roles the pipeline may pass to ECS, so that no
+    pipeline role can hand the master secret to a task definition of its own.
+    """
+    return f"shipway-db-{name}-{app}-{env}"
 
 
 def image_tag_parameter(name: str, app: str, env: str) -> str:
@@ -174,6 +194,9 @@ def log_group(name: str, app: str, env: str) -> str:
 
 LOADTEST_MASTER = "loadtest-master"
 LOADTEST_WORKER = "loadtest-worker"
+
+# Task definition family roles shipway takes besides processes; a process of the same name would share a family.
+TASK_ROLES = frozenset({"release", PROVISION, LOADTEST_MASTER, LOADTEST_WORKER})
 # A pool whose metadata carries this key and value hosts the environment's Locust workers.
 LOADTEST_POOL_METADATA = ("loadtest", "true")
 

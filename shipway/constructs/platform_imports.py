@@ -172,9 +172,5 @@ class PlatformImports(Construct):
         )
 
     @property
-    def database_url_secret_arn(self) -> str:
-        return self.param(Param.DATABASE_URL_SECRET_ARN)
-
-    @property
     def database_secret_arn(self) -> str:
         return self.param(Param.DATABASE_SECRET_ARN)

@@ -172,6 +172,11 @@ def _check_stack_names(spec: Spec, add) -> None:
         seen.setdefault(stack, path)
         if len(stack) > 128:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
+    for app in spec.apps:
+        for env in spec.environments:
+            role = naming.provision_role(spec.name, app, env)
+            if len(role) > 64:
+                add(("apps", app), f"the role {role!r} is longer than IAM's 64 characters; shorten the names")
 
 
 def _check_app_databases(spec: Spec, add) -> None:
@@ -258,6 +263,9 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
 
     for proc_name, proc in app.processes.items():
         path = (*base, "processes", proc_name)
+        if proc_name in naming.TASK_ROLES:
+            add(path, f"a process may not be named {proc_name!r}: shipway's own task definition family of that "
+                      "name would collide with its")
         _check_capacity(spec, path, proc.capacity, proc.placement, add)
         for i, host in enumerate(proc.hosts):
             if not HOSTNAME.match(host):

@@ -120,6 +120,9 @@ class AppPipelineStack(ShipwayStack):
             release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
             deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),
+            provision_state_machines={
+                env: naming.provision_state_machine(spec.name, app, env) for env in spec.environments
+            },
         )
         if self.loadtest_repository is not None:
             self.loadtest_repository.grant_pull_push(self.delivery.build_project)
