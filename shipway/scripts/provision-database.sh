@@ -73,7 +73,7 @@ main() {
   echo "provision: done"
 }
 
-# Sourced (by tests), it only defines the functions.
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+# Sourced, it only defines the functions; run as a file or by `bash -c` (the task's command), it provisions.
+if [ "${BASH_SOURCE[0]:-$0}" = "$0" ]; then
   main "$@"
 fi

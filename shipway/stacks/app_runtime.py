@@ -139,7 +139,7 @@ class AppRuntimeStack(ShipwayStack):
         self.redeploy_on_rotation = RedeployOnRotation(
             self, "RedeployOnRotation", secret_arn=self.database.secret.secret_arn,
             cluster_arn=platform.cluster.cluster_arn, cluster_name=platform.cluster_name,
-            services=[s.service.service_name for s in self.services.values()], log_group=self.log_group,
+            services=[naming.service_name(app, p) for p in self.services], log_group=self.log_group,
         )
 
         self.cron: CronJobs | None = None
