@@ -88,8 +88,10 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
         # minne's loadtest.environment is staging: its load-test gate runs beside the tag record
-        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["LoadTest", "RecordImageTag"]]),
-        ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["RecordImageTag"]]),
+        # each stage provisions the app's own database (if missing) before the release runs migrations in it
+        ("staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["LoadTest", "RecordImageTag"]]),
+        ("production", [["Approve"], ["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
+                        ["RecordImageTag"]]),
     ]
 
 
@@ -97,8 +99,8 @@ def test_blog_has_no_release_and_no_approval(blog):
     assert stage_plan(blog) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["Deploy-web"], ["RecordImageTag"]]),
-        ("production", [["Deploy-web"], ["RecordImageTag"]]),
+        ("staging", [["ProvisionDatabase"], ["Deploy-web"], ["RecordImageTag"]]),
+        ("production", [["ProvisionDatabase"], ["Deploy-web"], ["RecordImageTag"]]),
     ]
 
 
@@ -561,7 +563,7 @@ def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()
     assert seen == ["staging", "production"]
     assert stage_plan(template)[2] == (
-        "staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["Gate", "RecordImageTag"]],
+        "staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["Gate", "RecordImageTag"]],
     )
     assert stage_plan(template)[3][1][-1] == ["RecordImageTag"]
 
