@@ -106,8 +106,9 @@ CASES = [
     ("app role that is the master user", lambda s: hello(s).update(database={"role": "shipway"}), "apps.hello.database.role", "role 'shipway' is reserved"),
     ("app database that is a template", lambda s: hello(s).update(database={"name": "template1"}), "apps.hello.database.name", "database 'template1' is reserved"),
     ("app role in RDS's namespace", lambda s: hello(s).update(database={"role": "rdsadmin"}), "apps.hello.database.role", "role 'rdsadmin' is reserved"),
-    ("app named like the project", lambda s: s["apps"].update({"tiny": s["apps"].pop("hello")}), "apps.tiny", "database 'tiny' is the instance's first database"),
     ("app database with upper case", lambda s: hello(s).update(database={"name": "Hello"}), "apps.hello.database.name", "must be lower-case letters, digits and _"),
+    ("process named like shipway's release task", lambda s: hello(s)["processes"].update(release={"command": "x"}), "apps.hello.processes.release", "a process may not be named 'release'"),
+    ("provision role name over 64 characters", lambda s: s["apps"].update({"abcdefghijklmnopqrstuvwxyzabcdef": s["apps"].pop("hello")}) or s.update(name="abcdefghijklmnopqrst"), "apps.abcdefghijklmnopqrstuvwxyzabcdef", "is longer than 64 characters"),
     ("config shadows PGHOST", lambda s: hello(s).update(config={"PGHOST": "db"}), "apps.hello.config.PGHOST", "PGHOST is set by shipway"),
 ]
 

@@ -173,27 +173,23 @@ def _check_stack_names(spec: Spec, add) -> None:
         if len(stack) > 128:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
     for app in spec.apps:
-        for env in spec.environments:
-            role = naming.provision_role(spec.name, app, env)
-            if len(role) > 64:
-                add(("apps", app), f"the role {role!r} is longer than IAM's 64 characters; shorten the names")
+        role = max((naming.provision_role(spec.name, app, env) for env in spec.environments), key=len)
+        if len(role) > 64:
+            add(("apps", app), f"the IAM role name {role!r} is longer than 64 characters; shorten the project, app "
+                               "or environment name")
 
 
 def _check_app_databases(spec: Spec, add) -> None:
-    """Each app's database and role are its own: not reserved, not another app's, not the shared database by
-    accident (an app takes the instance's first database over only when its spec names it).
+    """Each app's database and role are its own: not reserved by PostgreSQL, RDS or shipway, and not another app's.
+    (An app whose database is the instance's first database, e.g. an app named like the project, takes it over.)
 
     A default name (the app's) that fails for both the database and the role is one problem, at the app."""
-    shared = naming.database_name(spec.name)
     owners: dict[tuple[str, str], str] = {}
     for app_name, app in spec.apps.items():
         found: dict[str, tuple[str, str]] = {}  # kind -> (value, why)
         for kind, value in zip(("name", "role"), app_database(app_name, app), strict=True):
-            given = getattr(app.database, kind) is not None
             if value in RESERVED_DATABASE_NAMES or value.startswith(RESERVED_DATABASE_PREFIXES):
                 found[kind] = value, "is reserved by PostgreSQL, RDS or shipway"
-            elif kind == "name" and value == shared and not given:
-                found[kind] = value, "is the instance's first database, shared by apps not yet split"
             else:
                 owner = owners.setdefault((kind, value), app_name)
                 if owner != app_name:
@@ -205,12 +201,9 @@ def _check_app_databases(spec: Spec, add) -> None:
                                     "role to other names")
             continue
         for kind, (value, why) in found.items():
-            given = kind not in defaults
-            fix = f"set apps.{app_name}.database.{kind} to another name"
-            if kind == "name" and value == shared and not given:
-                fix += f", or to {value!r} to take it over (docs/data.md)"
-            add(("apps", app_name, "database", kind) if given else ("apps", app_name),
-                f"{'database' if kind == 'name' else 'role'} {value!r} {why}; {fix}")
+            add(("apps", app_name) if kind in defaults else ("apps", app_name, "database", kind),
+                f"{'database' if kind == 'name' else 'role'} {value!r} {why}; "
+                f"set apps.{app_name}.database.{kind} to another name")
 
 
 def _check_one_pipeline_home(spec: Spec, add) -> None:
