@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shipway.constructs.app_database import PROVISION_SCRIPT
+from shipway.synth import ROOT
 
 from .conftest import free_port
 
@@ -138,12 +141,47 @@ def test_running_again_sets_the_new_password_and_keeps_the_data(server, two_apps
     provision(server, "blog", two_apps["blog"])  # as the other tests expect it
 
 
-def test_an_app_may_take_the_shared_database_over(server):
-    taken = provision(server, "minne", "pw", APP_DATABASE=SHARED, APP_ROLE="keeper")
+def docs_blocks(language: str) -> list[str]:
+    """The ``language`` code blocks of docs/data.md's section on splitting a shared database, in order."""
+    section = (ROOT / "docs" / "data.md").read_text().split("## Splitting a shared database", 1)[1].split("\n## ", 1)[0]
+    return [textwrap.dedent(b) for b in re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)]
+
+
+def test_the_documented_split_copies_an_apps_tables_into_its_own_database(server, two_apps):
+    """docs/data.md's pg_dump | pg_restore, as written, from the shared database into minne's, owned by minne."""
+    master = {"PGUSER": MASTER, "PGPASSWORD": MASTER_PASSWORD}
+    setup = connect(server, MASTER, MASTER_PASSWORD, SHARED,
+                    "CREATE TABLE posts (id serial PRIMARY KEY, title text); INSERT INTO posts (title) VALUES ('a');"
+                    "CREATE TABLE comments (id serial PRIMARY KEY, post_id int REFERENCES posts);"
+                    "CREATE TABLE schema_migrations (version text PRIMARY KEY); SELECT 'ok'")
+    assert setup.stdout.strip() == "ok", setup.stderr
+    (dump,) = docs_blocks("sh")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | server | master | {"HOST": server["PGHOST"]}
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", dump], env=env, capture_output=True, text=True,
+                            cwd=tempfile.mkdtemp(prefix="shipway-split-"), check=False)
+    assert result.returncode == 0, result.stderr
+    copied = connect(server, "minne", two_apps["minne"], "minne",
+                     "INSERT INTO posts (title) VALUES ('b'); "
+                     "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') || ' ' || (SELECT count(*) FROM posts) "
+                     "FROM pg_class WHERE relname IN ('posts', 'posts_id_seq', 'comments', 'schema_migrations')")
+    assert copied.stdout.strip() == "minne 2", copied.stderr
+
+
+def test_the_documented_takeover_gives_the_shared_tables_to_the_app(server):
+    """An app that keeps the shared database: the provision step, then docs/data.md's ownership SQL as written."""
+    created = connect(server, MASTER, MASTER_PASSWORD, "postgres", "CREATE DATABASE legacy")
+    assert created.returncode == 0, created.stderr
+    connect(server, MASTER, MASTER_PASSWORD, "legacy", "CREATE TABLE orders (id serial PRIMARY KEY)")
+    taken = provision(server, "keeper", "pw", APP_DATABASE="legacy", SHARED_DATABASE="legacy")
     assert taken.returncode == 0, taken.stderr
-    owner = connect(server, "keeper", "pw", SHARED,
-                    "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
-    assert owner.stdout.strip() == "keeper", owner.stderr
+    refused = connect(server, "keeper", "pw", "legacy", "SELECT count(*) FROM orders")
+    assert "permission denied for table orders" in refused.stderr  # the database is the app's, its tables not yet
+    (handover,) = docs_blocks("sql")[-1:]
+    handed = connect(server, MASTER, MASTER_PASSWORD, "legacy", handover.replace("minne", "keeper"))
+    assert handed.returncode == 0, handed.stderr
+    owned = connect(server, "keeper", "pw", "legacy",
+                    "SELECT nextval('orders_id_seq'), pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'legacy'")
+    assert owned.stdout.strip() == "1|keeper", owned.stderr
 
 
 def test_a_missing_variable_is_one_line_and_touches_nothing(server):
