@@ -6,7 +6,6 @@ finding id, and synth fails on any finding that is not acknowledged.
 
 from __future__ import annotations
 
-import json
 import weakref
 
 import aws_cdk as cdk
@@ -38,8 +37,7 @@ def resource_finding(scope: IConstruct, rule: str, arn: str) -> str:
 
     cdk-nag writes an ``Fn::Join`` ARN by its parts, each ``Ref`` as ``<LogicalId>`` and each ``Fn::GetAtt`` as
     ``<LogicalId.Attr>``, so a resource built from tokens (partition, region, account, logical IDs) still gets
-    one exact id. Any other intrinsic (``Fn::Select`` of an ``Fn::Split``, as CDK splits a token ARN) is written
-    as compact JSON, as cdk-nag writes it.
+    one exact id.
     """
 
     def flat(node) -> str:
@@ -52,8 +50,6 @@ def resource_finding(scope: IConstruct, rule: str, arn: str) -> str:
         if isinstance(node, dict) and "Fn::Join" in node:
             separator, parts = node["Fn::Join"]
             return separator.join(flat(part) for part in parts)
-        if isinstance(node, dict) and len(node) == 1 and next(iter(node)).startswith("Fn::"):
-            return json.dumps(node, separators=(",", ":"))
         raise ValueError(f"cannot spell {node!r} as cdk-nag does")
 
     return f"{rule}[Resource::{flat(cdk.Stack.of(scope).resolve(arn))}]"

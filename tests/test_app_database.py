@@ -145,6 +145,14 @@ def test_the_state_machine_runs_the_task_and_fails_unless_it_exited_zero(staging
     assert '"Default":"ProvisionFailed"' in definition
     assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
     assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+    # RunTask on exactly the stack's revision (cdk.json's fixRunEcsTaskPolicy): CDK's older "<family:rev>:*" grant
+    # matches no revision ARN, so the task would never start
+    (task_id,) = staging.find_resources("AWS::ECS::TaskDefinition", {
+        "Properties": {"Family": "acme-minne-staging-provision"}})
+    role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    (policy,) = staging.find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": role}]}}).values()
+    (run,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "ecs:RunTask"]
+    assert run["Resource"] == {"Ref": task_id}
 
 
 def test_a_rotation_redeploys_only_the_apps_services(staging):

@@ -174,28 +174,12 @@ class AppDatabase(Construct):
             timeout=cdk.Duration.minutes(15),
         )
         _depend_on_own_policy(self.provision_state_machine)
-        stack = cdk.Stack.of(self)
+        # RunTask names the task definition's exact revision (cdk.json: fixRunEcsTaskPolicy), which CloudFormation
+        # replaces with the stack; what stays wildcard is below.
         nag.acknowledge(
             self.provision_state_machine, "AwsSolutions-IAM5[Resource::*]",
             "ecs:StopTask and ecs:DescribeTasks of the task RunTask starts (its ARN is unknown until then), X-Ray "
             "and CloudWatch Logs delivery take only Resource *",
-        )
-        nag.acknowledge(
-            self.provision_state_machine,
-            nag.resource_finding(self, "AwsSolutions-IAM5", stack.format_arn(
-                service="events", resource="rule", resource_name="StepFunctionsGetEventsForECSTaskRule")),
-            "The managed rule Step Functions creates to learn that the task stopped (the .sync integration)",
-        )
-        # EcsRunTask also grants RunTask on the task definition's ARN followed by ":*", which it builds by
-        # splitting the ARN token; rebuilt here the same way, so the acknowledgement names exactly that.
-        parts = stack.split_arn(self.provision_task.task_definition_arn, cdk.ArnFormat.SLASH_RESOURCE_NAME)
-        revisions = stack.format_arn(
-            partition=parts.partition, service=parts.service, account=parts.account, region=parts.region,
-            resource=parts.resource, arn_format=parts.arn_format, resource_name=parts.resource_name,
-        )
-        nag.acknowledge(
-            self.provision_state_machine, nag.resource_finding(self, "AwsSolutions-IAM5", f"{revisions}:*"),
-            "CDK's RunTask grant on the provision task definition (this stack's only revision of it)",
         )
 
 
