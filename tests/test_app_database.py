@@ -198,3 +198,38 @@ def test_the_pipeline_of_an_app_without_a_release_still_provisions(shipped_templ
 def test_the_standalone_readme_asks_for_the_transforms_capability(shipped_templates):
     assert capabilities(shipped_templates["acme-minne-staging"]) == ["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
     assert "CAPABILITY_AUTO_EXPAND" not in capabilities(shipped_templates["acme-staging-data"])
+
+
+def test_each_acknowledgement_of_the_app_database_answers_a_real_finding(tmp_path, monkeypatch):
+    """With acknowledgements off, cdk-nag reports each one this change made (as tests/test_platform.py does)."""
+    import aws_cdk as cdk
+
+    from shipway import nag
+    from shipway.spec import load_spec
+    from shipway.stacks.app_pipeline import AppPipelineStack
+    from shipway.stacks.app_runtime import AppRuntimeStack
+    from shipway.synth import cdk_context
+
+    from .conftest import SHIPPED
+
+    acknowledged: set[tuple[str, str]] = set()
+    monkeypatch.setattr(nag, "acknowledge", lambda scope, finding, reason: acknowledged.add(
+        (scope.node.path, finding.removeprefix("AwsSolutions::"))
+    ))
+    spec = load_spec(SHIPPED)
+    app = cdk.App(outdir=str(tmp_path), context=cdk_context(), analytics_reporting=False)
+    nag.add_checks(app)
+    AppRuntimeStack(app, spec=spec, app="minne", env="staging")
+    AppPipelineStack(app, spec=spec, app="minne")
+    with pytest.raises(Exception, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    findings = {
+        (c["constructPath"], v["ruleName"])
+        for plugin in report["pluginReports"] for v in plugin["violations"] for c in v["violatingConstructs"]
+    }
+    ours = {(path, finding) for path, finding in acknowledged
+            if "/Database/" in path or "RedeployOnRotation" in path or ":execution:" in finding}
+    assert len(ours) == 4  # provision and redeploy state machines; the pipeline, per environment
+    for path, finding in ours:
+        assert any(f == finding and (p == path or p.startswith(path + "/")) for p, f in findings), (path, finding)
