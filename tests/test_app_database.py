@@ -126,8 +126,9 @@ def test_only_the_provision_role_reads_the_master_secret_and_no_pipeline_role_ma
     for policy in pipeline.find_resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if "iam:PassRole" in json.dumps(statement["Action"]):
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-                patterns |= {joined(r).split(":role/")[1] for r in resources}
+                resources = statement["Resource"]
+                patterns |= {joined(r).split(":role/")[1] for r in (resources if isinstance(resources, list) else
+                                                                     [resources])}
     assert {f"acme-minne-{env}-*" for env in ("staging", "production")} <= patterns
     assert not [p for p in patterns if fnmatch.fnmatch(role_name, p)]
     # the patterns do match the app's own roles, which CloudFormation names after the stack

@@ -89,7 +89,8 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
         ("Build", [["Image"]]),
         # minne's loadtest.environment is staging: its load-test gate runs beside the tag record
         # each stage provisions the app's own database (if missing) before the release runs migrations in it
-        ("staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["LoadTest", "RecordImageTag"]]),
+        ("staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
+                     ["LoadTest", "RecordImageTag"]]),
         ("production", [["Approve"], ["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
                         ["RecordImageTag"]]),
     ]

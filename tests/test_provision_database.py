@@ -99,8 +99,8 @@ def two_apps(server) -> dict[str, str]:
 
 def test_each_app_connects_to_its_own_database_as_its_owner(server, two_apps):
     for app, password in two_apps.items():
-        result = connect(server, app, password, app,
-                         "SELECT current_user, pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+        result = connect(server, app, password, app, "SELECT current_user, pg_get_userbyid(datdba) "
+                                                      "FROM pg_database WHERE datname = current_database()")
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == f"{app}|{app}"
     made = connect(server, "blog", two_apps["blog"], "blog", "CREATE TABLE posts (id int); SELECT 'made'")
@@ -125,8 +125,8 @@ def test_an_app_role_cannot_connect_to_the_shared_database_but_the_master_can(se
 
 
 def test_an_app_role_has_no_power_beyond_its_database(server, two_apps):
-    result = connect(server, "minne", two_apps["minne"], "minne",
-                     "SELECT rolsuper, rolcreatedb, rolcreaterole, rolreplication FROM pg_roles WHERE rolname = current_user")
+    result = connect(server, "minne", two_apps["minne"], "minne", "SELECT rolsuper, rolcreatedb, rolcreaterole, "
+                     "rolreplication FROM pg_roles WHERE rolname = current_user")
     assert result.stdout.strip() == "f|f|f|f"
     refused = connect(server, "minne", two_apps["minne"], "minne", "CREATE DATABASE stolen")
     assert "permission denied to create database" in refused.stderr
@@ -162,8 +162,9 @@ def test_the_documented_split_copies_an_apps_tables_into_its_own_database(server
     assert result.returncode == 0, result.stderr
     copied = connect(server, "minne", two_apps["minne"], "minne",
                      "INSERT INTO posts (title) VALUES ('b'); "
-                     "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') || ' ' || (SELECT count(*) FROM posts) "
-                     "FROM pg_class WHERE relname IN ('posts', 'posts_id_seq', 'comments', 'schema_migrations')")
+                     "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ',') || ' ' || "
+                     "(SELECT count(*) FROM posts) FROM pg_class "
+                     "WHERE relname IN ('posts', 'posts_id_seq', 'comments', 'schema_migrations')")
     assert copied.stdout.strip() == "minne 2", copied.stderr
 
 
@@ -180,7 +181,8 @@ def test_the_documented_takeover_gives_the_shared_tables_to_the_app(server):
     handed = connect(server, MASTER, MASTER_PASSWORD, "legacy", handover.replace("minne", "keeper"))
     assert handed.returncode == 0, handed.stderr
     owned = connect(server, "keeper", "pw", "legacy",
-                    "SELECT nextval('orders_id_seq'), pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'legacy'")
+                    "SELECT nextval('orders_id_seq'), pg_get_userbyid(datdba) "
+                    "FROM pg_database WHERE datname = 'legacy'")
     assert owned.stdout.strip() == "1|keeper", owned.stderr
 
 
@@ -188,5 +190,6 @@ def test_a_missing_variable_is_one_line_and_touches_nothing(server):
     result = provision(server, "nobody", "pw", APP_PASSWORD="")
     assert result.returncode == 2
     assert result.stderr == "provision: APP_PASSWORD is not set\n"
-    gone = connect(server, MASTER, MASTER_PASSWORD, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'nobody'")
+    gone = connect(server, MASTER, MASTER_PASSWORD, "postgres",
+                   "SELECT count(*) FROM pg_roles WHERE rolname = 'nobody'")
     assert gone.stdout.strip() == "0"

@@ -358,7 +358,8 @@ class Alarms(Model):
 
 # A PostgreSQL identifier shipway writes without quoting trouble: lower case, digits and _, at most 63 bytes.
 DatabaseIdentifier = Annotated[
-    str, Field(max_length=63), _matches(v.DB_IDENTIFIER, "lower-case letters, digits and _, starting with a letter or _")
+    str, Field(max_length=63),
+    _matches(v.DB_IDENTIFIER, "lower-case letters, digits and _, starting with a letter or _"),
 ]
 
 

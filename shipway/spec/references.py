@@ -197,8 +197,8 @@ def _check_app_databases(spec: Spec, add) -> None:
         defaults = [k for k in found if getattr(app.database, k) is None]
         if len(defaults) == 2 and found["name"] == found["role"]:
             value, why = found["name"]
-            add(("apps", app_name), f"database and role {value!r} are{why.removeprefix('is')}; set apps.{app_name}.database.name and "
-                                    "role to other names")
+            add(("apps", app_name), f"database and role {value!r} are{why.removeprefix('is')}; "
+                                    f"set apps.{app_name}.database.name and role to other names")
             continue
         for kind, (value, why) in found.items():
             add(("apps", app_name) if kind in defaults else ("apps", app_name, "database", kind),
