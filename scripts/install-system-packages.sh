@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests run for real: cloud-init (`cloud-init schema` on our user data),
-# docker-registry (the S3 registry mode against moto), skopeo (copies an image through it), shellcheck (our shell
-# scripts) and postgresql (the app database provisioning script runs against a real server).
+# docker-registry (the S3 registry mode against moto), skopeo (copies an image through it), shellcheck (checks
+# every script the pipeline runs, and the app database provision script) and postgresql (that script runs
+# against a real server).
 # Installs what is missing when run as root; otherwise names what to install and fails.
 set -euo pipefail
 declare -A provides=([cloud-init]=cloud-init [docker-registry]=docker-registry [skopeo]=skopeo

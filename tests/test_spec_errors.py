@@ -91,6 +91,8 @@ CASES = [
     ("malformed secret ARN", lambda s: hello(s).update(secrets={"API_KEY": "stripe-key"}), "apps.hello.secrets.API_KEY", "must be a Secrets Manager secret or SSM parameter ARN"),
     ("load balancer name over 32 characters", lambda s: s.update(name="averyveryverylongproject", environments={"staging-environment": {}}), "environments.staging-environment", "is longer than 32 characters"),
     ("stack names that collide", lambda s: s["apps"].update({"dev-platform": {"source": {"codecommit": "x"}, "processes": {"worker": {}}}}), "apps.dev-platform", "stack name 'tiny-dev-platform' is already used by environments.dev"),
+    ("IAM role name over 64 characters", lambda s: s.update(environments={"staging-eu-west-1": dev(s)}) or s["apps"].update({"a" * 32: {"source": {"codecommit": "x"}, "processes": {"worker": {}}}}), "apps." + "a" * 32, f"the IAM role name 'tiny-{'a' * 32}-staging-eu-west-1-execution' is 65 characters, IAM allows 64"),
+    ("IAM role names that collide", lambda s: s["environments"].update({"dev-loadtest-master": {}}) or hello(s).update(loadtest={"locustfile": "l.py", "environment": "dev"}), "apps.hello.loadtest", "the IAM role name 'tiny-hello-dev-loadtest-master-task' is also apps.hello's"),
     ("requests per target without hosts", lambda s: s["apps"]["hello"]["processes"]["worker"].update(autoscale={"min": 1, "max": 3, "requests_per_target": 100}), "apps.hello.processes.worker.autoscale.requests_per_target", "requests_per_target needs a process with hosts"),
     ("deploy wait over 45 seconds", lambda s: web(s).update(deregistration_delay=40), "apps.hello.processes.web.deregistration_delay", "is 50 s; keep it at most 45 s"),
     ("availability zones without account and region", lambda s: dev(s).update(availability_zones=["ap-northeast-1a", "ap-northeast-1c"]), "environments.dev.availability_zones", "availability_zones needs account and region"),
@@ -108,7 +110,7 @@ CASES = [
     ("app role in RDS's namespace", lambda s: hello(s).update(database={"role": "rdsadmin"}), "apps.hello.database.role", "role 'rdsadmin' is reserved"),
     ("app database with upper case", lambda s: hello(s).update(database={"name": "Hello"}), "apps.hello.database.name", "must be lower-case letters, digits and _"),
     ("process named like shipway's release task", lambda s: hello(s)["processes"].update(release={"command": "x"}), "apps.hello.processes.release", "a process may not be named 'release'"),
-    ("provision role name over 64 characters", lambda s: s["apps"].update({"abcdefghijklmnopqrstuvwxyzabcdef": s["apps"].pop("hello")}) or s.update(name="abcdefghijklmnopqrst"), "apps.abcdefghijklmnopqrstuvwxyzabcdef", "is longer than 64 characters"),
+    ("provision role name over 64 characters", lambda s: s["apps"].update({"abcdefghijklmnopqrstuvwxyzabc": s["apps"].pop("hello")}) or s.update(name="abcdefghijklmnopqrst"), "apps.abcdefghijklmnopqrstuvwxyzabc", "'shipway-db-abcdefghijklmnopqrst-abcdefghijklmnopqrstuvwxyzabc-dev' is 65 characters, IAM allows 64"),
     ("config shadows PGHOST", lambda s: hello(s).update(config={"PGHOST": "db"}), "apps.hello.config.PGHOST", "PGHOST is set by shipway"),
 ]
 

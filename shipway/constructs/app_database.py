@@ -10,7 +10,7 @@
 - **Provisioning** (``provision_task``, ``provision_state_machine``): a one-off Fargate task in a pinned postgres
   client image runs ``scripts/provision-database.sh`` as the master user, which creates the role and the database
   when missing and sets the role's password from the secret. The master secret reaches only this task, whose
-  execution role's name is outside the app stack's (so no pipeline role may pass it). The state machine runs the
+  execution role is named apart from the app's roles (so no pipeline role may pass it). The state machine runs the
   task and fails unless it exited 0; the pipeline starts it before each release.
 
 docs/data.md explains the model and how a shared database is split.

@@ -62,6 +62,7 @@ def check_references(spec: Spec) -> list[Problem]:
         _check_environment(spec, env_name, env, add)
         _check_registry(spec, env_name, env, add)
     _check_stack_names(spec, add)
+    _check_role_names(spec, add)
     _check_one_pipeline_home(spec, add)
     _check_app_databases(spec, add)
 
@@ -172,11 +173,6 @@ def _check_stack_names(spec: Spec, add) -> None:
         seen.setdefault(stack, path)
         if len(stack) > 128:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
-    for app in spec.apps:
-        role = max((naming.provision_role(spec.name, app, env) for env in spec.environments), key=len)
-        if len(role) > 64:
-            add(("apps", app), f"the IAM role name {role!r} is longer than 64 characters; shorten the project, app "
-                               "or environment name")
 
 
 def _check_app_databases(spec: Spec, add) -> None:
@@ -204,6 +200,22 @@ def _check_app_databases(spec: Spec, add) -> None:
             add(("apps", app_name) if kind in defaults else ("apps", app_name, "database", kind),
                 f"{'database' if kind == 'name' else 'role'} {value!r} {why}; "
                 f"set apps.{app_name}.database.{kind} to another name")
+
+
+def _check_role_names(spec: Spec, add) -> None:
+    """The roles the pipeline passes are named (naming.app_role, naming.loadtest_role): IAM takes at most 64
+    characters, and one name per account, whatever its case."""
+    seen: dict[str, tuple[str, ...]] = {}
+    reported: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+    for path, role in naming.role_names_with_paths(spec):
+        if len(role) > naming.IAM_ROLE_NAME_MAX and (path, path) not in reported:
+            reported.add((path, path))
+            add(path, f"the IAM role name {role!r} is {len(role)} characters, IAM allows {naming.IAM_ROLE_NAME_MAX}; "
+                      "shorten the project, app or environment name")
+        owner = seen.setdefault(role.lower(), path)
+        if owner != path and (owner, path) not in reported:
+            reported.add((owner, path))
+            add(path, f"the IAM role name {role!r} is also {'.'.join(owner)}'s; rename an app or environment")
 
 
 def _check_one_pipeline_home(spec: Spec, add) -> None:
