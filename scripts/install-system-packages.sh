@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests run for real: cloud-init (`cloud-init schema` on our user data),
-# docker-registry (the S3 registry mode against moto), skopeo (copies an image through it) and apache2-utils
-# (htpasswd, which writes the registry's password file as the registry task's init container does) and shellcheck.
+# docker-registry (the S3 registry mode against moto), skopeo (copies an image through it), apache2-utils
+# (htpasswd, which writes the registry's password file as the registry task's init container does), shellcheck
+# (checks every script the pipeline runs, and the app database provision script) and postgresql (that script runs
+# against a real server).
 # Installs what is missing when run as root; otherwise names what to install and fails.
 set -euo pipefail
-declare -A provides=([cloud-init]=cloud-init [docker-registry]=docker-registry [skopeo]=skopeo [htpasswd]=apache2-utils [shellcheck]=shellcheck)
+declare -A provides=([cloud-init]=cloud-init [docker-registry]=docker-registry [skopeo]=skopeo
+                     [htpasswd]=apache2-utils [shellcheck]=shellcheck [pg_ctlcluster]=postgresql)
 missing=()
 for command in "${!provides[@]}"; do
   command -v "$command" >/dev/null 2>&1 || [ -x "/usr/bin/$command" ] || missing+=("${provides[$command]}")

@@ -107,6 +107,8 @@ class Param:
     # data stack
     DATABASE_URL_SECRET_ARN = "database/url-secret-arn"
     DATABASE_SECRET_ARN = "database/master-secret-arn"
+    DATABASE_HOST = "database/host"
+    DATABASE_PORT = "database/port"
 
 
 def namespace(name: str, env: str) -> str:
@@ -134,8 +136,26 @@ def schedule_name(name: str, app: str, env: str, job: str) -> str:
 
 
 def task_family(name: str, app: str, env: str, role: str) -> str:
-    """Task definition family: ``role`` is a process name, ``release`` (one-off) or a load-test role."""
+    """Task definition family: ``role`` is a process name, ``release`` (one-off), ``provision`` or a load-test role."""
     return f"{name}-{app}-{env}-{role}"
+
+
+PROVISION = "provision"
+"""The app database's provision step: its task definition family role and its state machine's suffix."""
+
+
+def provision_state_machine(name: str, app: str, env: str) -> str:
+    """The state machine that provisions the app's database in ``env``; the pipeline starts it before the release."""
+    return f"{name}-{app}-{env}-{PROVISION}"
+
+
+def provision_role(name: str, app: str, env: str) -> str:
+    """The provision task's execution role, which reads the master secret.
+
+    Named apart from the app's own roles (``app_role``), the only ones the pipeline may pass to ECS, and outside
+    ``<name>-<app>-<env>-*``, so that no pipeline role can hand the master secret to a task definition of its own.
+    """
+    return f"shipway-db-{name}-{app}-{env}"
 
 
 def image_tag_parameter(name: str, app: str, env: str) -> str:
@@ -187,6 +207,9 @@ def log_group(name: str, app: str, env: str) -> str:
 
 LOADTEST_MASTER = "loadtest-master"
 LOADTEST_WORKER = "loadtest-worker"
+
+# Task definition family roles shipway takes besides processes; a process of the same name would share a family.
+TASK_ROLES = frozenset({"release", PROVISION, LOADTEST_MASTER, LOADTEST_WORKER})
 # A pool whose metadata carries this key and value hosts the environment's Locust workers.
 LOADTEST_POOL_METADATA = ("loadtest", "true")
 
@@ -273,6 +296,7 @@ def role_names_with_paths(spec: Spec) -> Iterator[tuple[tuple[str, ...], str]]:
         for env in spec.environments:
             for role in app_roles(spec.name, app_name, env):
                 yield ("apps", app_name), role
+            yield ("apps", app_name), provision_role(spec.name, app_name, env)
         if app.loadtest is not None and app.loadtest.environment in spec.environments:
             for role in loadtest_roles(spec.name, app_name, app.loadtest.environment):
                 yield ("apps", app_name, "loadtest"), role

@@ -76,7 +76,8 @@ def test_minimal_spec_by_hand():
     dev = (_environment_base(p, nat=1, azs=2)
            + _database(p, "db.t4g.micro", 20, multi_az=False)
            + H * _task_hour(p, 256, 512)                     # web: one 1x task on Fargate
-           + _app_logs(p, 1))
+           + _app_logs(p, 1)
+           + p["secrets_manager_secret_month"])               # hello's own database secret
     # source 1 + build 10 + record 1 + deploy 5 (rolling: no baking) = 17 action minutes; record 1 small minute
     pipelines = _pipeline(p, action_minutes=17, small_minutes=D(1))
     result = estimate(load_spec(SPECS / "minimal.yaml"))
@@ -84,7 +85,7 @@ def test_minimal_spec_by_hand():
     assert result.total(environment="dev").monthly == dev
     assert result.total(environment=PIPELINES).monthly == pipelines
     assert result.total().monthly == dev + pipelines
-    # With today's table: $100.410025 + $16.90.
+    # With today's table: $100.810025 + $16.90.
     assert result.heroku_total() == (D(25) + D(20), 0)  # Standard-1X and Essential-2
 
 
@@ -112,6 +113,7 @@ def test_shipped_spec_by_hand():
         + _app_logs(p, 4 + 2)                           # minne: 4 web + 2 worker tasks
         + 2 * H * one_x * FARGATE_SPOT                  # blog web: 2 × 1x on Fargate Spot
         + _app_logs(p, 2)
+        + 2 * p["secrets_manager_secret_month"]         # minne's and blog's own database secrets
     )
     # the load test in staging: master 2x for 3m + 3 minutes per push; workers on the loadtest pool (no line)
     loadtest = PUSHES * 6 / D(60) * _task_hour(p, 512, 1024)
@@ -301,6 +303,10 @@ def test_priced_resources_match_the_synthesized_templates(fixture, request):
         assert db["ManageMasterUserPassword"] is True  # RDS creates the master secret: one more than the templates
         secrets = sum(_count(templates, stack, "AWS::SecretsManager::Secret") for stack in (platform, data)) + 1
         assert quantity(env_name, "Secrets Manager secrets") == secrets
+        for app_name in spec.apps:  # each app's own database secret lives in its environment stack
+            app_secrets = _count(templates, f"{spec.name}-{app_name}-{env_name}", "AWS::SecretsManager::Secret")
+            assert sum(line.quantity for line in result.lines if (line.environment, line.app, line.item)
+                       == (env_name, app_name, "database secret")) == app_secrets == 1
         where = "Multi-AZ" if db.get("MultiAZ") else "Single-AZ"
         assert quantity(env_name, f"RDS gp3 storage {where}") == D(db["AllocatedStorage"])
         assert any(line.item == f"RDS PostgreSQL {db['DBInstanceClass']} {where}" for line in result.lines)

@@ -21,7 +21,6 @@ PINNED_LOGICAL_IDS = {
     "DatabaseSecurityGroup7319C0F6": "AWS::EC2::SecurityGroup",
     "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
     "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
-    "RedeployOnRotationLogs64D58CBE": "AWS::Logs::LogGroup",
 }
 INSTANCE = "DatabaseF44359DD"
 CONNECTION_SECRET = "DatabaseConnectionSecret3AAAD636"
@@ -176,13 +175,19 @@ def test_connection_url_carries_no_password():
     )
 
 
-def test_secret_arns_are_published_for_the_apps(staging):
+def test_secret_arns_and_the_endpoint_are_published_for_the_apps(staging):
     staging.has_resource_properties("AWS::SSM::Parameter", {
         "Name": "/shipway/acme/staging/database/url-secret-arn", "Value": {"Ref": CONNECTION_SECRET},
     })
     staging.has_resource_properties("AWS::SSM::Parameter", {
         "Name": "/shipway/acme/staging/database/master-secret-arn",
         "Value": {"Fn::GetAtt": [INSTANCE, "MasterUserSecret.SecretArn"]},
+    })
+    staging.has_resource_properties("AWS::SSM::Parameter", {
+        "Name": "/shipway/acme/staging/database/host", "Value": {"Fn::GetAtt": [INSTANCE, "Endpoint.Address"]},
+    })
+    staging.has_resource_properties("AWS::SSM::Parameter", {
+        "Name": "/shipway/acme/staging/database/port", "Value": {"Fn::GetAtt": [INSTANCE, "Endpoint.Port"]},
     })
 
 
@@ -214,35 +219,8 @@ def test_every_major_the_spec_admits_has_a_version_rds_creates(tmp_path):
         assert [f"{m.rule.id} {m.message}" for m in findings] == [], version
 
 
-def test_a_rotation_redeploys_the_environments_services(staging):
-    staging.has_resource_properties("AWS::Events::Rule", {
-        "EventPattern": {
-            "source": ["aws.secretsmanager"],
-            "detail-type": ["Secret Label Updated"],
-            "resources": [{"Fn::GetAtt": [INSTANCE, "MasterUserSecret.SecretArn"]}],
-            "detail": {"labelUpdated": ["AWSCURRENT"]},
-        },
-        "Targets": [Match.object_like({"Arn": {"Ref": "RedeployOnRotationEE4FD7C0"}})],
-    })
-    machine = staging.to_json()["Resources"]["RedeployOnRotationEE4FD7C0"]
-    definition = "".join(p if isinstance(p, str) else json.dumps(p)
-                         for p in machine["Properties"]["DefinitionString"]["Fn::Join"][1])
-    assert ":states:::aws-sdk:ecs:listServices" in definition
-    assert ":states:::aws-sdk:ecs:updateService" in definition
-    assert '"ForceNewDeployment":true' in definition
-    assert "clusterarn" in definition  # the cluster comes from the platform's SSM parameter
-    assert machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
-    assert machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
-    # the role's policy, not the role (which RoleArn already orders): cfn-lint W3005
-    assert machine["DependsOn"] == ["RedeployOnRotationRoleDefaultPolicy63C0A5AC"]
-
-
-def test_the_redeploy_may_update_only_this_clusters_services(staging):
-    statements = staging.to_json()["Resources"]["RedeployOnRotationRoleDefaultPolicy63C0A5AC"]["Properties"][
-        "PolicyDocument"]["Statement"]
-    update = [s for s in statements if s["Action"] == "ecs:updateService"]
-    assert update == [{"Action": "ecs:updateService", "Effect": "Allow", "Resource": {"Fn::Join": ["", [
-        "arn:", {"Ref": "AWS::Partition"}, ":ecs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
-        ":service/acme-staging/*"]]}}]
-    wildcard = next(s for s in statements if s["Resource"] == "*")
-    assert not [a for a in wildcard["Action"] if a.startswith("ecs:") and a != "ecs:listServices"]
+def test_a_master_rotation_redeploys_nothing(staging):
+    """No app task holds the master password (each has its own role), so nothing needs replacing after RDS
+    rotates it: the provision task reads it when it starts."""
+    staging.resource_count_is("AWS::Events::Rule", 0)
+    staging.resource_count_is("AWS::StepFunctions::StateMachine", 0)

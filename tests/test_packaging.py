@@ -1,4 +1,4 @@
-"""`pip install .` gives another CDK app the constructs and the cloud-init templates they render."""
+"""`pip install .` gives another CDK app the constructs, the cloud-init templates they render and their scripts."""
 
 from __future__ import annotations
 
@@ -22,4 +22,6 @@ def test_wheel_ships_the_package_and_its_templates(tmp_path):
     templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "shipway" / "cloud-init").glob("[!.]*")}
     assert templates <= names
     assert {"shipway/catalog/instances.json", "shipway/catalog/prices.json", "shipway/catalog/heroku.json"} <= names
+    # the app database provision script, which constructs/app_database.py reads into the task's command
+    assert "shipway/scripts/provision-database.sh" in names
     assert not any(name.startswith(("tests/", "constructs/")) for name in names)

@@ -29,7 +29,6 @@ PINNED: dict[str, dict[str, str]] = {
         "DatabaseF44359DD": "AWS::RDS::DBInstance",
         "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
         "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
-        "RedeployOnRotationLogs64D58CBE": "AWS::Logs::LogGroup",
     },
     "acme-production-platform": {
         "NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
@@ -43,7 +42,6 @@ PINNED: dict[str, dict[str, str]] = {
         "DatabaseF44359DD": "AWS::RDS::DBInstance",
         "DatabaseLogsPostgresqlA9BDE778": "AWS::Logs::LogGroup",
         "DatabaseLogsUpgrade2579E242": "AWS::Logs::LogGroup",
-        "RedeployOnRotationLogs64D58CBE": "AWS::Logs::LogGroup",
     },
     "acme-minne": {
         "Repository22E53BBD": "AWS::ECR::Repository",
@@ -57,9 +55,11 @@ PINNED: dict[str, dict[str, str]] = {
     "acme-minne-staging": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
         "LoadTestResultsB968C8BB": "AWS::S3::Bucket",
+        "DatabaseSecret3B817195": "AWS::SecretsManager::Secret",
     },
     "acme-minne-production": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
+        "DatabaseSecret3B817195": "AWS::SecretsManager::Secret",
     },
     "acme-blog": {
         "Repository22E53BBD": "AWS::ECR::Repository",
@@ -70,9 +70,11 @@ PINNED: dict[str, dict[str, str]] = {
     },
     "acme-blog-staging": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
+        "DatabaseSecret3B817195": "AWS::SecretsManager::Secret",
     },
     "acme-blog-production": {
         "Logs6819BB44": "AWS::Logs::LogGroup",
+        "DatabaseSecret3B817195": "AWS::SecretsManager::Secret",
     },
 }
 

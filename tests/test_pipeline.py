@@ -89,8 +89,11 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
         # minne's loadtest.environment is staging: its load-test gate runs beside the tag record
-        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["LoadTest", "RecordImageTag"]]),
-        ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["RecordImageTag"]]),
+        # each stage provisions the app's own database (if missing) before the release runs migrations in it
+        ("staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
+                     ["LoadTest", "RecordImageTag"]]),
+        ("production", [["Approve"], ["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
+                        ["RecordImageTag"]]),
     ]
 
 
@@ -98,8 +101,8 @@ def test_blog_has_no_release_and_no_approval(blog):
     assert stage_plan(blog) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["Deploy-web"], ["RecordImageTag"]]),
-        ("production", [["Deploy-web"], ["RecordImageTag"]]),
+        ("staging", [["ProvisionDatabase"], ["Deploy-web"], ["RecordImageTag"]]),
+        ("production", [["ProvisionDatabase"], ["Deploy-web"], ["RecordImageTag"]]),
     ]
 
 
@@ -574,6 +577,12 @@ def test_the_pipeline_passes_exactly_the_named_app_roles(minne, shipped_template
             family = task_definition["Properties"]["Family"]
             if "-loadtest-" in family:
                 continue
+            if family == naming.task_family("acme", "minne", env, naming.PROVISION):
+                # not the app's code: the database provision task runs with its own roles, which no pipeline role
+                # passes (tests/test_app_database.py)
+                provision = named[naming.provision_role("acme", "minne", env)]
+                assert task_definition["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [provision, "Arn"]}
+                continue
             assert task_definition["Properties"]["TaskRoleArn"] == {"Fn::GetAtt": [named[expected[0]], "Arn"]}, family
             assert task_definition["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [named[expected[1]], "Arn"]}, family
     (release,) = pass_role_statements(minne, "Delivery/Release/Default/Role")
@@ -619,7 +628,7 @@ def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()
     assert seen == ["staging", "production"]
     assert stage_plan(template)[2] == (
-        "staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["Gate", "RecordImageTag"]],
+        "staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["Gate", "RecordImageTag"]],
     )
     assert stage_plan(template)[3][1][-1] == ["RecordImageTag"]
 

@@ -99,6 +99,10 @@ def test_a_removed_repository_blocks(minimal, tmp_path):
     # CDK retains the repositories: they leave the stack and stay behind, outside any stack.
     assert {blocked[r] for r in repositories} == {"orphaned"}
     assert "### tiny-hello (stack removed)" in text
+    # The app's database login is retained too, and the report says its database and role stay in PostgreSQL.
+    assert blocked["AWS::SecretsManager::Secret:DatabaseSecret3B817195"] == "orphaned"
+    assert "### tiny-hello-dev (stack removed)" in text
+    assert "database `hello` and role `hello` stay in the instance with their data" in text
 
 
 def test_replacement_cascades_through_references_and_a_group_the_database_sits_in_blocks(minimal, tmp_path):

@@ -319,18 +319,18 @@ def test_config_becomes_environment(minne):
     assert env["RAILS_ENV"] == "production" and env["RAILS_LOG_TO_STDOUT"] == "1"
 
 
-def test_secrets_become_ecs_secrets_and_database_url_comes_from_the_data_stack(minne):
-    secrets = {s["Name"]: s["ValueFrom"] for s in container(minne, "acme-minne-production-web")["Secrets"]}
-    assert secrets["STRIPE_API_KEY"] == "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:minne/stripe"
-    parameters = minne.to_json()["Parameters"]
-    assert parameters[secrets["DATABASE_URL"]["Ref"]]["Default"] == naming.parameter(
-        "acme", "production", naming.Param.DATABASE_URL_SECRET_ARN
-    )
-    join = secrets["PGPASSWORD"]["Fn::Join"][1]
-    assert parameters[join[0]["Ref"]]["Default"] == naming.parameter(
-        "acme", "production", naming.Param.DATABASE_SECRET_ARN
-    )
-    assert join[1] == ":password::"
+APP_SECRET = "DatabaseSecret3B817195"
+DATABASE_VARIABLES = {"DATABASE_URL": "url", "PGHOST": "host", "PGPORT": "port", "PGDATABASE": "dbname",
+                      "PGUSER": "username", "PGPASSWORD": "password"}
+
+
+def test_secrets_become_ecs_secrets_and_the_database_comes_from_the_apps_own_secret(minne):
+    for family in ("acme-minne-production-web", "acme-minne-production-worker", "acme-minne-production-release"):
+        secrets = {s["Name"]: s["ValueFrom"] for s in container(minne, family)["Secrets"]}
+        assert secrets["STRIPE_API_KEY"] == "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:minne/stripe"
+        for variable, field in DATABASE_VARIABLES.items():
+            assert secrets[variable] == {"Fn::Join": ["", [{"Ref": APP_SECRET}, f":{field}::"]]}, (family, variable)
+        assert len(secrets) == 1 + len(DATABASE_VARIABLES)
 
 
 def test_execution_role_reads_exactly_the_apps_secrets(minne):
@@ -341,20 +341,30 @@ def test_execution_role_reads_exactly_the_apps_secrets(minne):
     })
     reads = [s for s in statements.as_array() if "secretsmanager:GetSecretValue" in s["Action"]]
     assert len(reads) == 1
-    parameters = minne.to_json()["Parameters"]
-    named = sorted(r if isinstance(r, str) else parameters[r["Ref"]]["Default"] for r in reads[0]["Resource"])
-    assert named == sorted([
-        "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:minne/stripe-??????",
-        naming.parameter("acme", "production", naming.Param.DATABASE_URL_SECRET_ARN),
-        naming.parameter("acme", "production", naming.Param.DATABASE_SECRET_ARN),
-    ])
+    assert sorted(reads[0]["Resource"], key=json.dumps) == sorted([
+        "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:minne/stripe-??????", {"Ref": APP_SECRET},
+    ], key=json.dumps)
+    # The master secret is read in this stack (by the provision task) but no policy of the app's own roles names it.
+    master = [ref for ref, p in minne.to_json()["Parameters"].items()
+              if p.get("Default") == naming.parameter("acme", "production", naming.Param.DATABASE_SECRET_ARN)]
+    assert len(master) == 1
+    app_roles = [execution, *only(minne, "AWS::IAM::Role", {"Description": Match.string_like_regexp("ECS Exec")})]
+    policies = [p for p in minne.find_resources("AWS::IAM::Policy").values()
+                if any(r in p["Properties"]["Roles"] for r in ({"Ref": role} for role in app_roles))]
+    assert len(policies) == 2
+    assert all(master[0] not in json.dumps(p) for p in policies)
 
 
 def test_no_secret_value_in_any_runtime_template(shipped_templates):
     for name in RUNTIME_STACKS:
-        text = json.dumps(shipped_templates[name])
-        assert "SecretString" not in text and "resolve:secretsmanager" not in text, name
-        assert not Template.from_json(shipped_templates[name]).find_resources("AWS::SecretsManager::Secret")
+        template = shipped_templates[name]
+        assert "resolve:secretsmanager" not in json.dumps(template), name
+        for secret in Template.from_json(template).find_resources("AWS::SecretsManager::Secret").values():
+            properties = secret["Properties"]
+            assert "SecretString" not in properties, name
+            generated = properties["GenerateSecretString"]
+            assert generated["GenerateStringKey"] == "password"
+            assert "password" not in json.dumps(generated["SecretStringTemplate"]), name
 
 
 # --- image ----------------------------------------------------------------------------------------

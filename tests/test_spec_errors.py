@@ -114,6 +114,16 @@ CASES = [
     ("buildpacks release with a blank command", lambda s: hello(s).update(build={"buildpacks": "heroku/builder:24"}, release=" "), "apps.hello.release", "the release of a buildpacks app has an empty command"),
     ("buildpacks cron job with a blank command", lambda s: hello(s).update(build={"buildpacks": "heroku/builder:24"}, cron={"nightly": {"schedule": "rate(1 day)", "command": "\t"}}), "apps.hello.cron.nightly.command", "cron job nightly of a buildpacks app has an empty command"),
     ("empty command", lambda s: s["apps"]["hello"]["processes"]["worker"].update(command=""), "apps.hello.processes.worker.command", "at least 1 character"),
+    ("app database that is another app's", lambda s: s["apps"].update({"hello-db": {"source": {"codecommit": "x"}, "processes": {"worker": {}}}}) or hello(s).update(database={"name": "hello_db"}), "apps.hello-db", "database 'hello_db' is already apps.hello's; set apps.hello-db.database.name"),
+    ("app role that is another app's", lambda s: s["apps"].update({"other": {"source": {"codecommit": "x"}, "processes": {"worker": {}}, "database": {"role": "hello"}}}), "apps.other.database.role", "role 'hello' is already apps.hello's; set apps.other.database.role"),
+    ("app named like a reserved database", lambda s: s["apps"].update({"postgres": s["apps"].pop("hello")}), "apps.postgres", "database and role 'postgres' are reserved by PostgreSQL, RDS or shipway; set apps.postgres.database.name and role"),
+    ("app role that is the master user", lambda s: hello(s).update(database={"role": "shipway"}), "apps.hello.database.role", "role 'shipway' is reserved"),
+    ("app database that is a template", lambda s: hello(s).update(database={"name": "template1"}), "apps.hello.database.name", "database 'template1' is reserved"),
+    ("app role in RDS's namespace", lambda s: hello(s).update(database={"role": "rdsadmin"}), "apps.hello.database.role", "role 'rdsadmin' is reserved"),
+    ("app database with upper case", lambda s: hello(s).update(database={"name": "Hello"}), "apps.hello.database.name", "must be lower-case letters, digits and _"),
+    ("process named like shipway's release task", lambda s: hello(s)["processes"].update(release={"command": "x"}), "apps.hello.processes.release", "a process may not be named 'release'"),
+    ("provision role name over 64 characters", lambda s: s["apps"].update({"abcdefghijklmnopqrstuvwxyzabc": s["apps"].pop("hello")}) or s.update(name="abcdefghijklmnopqrst"), "apps.abcdefghijklmnopqrstuvwxyzabc", "'shipway-db-abcdefghijklmnopqrst-abcdefghijklmnopqrstuvwxyzabc-dev' is 65 characters, IAM allows 64"),
+    ("config shadows PGHOST", lambda s: hello(s).update(config={"PGHOST": "db"}), "apps.hello.config.PGHOST", "PGHOST is set by shipway"),
 ]
 
 

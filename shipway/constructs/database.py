@@ -1,23 +1,19 @@
 """The environment's PostgreSQL: an RDS instance whose master password RDS itself keeps and rotates.
 
-Rotation needs no Lambda, no transform and no network path from the isolated subnets: RDS manages the
-master secret in Secrets Manager (``ManageMasterUserPassword``) and rotates it on its own schedule. Apps get
-a connection secret that holds no password (``postgres://USER@HOST:PORT/DB?sslmode=require``) and the
-password itself from the master secret's ``password`` key as ``PGPASSWORD``, so a rotation never leaves a
-stale copy of the password behind. docs/data.md explains the choice.
+Rotation of the master needs no Lambda, no transform and no network path from the isolated subnets: RDS
+manages the master secret in Secrets Manager (``ManageMasterUserPassword``) and rotates it on its own schedule.
+The master is for administration and for provisioning each app's own database and role (``app_database.py``);
+no app task gets it. The connection secret (``postgres://USER@HOST:PORT/DB?sslmode=require``, no password) is
+the master's URL, for administrators. docs/data.md explains the choice.
 """
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .. import nag
@@ -67,7 +63,7 @@ class Database(Construct):
     :param log_retention: retention of the exported PostgreSQL logs.
 
     Attributes: ``instance``, ``parameter_group``, ``master_secret`` (RDS-managed, rotated by RDS),
-    ``connection_secret`` (``DATABASE_URL``, no password), ``log_groups``.
+    ``connection_secret`` (the master's URL, no password), ``log_groups``.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, subnet_group: rds.ISubnetGroup,
@@ -152,78 +148,3 @@ class Database(Construct):
                 self.instance, "AwsSolutions-RDS3",
                 "The spec asks for a single-AZ instance in this environment (database.multi_az: false)",
             )
-
-
-class RedeployOnRotation(Construct):
-    """Replace the tasks of every service in the cluster when RDS has rotated the master password.
-
-    ECS reads ``PGPASSWORD`` when a task starts, so a task older than the rotation holds the old password and
-    its next new connection fails. Secrets Manager sends ``Secret Label Updated`` to the default event bus when
-    ``AWSCURRENT`` moves to a new version (a native event: no CloudTrail trail needed); the rule starts a state
-    machine that lists the cluster's services and forces a new deployment of each, with the services' own
-    rolling or blue/green settings. Native Step Functions calls to ECS: no Lambda, no asset.
-
-    :param secret_arn: the master secret.
-    :param cluster_arn: the environment's ECS cluster.
-    :param cluster_name: its name, which scopes ``ecs:UpdateService`` to its services.
-    :param log_retention: retention of the state machine's execution log.
-    :param max_services: services redeployed per rotation (one ``ListServices`` page, at most 100).
-
-    Attributes: ``rule``, ``state_machine``, ``log_group``.
-    """
-
-    def __init__(self, scope: Construct, construct_id: str, *, secret_arn: str, cluster_arn: str,
-                 cluster_name: str, log_retention: logs.RetentionDays, max_services: int = 100) -> None:
-        super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        services = stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster_name}/*")
-        list_services = tasks.CallAwsService(
-            self, "ListServices", service="ecs", action="listServices",
-            parameters={"Cluster": cluster_arn, "MaxResults": max_services},
-            # ListServices takes no resource-level permission; it only reads service ARNs.
-            iam_resources=["*"],
-            result_selector={"services.$": "$.ServiceArns"},
-        )
-        redeploy = tasks.CallAwsService(
-            self, "ForceNewDeployment", service="ecs", action="updateService",
-            parameters={"Cluster": cluster_arn, "Service.$": "$", "ForceNewDeployment": True},
-            iam_resources=[services],
-            result_selector={"service.$": "$.Service.ServiceName"},
-        )
-        each = sfn.Map(self, "EachService", items_path="$.services", max_concurrency=5)
-        each.item_processor(redeploy)
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        )
-        self.state_machine = sfn.StateMachine(
-            self, "Resource",
-            comment="Force a new deployment of every service after the database password rotated",
-            definition_body=sfn.DefinitionBody.from_chainable(list_services.next(each)),
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL),
-            tracing_enabled=True,
-            timeout=cdk.Duration.minutes(15),
-        )
-        # CDK makes the state machine depend on its role, which RoleArn references already (cfn-lint W3005); what
-        # must exist first is the role's policy, since Step Functions checks log delivery rights on creation.
-        policy = self.state_machine.role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, cdk.CfnElement)
-        self.state_machine.node.default_child.add_override("DependsOn", [stack.get_logical_id(policy)])
-        self.rule = events.Rule(
-            self, "Rule",
-            description="The database's master password rotated: redeploy the environment's services",
-            event_pattern=events.EventPattern(
-                source=["aws.secretsmanager"], detail_type=["Secret Label Updated"], resources=[secret_arn],
-                detail={"labelUpdated": ["AWSCURRENT"]},
-            ),
-            targets=[targets.SfnStateMachine(self.state_machine)],
-        )
-
-        nag.acknowledge(
-            self.state_machine, "AwsSolutions-IAM5[Resource::*]",
-            "ecs:ListServices has no resource-level permissions; X-Ray and CloudWatch Logs delivery take only "
-            "Resource *",
-        )
-        nag.acknowledge(
-            self.state_machine, nag.resource_finding(self, "AwsSolutions-IAM5", services),
-            "Any service of this environment's cluster, only: every one of them may hold the old password",
-        )

@@ -22,6 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .. import checkov, nag
@@ -121,6 +122,8 @@ class DeliveryPipeline(Construct):
     :param buildpacks: the image is a buildpacks image: the release command goes to the CNB launcher.
     :param deploy_timeout: how long each ECS deploy action waits for its service's deployment.
     :param gate_actions: gives each target's gate actions (see ``GateContext``). Default: no gates.
+    :param provision_state_machines: env -> name of the state machine that provisions the app's database there
+        (``app_database.AppDatabase``); each stage starts it before the release. Default: no provision step.
 
     Attributes: ``pipeline``, ``artifact_bucket``, ``build_project``, ``release`` (or None), ``stages`` (env ->
     stage), ``build_output``, ``image_uri`` and ``image_tag`` (pipeline variables).
@@ -133,13 +136,15 @@ class DeliveryPipeline(Construct):
                  release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
                  build_variables: Mapping[str, str] | None = None,
                  build_secrets: Mapping[str, str] | None = None, build_network: BuildNetwork | None = None,
-                 gate_actions: GateActions | None = None) -> None:
+                 gate_actions: GateActions | None = None,
+                 provision_state_machines: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, construct_id)
         if not targets:
             raise ValueError("a pipeline needs at least one target environment")
         self.project_name = project
         self.app_name = app
         self.deploy_timeout = deploy_timeout
+        self.provision_state_machines = dict(provision_state_machines or {})
         self.key = kms.Key(
             self, "ArtifactsKey", description=f"{pipeline_name}: artifacts of the pipeline and its builds",
             enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
@@ -321,6 +326,9 @@ class DeliveryPipeline(Construct):
                 additional_information=f"Deploy {self.image_uri} to {target.env}?",
             ))
             run_order += 1
+        if target.env in self.provision_state_machines:
+            stage.append(self._provision_action(target.env, run_order=run_order))
+            run_order += 1
         if self.release is not None:
             image_uri = f"{target.image_repository}:{self.image_tag}" if target.image_repository else self.image_uri
             stage.append(self.release.action(target.env, input=self.build_output, image_uri=image_uri,
@@ -408,6 +416,23 @@ class DeliveryPipeline(Construct):
             f"ecs:DescribeTasks on the tasks of {target.env}'s cluster: task IDs are only known at run time")
         self._acknowledge_artifacts(role, writes=False, key=False)
         return role.without_policy_updates()
+
+    def _provision_action(self, env: str, *, run_order: int) -> actions.StepFunctionInvokeAction:
+        """Start ``env``'s database provision state machine and wait for it: the stage stops here when it fails.
+
+        The state machine lives in the app's ``env`` stack; its ARN follows from its fixed name."""
+        stack = cdk.Stack.of(self)
+        name = self.provision_state_machines[env]
+        machine = sfn.StateMachine.from_state_machine_arn(self, f"ProvisionDatabase-{env}", stack.format_arn(
+            service="states", resource="stateMachine", resource_name=name, arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        ))
+        executions = stack.format_arn(service="states", resource="execution", resource_name=f"{name}:*",
+                                      arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        nag.acknowledge(self.pipeline.role, nag.resource_finding(self.pipeline.role, "AwsSolutions-IAM5", executions),
+                        f"states:DescribeExecution on the executions of {name} only: the action starts one per run")
+        return actions.StepFunctionInvokeAction(
+            action_name="ProvisionDatabase", state_machine=machine, run_order=run_order,
+        )
 
     def _allow_encrypted_approval_topics(self) -> None:
         """Approval notifications are published with the pipeline's role, and the platform's topics are encrypted

@@ -187,9 +187,5 @@ class PlatformImports(Construct):
         return self.param(Param.REGISTRY_CREDENTIALS_ARN)
 
     @property
-    def database_url_secret_arn(self) -> str:
-        return self.param(Param.DATABASE_URL_SECRET_ARN)
-
-    @property
     def database_secret_arn(self) -> str:
         return self.param(Param.DATABASE_SECRET_ARN)

@@ -54,5 +54,7 @@ NOT_PRICED = (
     "Not priced: data transfer out to the internet and between AZs, request charges (S3, Secrets Manager API "
     "calls, KMS requests), RDS backup storage beyond the free amount equal to the database, CloudWatch metrics "
     "and alarms, Route 53, the deploy-time extra tasks of canary, linear and blue/green (twice the tasks for "
-    "the length of a deploy), scheduled scaling, free tiers."
+    "the length of a deploy), scheduled scaling, each app's database provision step (a minute of a 256/512 task "
+    "and its pipeline action per push and environment) and its password rotations (a Lambda call a month), "
+    "free tiers."
 )

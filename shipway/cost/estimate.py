@@ -16,7 +16,7 @@ from ..catalog import instance_type
 from ..catalog.prices import PRICES, heroku, known_regions, region_prices, spot_assumption
 from ..naming import LOADTEST_POOL_METADATA
 from ..spec import Spec
-from ..spec.model import App, Environment, Process
+from ..spec.model import App, Environment, Process, app_database
 from . import assumptions as a
 from .model import PIPELINES, Estimate, HerokuLine, Line
 from .schedule import DAYS, WEEKS, runs_per_month
@@ -279,6 +279,10 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
                 f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers "
                 f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot,
             ))
+    database, role = app_database(app_name, app)
+    out.append(_line(env_name, app_name, "database secret", "secret-month", Decimal(1),
+                     price("secrets_manager_secret_month"),
+                     f"role {role}'s login to database {database}, rotated every {env.database.rotation_days} days"))
     retained = _retained_months(app.log_retention_days)
     out += [
         _line(env_name, app_name, "logs ingested", "GB", running * a.TASK_LOG_GB, price("logs", "ingested_gb"),

@@ -185,6 +185,7 @@ def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | No
         if new is None:
             change.details.append("its stack is gone from the assembly; deleting the stack deletes it")
         _judge_loss(change, resource)
+        change.details += _kept_in_postgresql(resource)
         changes.append(change)
     return changes
 
@@ -299,6 +300,14 @@ def _sits_in(head: dict[str, StackTemplate], published: dict, stack: str, holder
                     found[(next_stack, next_id)] = trail
                 queue.append((next_stack, next_id, trail))
     return found
+def _kept_in_postgresql(resource: dict) -> list[str]:
+    """An app's database secret names the database and role it logs in to (``app_database.AppDatabase``): they are
+    no CloudFormation resources, so they and their data stay in the instance whatever happens to the stack."""
+    names = resource.get("Metadata", {}).get("shipway:database")
+    if not names:
+        return []
+    return [f"the app's PostgreSQL database `{names['database']}` and role `{names['role']}` stay in the instance "
+            "with their data: shipway never drops a database (docs/data.md: removing an app)"]
 
 
 def _renames(before: dict, after: dict, removed: list[str], added: list[str]) -> dict[str, str]:

@@ -126,6 +126,10 @@ class Database(Model):
     multi_az: bool = Field(False, description="A standby in a second AZ.")
     backup_retention_days: int = Field(7, ge=1, le=35, description="Automated backup retention.")
     log_retention_days: LogRetention = Field(30, description="Retention of the exported PostgreSQL logs.")
+    rotation_days: int = Field(
+        30, ge=1, le=365,
+        description="Days between rotations of each app's own database password (RDS rotates the master's itself).",
+    )
 
 
 class Environment(Model):
@@ -389,6 +393,28 @@ class Alarms(Model):
     evaluation_minutes: int = Field(3, ge=1, le=60, description="Consecutive breaching minutes before an alarm fires.")
 
 
+# A PostgreSQL identifier shipway writes without quoting trouble: lower case, digits and _, at most 63 bytes.
+DatabaseIdentifier = Annotated[
+    str, Field(max_length=63),
+    _matches(v.DB_IDENTIFIER, "lower-case letters, digits and _, starting with a letter or _"),
+]
+
+
+class AppDatabase(Model):
+    name: DatabaseIdentifier | None = Field(
+        None, description="The app's own database in each environment's PostgreSQL. Default: the app's name, - as _."
+    )
+    role: DatabaseIdentifier | None = Field(
+        None, description="The app's own login role, which owns its database. Default: the app's name, - as _."
+    )
+
+
+def app_database(app_name: str, app: App) -> tuple[str, str]:
+    """The app's database and login role: the spec's, or the app's name as a PostgreSQL identifier."""
+    default = app_name.replace("-", "_")
+    return app.database.name or default, app.database.role or default
+
+
 class App(Model):
     source: Source
     build: Build = Field(default_factory=Build)
@@ -409,6 +435,9 @@ class App(Model):
         "1x", description="Size of the one-off task definition (release, run-task); cron jobs override it with theirs."
     )
     alarms: Alarms = Field(default_factory=Alarms, description="Thresholds of the app's CloudWatch alarms.")
+    database: AppDatabase = Field(
+        default_factory=AppDatabase, description="The app's own database and login role in every environment."
+    )
 
     @property
     def web_processes(self) -> dict[str, Process]:

@@ -31,6 +31,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("apps.<app>.cron.<job>", model.CronJob),
     ("apps.<app>.deploy", model.Deploy),
     ("apps.<app>.loadtest", model.LoadTest),
+    ("apps.<app>.database", model.AppDatabase),
 ]
 
 

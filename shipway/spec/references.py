@@ -7,11 +7,28 @@ from dataclasses import dataclass
 
 from .. import naming
 from .capacity import check_capacity
-from .model import DEPLOY_START_MINUTES, MAX_DEPLOY_MINUTES, MAX_MODELED_WAIT, App, Environment, Process, Spec, pool_of
+from .model import (
+    DEPLOY_START_MINUTES,
+    MAX_DEPLOY_MINUTES,
+    MAX_MODELED_WAIT,
+    App,
+    Environment,
+    Process,
+    Spec,
+    app_database,
+    pool_of,
+)
 from .vocabulary import HOSTNAME
 
 # Variables shipway itself sets in every container; a spec may not shadow them.
-RESERVED_VARIABLES = frozenset({"PORT", "MEMORY_MB", "DATABASE_URL", "PGPASSWORD"})
+RESERVED_VARIABLES = frozenset(
+    {"PORT", "MEMORY_MB", "DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"}
+)
+
+# Databases and roles an app may not take: PostgreSQL's and RDS's own, PUBLIC, and the master user. Names with
+# these prefixes are PostgreSQL's (pg_) and RDS's (rds_superuser, rdsadmin, rdstopmgr, ...).
+RESERVED_DATABASE_NAMES = frozenset({"postgres", "template0", "template1", "public", naming.DATABASE_USERNAME})
+RESERVED_DATABASE_PREFIXES = ("pg_", "rds")
 
 
 @dataclass(frozen=True)
@@ -63,6 +80,7 @@ def check_references(spec: Spec) -> list[Problem]:
     _check_role_names(spec, add)
     _check_one_pipeline_home(spec, add)
     check_capacity(spec, add)
+    _check_app_databases(spec, add)
 
     priorities_seen: dict[int, str] = {}
     hosts_seen: dict[str, tuple[str, str]] = {}
@@ -218,6 +236,33 @@ def _check_stack_names(spec: Spec, add) -> None:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
 
 
+def _check_app_databases(spec: Spec, add) -> None:
+    """Each app's database and role are its own: not reserved by PostgreSQL, RDS or shipway, and not another app's.
+    (An app whose database is the instance's first database, e.g. an app named like the project, takes it over.)
+
+    A default name (the app's) that fails for both the database and the role is one problem, at the app."""
+    owners: dict[tuple[str, str], str] = {}
+    for app_name, app in spec.apps.items():
+        found: dict[str, tuple[str, str]] = {}  # kind -> (value, why)
+        for kind, value in zip(("name", "role"), app_database(app_name, app), strict=True):
+            if value in RESERVED_DATABASE_NAMES or value.startswith(RESERVED_DATABASE_PREFIXES):
+                found[kind] = value, "is reserved by PostgreSQL, RDS or shipway"
+            else:
+                owner = owners.setdefault((kind, value), app_name)
+                if owner != app_name:
+                    found[kind] = value, f"is already apps.{owner}'s"
+        defaults = [k for k in found if getattr(app.database, k) is None]
+        if len(defaults) == 2 and found["name"] == found["role"]:
+            value, why = found["name"]
+            add(("apps", app_name), f"database and role {value!r} are{why.removeprefix('is')}; "
+                                    f"set apps.{app_name}.database.name and role to other names")
+            continue
+        for kind, (value, why) in found.items():
+            add(("apps", app_name) if kind in defaults else ("apps", app_name, "database", kind),
+                f"{'database' if kind == 'name' else 'role'} {value!r} {why}; "
+                f"set apps.{app_name}.database.{kind} to another name")
+
+
 def _check_role_names(spec: Spec, add) -> None:
     """The roles the pipeline passes are named (naming.app_role, naming.loadtest_role): IAM takes at most 64
     characters, and one name per account, whatever its case."""
@@ -303,6 +348,9 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
 
     for proc_name, proc in app.processes.items():
         path = (*base, "processes", proc_name)
+        if proc_name in naming.TASK_ROLES:
+            add(path, f"a process may not be named {proc_name!r}: shipway's own task definition family of that "
+                      "name would collide with its")
         _check_capacity(spec, path, proc.capacity, proc.placement, add)
         _check_hosts(spec, path, proc, add)
         if proc.hosts and proc.port is None:

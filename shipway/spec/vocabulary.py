@@ -110,6 +110,8 @@ def schedule_error(expression: str) -> str | None:
 NAME = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 NAME_HELP = "lower-case letters, digits and single hyphens, starting with a letter"
 
+DB_IDENTIFIER = r"^[a-z_][a-z0-9_]*$"
+
 HOSTNAME = re.compile(r"^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 ENV_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
 

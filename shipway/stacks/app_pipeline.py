@@ -136,6 +136,9 @@ class AppPipelineStack(ShipwayStack):
             release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
             deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
             gate_actions=self.gate_actions(),
+            provision_state_machines={
+                env: naming.provision_state_machine(spec.name, app, env) for env in spec.environments
+            },
         )
         # The pipeline's log group is the app's, in the first environment's account and Region: that key.
         encrypt_log_groups(self, self.platforms[build_environment(spec)].logs_key_arn)

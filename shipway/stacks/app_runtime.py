@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -29,6 +30,7 @@ from constructs import Construct
 
 from .. import naming
 from ..constructs import loadtest
+from ..constructs.app_database import AppDatabase, RedeployOnRotation
 from ..constructs.app_task import AppContainer, TaskPlacement
 from ..constructs.cron import CronJobs
 from ..constructs.log_encryption import encrypt_log_groups
@@ -38,7 +40,9 @@ from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..constructs.service import ProcessService
 from ..nag import acknowledge, resource_finding
+from ..naming import Param
 from ..spec import Spec, listener_priority
+from ..spec.model import app_database
 from .base import ShipwayStack
 
 # A complete Secrets Manager ARN ends in the six random characters Secrets Manager appends to the name.
@@ -88,6 +92,7 @@ class AppRuntimeStack(ShipwayStack):
             description="What the app's tasks may do: ECS Exec sessions, logged",
         )
         self._allow_exec_logging()
+        self.database = self._database()
         self.container = AppContainer(
             image=self._image(tag),
             environment=dict(app_spec.config),
@@ -136,6 +141,12 @@ class AppRuntimeStack(ShipwayStack):
                 )
             self.services[proc_name] = service
 
+        self.redeploy_on_rotation = RedeployOnRotation(
+            self, "RedeployOnRotation", secret_arn=self.database.secret.secret_arn,
+            cluster_arn=platform.cluster.cluster_arn, cluster_name=platform.cluster_name,
+            services=[naming.service_name(app, p) for p in self.services], log_group=self.log_group,
+        )
+
         self.cron: CronJobs | None = None
         if app_spec.cron:
             self.cron = CronJobs(
@@ -163,10 +174,33 @@ class AppRuntimeStack(ShipwayStack):
             return ecs.ContainerImage.from_registry(f"{host}/{repository}:{tag}", credentials=credentials)
         return ecs.ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(self, "Repository", repository), tag)
 
-    def _secrets(self) -> dict[str, ecs.Secret]:
-        """``secrets`` plus the data stack's ``DATABASE_URL`` and ``PGPASSWORD``, as ECS secrets.
+    def _database(self) -> AppDatabase:
+        """The app's own database and role in this environment, their secret and the step that provisions them."""
+        spec, app, env, platform = self.spec, self.app_name, self.env_name, self.platform
+        database_name, role_name = app_database(app, self.app_spec)
+        return AppDatabase(
+            self, "Database",
+            database_name=database_name, role_name=role_name,
+            shared_database=naming.database_name(spec.name),
+            host=platform.param(Param.DATABASE_HOST), port=platform.param(Param.DATABASE_PORT),
+            master_secret=secretsmanager.Secret.from_secret_complete_arn(
+                self, "MasterSecret", platform.database_secret_arn,
+            ),
+            cluster=platform.cluster, vpc=platform.private_vpc,
+            subnets=ec2.SubnetSelection(subnets=platform.private_vpc.private_subnets),
+            security_group=platform.app_security_group,
+            rotation_days=spec.environments[env].database.rotation_days,
+            log_group=self.log_group,
+            provision_family=naming.task_family(spec.name, app, env, naming.PROVISION),
+            provision_role_name=naming.provision_role(spec.name, app, env),
+            state_machine_name=naming.provision_state_machine(spec.name, app, env),
+        )
 
-        Each grant names its own ARN, so the execution role reads exactly these and nothing else.
+    def _secrets(self) -> dict[str, ecs.Secret]:
+        """``secrets`` plus the app's own ``DATABASE_URL`` and libpq variables, as ECS secrets.
+
+        Each grant names its own ARN, so the execution role reads exactly these and nothing else: the master
+        secret is not among them.
         """
         scope = Construct(self, "Secrets")
         secrets: dict[str, ecs.Secret] = {}
@@ -182,13 +216,7 @@ class AppRuntimeStack(ShipwayStack):
                 secrets[key] = ecs.Secret.from_secrets_manager(
                     secretsmanager.Secret.from_secret_partial_arn(scope, key, arn)
                 )
-        database_url = secretsmanager.Secret.from_secret_complete_arn(
-            scope, "DatabaseUrl", self.platform.database_url_secret_arn
-        )
-        database = secretsmanager.Secret.from_secret_complete_arn(scope, "Database", self.platform.database_secret_arn)
-        secrets["DATABASE_URL"] = ecs.Secret.from_secrets_manager(database_url)
-        secrets["PGPASSWORD"] = ecs.Secret.from_secrets_manager(database, field="password")
-        return secrets
+        return secrets | self.database.container_secrets()
 
     def _allow_exec_logging(self) -> None:
         """ECS Exec writes each session's transcript to the cluster's exec log group as the task role."""

@@ -8,7 +8,7 @@ from constructs import Construct
 
 from .. import checkov, naming
 from ..constructs import parameters
-from ..constructs.database import Database, RedeployOnRotation
+from ..constructs.database import Database
 from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
@@ -58,27 +58,23 @@ class DataStack(ShipwayStack):
             username=naming.DATABASE_USERNAME,
             log_retention=retention(database.log_retention_days),
         )
-        self.redeploy_on_rotation = RedeployOnRotation(
-            self, "RedeployOnRotation",
-            secret_arn=self.database.master_secret.secret_arn,
-            cluster_arn=self.platform.param(Param.CLUSTER_ARN),
-            cluster_name=self.platform.cluster_name,
-            log_retention=retention(database.log_retention_days),
-        )
-
-        self._checkov_skips(database.multi_az)
-
         def publish(key: str, value: str, description: str) -> None:
             parameters.publish(self, project=spec.name, env=env, key=key, value=value, description=description)
 
         publish(
             Param.DATABASE_URL_SECRET_ARN, self.database.connection_secret.secret_arn,
-            "Secret holding DATABASE_URL (no password): give it to containers as the ECS secret DATABASE_URL",
+            "Secret holding the master's URL (no password), for administrators; apps get their own",
         )
         publish(
             Param.DATABASE_SECRET_ARN, self.database.master_secret.secret_arn,
-            "RDS-managed master secret: give its password key to containers as the ECS secret PGPASSWORD",
+            "RDS-managed master secret: only each app's database provision task reads it",
         )
+        publish(Param.DATABASE_HOST, self.database.instance.db_instance_endpoint_address,
+                "PostgreSQL endpoint address: each app's database secret holds it")
+        publish(Param.DATABASE_PORT, self.database.instance.db_instance_endpoint_port,
+                "PostgreSQL port: each app's database secret holds it")
+
+        self._checkov_skips(database.multi_az)
 
     def _checkov_skips(self, multi_az: bool) -> None:
         """What checkov flags on the database and stays so on purpose, each with its reason."""

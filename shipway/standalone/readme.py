@@ -12,11 +12,15 @@ _IAM_NAMES = {"AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::
 
 def capabilities(template: dict) -> list[str]:
     resources = template.get("Resources", {}).values()
+    found = []
     if any(_IAM_NAMES.get(r.get("Type")) in r.get("Properties", {}) for r in resources):
-        return ["CAPABILITY_NAMED_IAM"]
-    if any(r.get("Type", "").startswith("AWS::IAM::") for r in resources):
-        return ["CAPABILITY_IAM"]
-    return []
+        found.append("CAPABILITY_NAMED_IAM")
+    elif any(r.get("Type", "").startswith("AWS::IAM::") for r in resources):
+        found.append("CAPABILITY_IAM")
+    # A transform (the Secrets Manager one that adds AWS's hosted rotation function) expands into more resources.
+    if template.get("Transform"):
+        found.append("CAPABILITY_AUTO_EXPAND")
+    return found
 
 
 # Larger templates go through S3 (`--s3-bucket`); CloudFormation takes up to 1 MB from there.
