@@ -148,6 +148,15 @@ NO_IMAGE_TAG = "none"
 """The image tag parameter's value before the first deploy: runtime stacks scale to zero while they read it."""
 
 
+def service_counts_parameter(name: str, app: str, env: str) -> str:
+    """SSM parameter where ``<name>-<app>-<env>`` publishes each service's count (or autoscaling bounds) as JSON.
+
+    The pipeline's GoLive step reads it when it deploys the first image to ``env`` and brings every service to
+    those counts, the ones the runtime template holds once the image tag is recorded.
+    """
+    return f"/shipway/{name}/apps/{app}/{env}/service-counts"
+
+
 def image_repository(name: str, app: str) -> str:
     return f"{name}/{app}"
 

@@ -87,9 +87,9 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
     assert stage_plan(minne) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        # minne's loadtest.environment is staging: its load-test gate runs beside the tag record
-        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["LoadTest", "RecordImageTag"]]),
-        ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["RecordImageTag"]]),
+        # minne's loadtest.environment is staging: its load-test gate runs beside the tag record, after GoLive
+        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"], ["LoadTest", "RecordImageTag"]]),
+        ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"], ["RecordImageTag"]]),
     ]
 
 
@@ -97,8 +97,8 @@ def test_blog_has_no_release_and_no_approval(blog):
     assert stage_plan(blog) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["Deploy-web"], ["RecordImageTag"]]),
-        ("production", [["Deploy-web"], ["RecordImageTag"]]),
+        ("staging", [["Deploy-web"], ["GoLive"], ["RecordImageTag"]]),
+        ("production", [["Deploy-web"], ["GoLive"], ["RecordImageTag"]]),
     ]
 
 
@@ -293,8 +293,8 @@ def test_build_exports_the_tag_and_emits_image_definitions(minne, blog):
 
 def test_every_generated_command_parses_in_bash(shipped_templates, minimal):
     specs = {**all_build_specs(shipped_templates), **all_build_specs(minimal.templates())}
-    # minne: build, release, record, load-test gate; blog: build, record; tiny: build, record
-    assert len(specs) == 6 + 2, sorted(specs)
+    # minne: build, release, go-live, record, load-test gate; blog: build, go-live, record; tiny: the same
+    assert len(specs) == 8 + 3, sorted(specs)
     for where, spec in specs.items():
         assert spec["env"]["shell"] == "bash", where
         script = commands_of(spec)
@@ -437,13 +437,37 @@ def test_record_writes_each_environment_tag_after_its_deploy(minne):
     for stage in pipeline_of(minne)["Stages"][2:]:
         deploy_order = max(a["RunOrder"] for a in stage["Actions"] if a["Name"].startswith("Deploy-"))
         (record,) = [a for a in stage["Actions"] if a["Name"] == "RecordImageTag"]
-        assert record["RunOrder"] == deploy_order + 1
+        (go_live,) = [a for a in stage["Actions"] if a["Name"] == "GoLive"]
+        assert go_live["RunOrder"] == deploy_order + 1
+        assert record["RunOrder"] == deploy_order + 2
         env = json.loads(cdk_join_text(record["Configuration"]["EnvironmentVariables"]))
         assert env[0] == {"name": "IMAGE_TAG", "type": "PLAINTEXT", "value": "#{Build.IMAGE_TAG}"}
         assert env[1]["name"] == "IMAGE_TAG_PARAMETER"
         assert env[1]["value"] == "<ImageTag%s>" % {"staging": "stagingDBF10516", "production": "production8F865F04"}[stage["Name"]]
     spec = build_spec_of(project_named(minne, "Delivery/Record"))
     assert commands_of(spec)[0] == 'aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$IMAGE_TAG" --overwrite'
+
+
+def test_go_live_reads_what_the_runtime_stack_publishes_and_updates_only_the_app_services(minne):
+    for stage in pipeline_of(minne)["Stages"][2:]:
+        env_name = stage["Name"]
+        (go_live,) = [a for a in stage["Actions"] if a["Name"] == "GoLive"]
+        env = {v["name"]: v["value"] for v in json.loads(cdk_join_text(go_live["Configuration"]["EnvironmentVariables"]))}
+        assert env["CLUSTER"] == f"acme-{env_name}"
+        assert env["SERVICE_COUNTS_PARAMETER"] == naming.service_counts_parameter("acme", "minne", env_name)
+        assert env["NO_IMAGE_TAG"] == naming.NO_IMAGE_TAG
+        assert env["IMAGE_TAG_PARAMETER"].startswith("<ImageTag")
+    (policy,) = [r for r in of_type(minne, "AWS::IAM::Policy").values()
+                 if "Delivery/GoLive/Role" in r["Metadata"]["aws:cdk:path"]]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (update,) = [s for s in statements if "ecs:UpdateService" in s["Action"]]
+    assert sorted(cdk_join_text(r).rsplit(":", 1)[-1] for r in update["Resource"]) == [
+        "service/acme-production/minne-web", "service/acme-production/minne-worker",
+        "service/acme-staging/minne-web", "service/acme-staging/minne-worker",
+    ]
+    assert not any("ssm:PutParameter" in json.dumps(s["Action"]) for s in statements)
+    script = commands_of(build_spec_of(project_named(minne, "Delivery/GoLive")))
+    assert script == [buildspec.script_command("go-live.sh")]
 
 
 def cdk_join_text(value) -> str:
@@ -520,8 +544,12 @@ def test_deploy_roles_pass_only_the_environment_app_roles_to_ecs_tasks(minne):
             if statement["Resource"] == "*":
                 assert set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]) <= {
                     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition",
-                    "ecs:ListTasks",
+                    "ecs:ListTasks", "application-autoscaling:RegisterScalableTarget",
                 }, (logical_id, statement)
+                if "application-autoscaling:RegisterScalableTarget" in json.dumps(statement["Action"]):
+                    assert statement["Condition"] == {"StringEquals": {
+                        "application-autoscaling:service-namespace": "ecs",
+                        "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}}
 
 
 def test_deploy_roles_update_only_their_environment_services(minne):
@@ -561,7 +589,7 @@ def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()
     assert seen == ["staging", "production"]
     assert stage_plan(template)[2] == (
-        "staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["Gate", "RecordImageTag"]],
+        "staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"], ["Gate", "RecordImageTag"]],
     )
     assert stage_plan(template)[3][1][-1] == ["RecordImageTag"]
 

@@ -273,6 +273,25 @@ def test_autoscale_bounds_targets_and_schedules(minne):
     })
 
 
+def test_autoscaling_is_suspended_until_the_first_image_so_no_schedule_raises_a_minimum_that_cannot_pull(minne):
+    _, target = only(minne, "AWS::ApplicationAutoScaling::ScalableTarget")
+    kinds = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
+    assert target["Properties"]["SuspendedState"] == {
+        "Fn::If": ["ImageBuilt", {k: False for k in kinds}, {k: True for k in kinds}]
+    }
+
+
+def test_runtime_publishes_the_counts_the_pipeline_starts_its_services_at(minne, blog):
+    for template, app, counts in (
+        (minne, "minne", [{"service": "minne-web", "count": 4, "min": 4, "max": 40},
+                          {"service": "minne-worker", "count": 2}]),
+        (blog, "blog", [{"service": "blog-web", "count": 2}]),
+    ):
+        (parameter,) = [r["Properties"] for r in template.find_resources("AWS::SSM::Parameter").values()
+                        if r["Properties"]["Name"] == naming.service_counts_parameter("acme", app, "production")]
+        assert json.loads(parameter["Value"]) == counts
+
+
 def test_request_scaling_counts_both_target_groups(minne):
     queries = Capture()
     minne.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {

@@ -51,6 +51,10 @@ class Target:
     """Where this environment's approvals and failures are announced."""
     image_tag_parameter: ssm.IStringParameter
     """Where the tag deployed to this environment is recorded."""
+    service_counts_parameter: str
+    """The SSM parameter where the environment's runtime stack publishes its services' counts (GoLive reads it)."""
+    no_image_tag: str
+    """The image tag parameter's value before the first deploy to this environment."""
     approve: bool = False
 
 
@@ -90,10 +94,11 @@ class SourceRepository:
 class DeliveryPipeline(Construct):
     """A CodePipeline V2: Source, Build, then one stage per target in order.
 
-    Each target's stage is ``[Approve] -> [Release] -> Deploy-<service>... -> RecordImageTag + gates``: the
-    approval when ``target.approve``, the release when ``release_command`` is given, one ECS deploy action per
-    service (no CloudFormation update), then the deployed tag is written to the target's SSM parameter, in
-    parallel with the actions ``gate_actions`` gives for the target (none by default).
+    Each target's stage is ``[Approve] -> [Release] -> Deploy-<service>... -> GoLive -> RecordImageTag + gates``:
+    the approval when ``target.approve``, the release when ``release_command`` is given, one ECS deploy action
+    per service (no CloudFormation update); GoLive brings every service to its count when this deploy carried
+    the environment's first image (and does nothing afterwards); then the deployed tag is written to the
+    target's SSM parameter, in parallel with the actions ``gate_actions`` gives for the target (none by default).
 
     :param source: the repository and branch whose pushes start the pipeline.
     :param repository: where images go, tagged with the commit SHA; ``cache_repository``: the MUTABLE layer cache.
@@ -166,14 +171,15 @@ class DeliveryPipeline(Construct):
                 timeout=release_timeout, log_group=self.log_group, encryption_key=self.key,
             )
         record = self._record_project(targets)
-        for built in (self.build_project, record, *([self.release.project] if self.release else [])):
+        go_live = self._go_live_project(targets)
+        for built in (self.build_project, record, go_live, *([self.release.project] if self.release else [])):
             self._acknowledge_project(built)
         self._acknowledge_artifacts(self.pipeline.role, writes=True, key=True)
         self.stages: dict[str, codepipeline.IStage] = {}
         for target in targets:
             self.stages[target.env] = self.pipeline.add_stage(
                 stage_name=target.env,
-                actions=self._stage_actions(target, record, gate_actions=gate_actions),
+                actions=self._stage_actions(target, record, go_live, gate_actions=gate_actions),
             )
         self._notify_failures(targets)
         if any(t.approve for t in targets):
@@ -261,8 +267,45 @@ class DeliveryPipeline(Construct):
             target.image_tag_parameter.grant_write(project)
         return project
 
-    def _stage_actions(self, target: Target, record: codebuild.PipelineProject, *,
-                       gate_actions: GateActions | None) -> list[codepipeline.IAction]:
+    def _go_live_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject:
+        """GoLive: after the first deploy to an environment, every service at the count its runtime stack
+        publishes (``scripts/go-live.sh``); a no-op once the environment's image tag is recorded."""
+        project = codebuild.PipelineProject(
+            self, "GoLive",
+            description=f"{cdk.Stack.of(self).stack_name}: brings each environment's services to their counts "
+                        "when its first image is deployed",
+            build_spec=codebuild.BuildSpec.from_object(buildspec.go_live_build_spec()),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
+            encryption_key=self.key,
+            timeout=self.deploy_timeout,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="go-live")
+            ),
+        )
+        stack = cdk.Stack.of(self)
+        services = []
+        for target in targets:
+            target.image_tag_parameter.grant_read(project)
+            ssm.StringParameter.from_string_parameter_name(
+                self, f"{target.env}-ServiceCounts", target.service_counts_parameter).grant_read(project)
+            services += [stack.format_arn(service="ecs", resource="service",
+                                          resource_name=f"{target.cluster_name}/{s}") for s in target.services.values()]
+        project.add_to_role_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeServices", "ecs:UpdateService"], resources=services,
+        ))
+        project.add_to_role_policy(iam.PolicyStatement(
+            actions=["application-autoscaling:RegisterScalableTarget"], resources=["*"],
+            conditions={"StringEquals": {"application-autoscaling:service-namespace": "ecs",
+                                         "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}},
+        ))
+        nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
+                        "application-autoscaling:RegisterScalableTarget names scalable targets by IDs unknown "
+                        "before they exist; the conditions hold it to ECS services' desired counts, and "
+                        "ecs:UpdateService is on this app's services only")
+        return project
+
+    def _stage_actions(self, target: Target, record: codebuild.PipelineProject, go_live: codebuild.PipelineProject,
+                       *, gate_actions: GateActions | None) -> list[codepipeline.IAction]:
         stage: list[codepipeline.IAction] = []
         run_order = 1
         if target.approve:
@@ -284,6 +327,17 @@ class DeliveryPipeline(Construct):
                 deployment_timeout=self.deploy_timeout,
                 service=ecs.BaseService.from_service_arn_with_cluster(self, f"{target.env}-{service}", arn),
             ))
+        run_order += 1
+        stage.append(actions.CodeBuildAction(
+            action_name="GoLive", project=go_live, input=self.build_output, run_order=run_order,
+            environment_variables={
+                "CLUSTER": codebuild.BuildEnvironmentVariable(value=target.cluster_name),
+                "IMAGE_TAG_PARAMETER": codebuild.BuildEnvironmentVariable(
+                    value=target.image_tag_parameter.parameter_name),
+                "SERVICE_COUNTS_PARAMETER": codebuild.BuildEnvironmentVariable(value=target.service_counts_parameter),
+                "NO_IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=target.no_image_tag),
+            },
+        ))
         run_order += 1
         stage.append(actions.CodeBuildAction(
             action_name="RecordImageTag", project=record, input=self.build_output, run_order=run_order,

@@ -61,7 +61,8 @@ class ProcessService(Construct):
     :param load_balancer_full_name: ``app/<name>/<id>`` of the listener's ALB, for request-based scaling.
     :param deploy: the app's deploy strategy; non-web processes always roll. Default: rolling.
     :param running: while this condition is false the service keeps no task (desired count and
-        autoscaling minimum 0), e.g. before the first image exists. Default: always running.
+        autoscaling minimum 0, and autoscaling suspended, scheduled actions included), e.g. before the first
+        image exists; ``counts`` says what to start with once it is true. Default: always running.
     """
 
     def __init__(
@@ -156,6 +157,14 @@ class ProcessService(Construct):
         if process.autoscale is not None:
             self._autoscale()
         self._hold_until(running)
+
+    @property
+    def counts(self) -> dict:
+        """What the service runs once ``running`` holds: its count, or its autoscaling bounds (starting at min)."""
+        scale = self.process.autoscale
+        if scale is None:
+            return {"service": self.service_name, "count": self.process.count}
+        return {"service": self.service_name, "count": scale.min, "min": scale.min, "max": scale.max}
 
     @property
     def target_groups(self) -> list[elbv2.ApplicationTargetGroup]:
@@ -322,7 +331,8 @@ class ProcessService(Construct):
     def _hold_until(self, running: cdk.CfnCondition | None) -> None:
         """Desired count from ``count``; with autoscale, none at all, so a redeploy keeps a scaled-out count.
 
-        Under ``running`` false both the desired count and the autoscaling minimum are 0.
+        Under ``running`` false both the desired count and the autoscaling minimum are 0, and autoscaling is
+        suspended: no scheduled action raises the minimum and no policy scales out before there is an image.
         """
         cfn_service: ecs.CfnService = self.service.node.default_child
         autoscaled = self.scaling is not None
@@ -335,4 +345,8 @@ class ProcessService(Construct):
             target = next(c for c in self.scaling.node.find_all() if isinstance(c, appscaling.CfnScalableTarget))
             target.min_capacity = cdk.Token.as_number(
                 cdk.Fn.condition_if(running.logical_id, self.process.autoscale.min, 0)
+            )
+            suspended = {f"{kind}Suspended": True for kind in ("DynamicScalingIn", "DynamicScalingOut", "ScheduledScaling")}
+            target.suspended_state = cdk.Fn.condition_if(
+                running.logical_id, {k: False for k in suspended}, suspended
             )

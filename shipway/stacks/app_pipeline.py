@@ -135,6 +135,8 @@ class AppPipelineStack(ShipwayStack):
             task_families=[naming.task_family(self.spec.name, self.app_name, env, p) for p in processes],
             alarm_topic=platform.alarm_topic,
             image_tag_parameter=self.image_tag_parameters[env],
+            service_counts_parameter=naming.service_counts_parameter(self.spec.name, self.app_name, env),
+            no_image_tag=naming.NO_IMAGE_TAG,
             approve=self.app_spec.deploy.approve_before == env,
         )
 

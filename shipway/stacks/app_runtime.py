@@ -7,8 +7,9 @@ adding or removing an app never changes another stack.
 
 The image is the app repository's tag the pipeline recorded in SSM for this environment
 (``naming.image_tag_parameter``), read at deploy time: a ``cdk deploy`` therefore keeps the image the
-pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition keeps every service at
-zero tasks so the stack creates without pulling an image that does not exist.
+pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition
+keeps every service at zero tasks with autoscaling suspended, so the stack creates without pulling an image that
+does not exist; the pipeline's GoLive step then starts them at the counts published in ``ServiceCounts``.
 
 The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the environment the app's
 ``loadtest`` names.
@@ -16,6 +17,7 @@ The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the 
 
 from __future__ import annotations
 
+import json
 import re
 
 import aws_cdk as cdk
@@ -130,6 +132,14 @@ class AppRuntimeStack(ShipwayStack):
                     [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
                 )
             self.services[proc_name] = service
+
+        # GoLive (the pipeline's step after the first deploy to this environment) starts the services at these.
+        self.service_counts = ssm.StringParameter(
+            self, "ServiceCounts",
+            parameter_name=naming.service_counts_parameter(spec.name, app, env),
+            string_value=json.dumps([s.counts for s in self.services.values()], separators=(",", ":")),
+            description=f"The {app} services' counts in {env}, which the pipeline starts them at with the first image",
+        )
 
         self.cron: CronJobs | None = None
         if app_spec.cron:
