@@ -159,8 +159,8 @@ class EmulatedDeploy:
         self.checks.append(check)
         return check
 
-    def run(self, steps: list[tuple[str, Callable[[], object]]] | None = None) -> list[Check]:
-        for step, action in steps or self.steps():
+    def run(self, steps: list[tuple[str, Callable[[], object]]]) -> list[Check]:
+        for step, action in steps:
             action()
             self.check(step, stack_update=step.startswith("cdk deploy"))
         return self.checks
@@ -175,8 +175,12 @@ class EmulatedDeploy:
         ]
 
 
-def emulated_deploy(spec: Spec, outdir: Path, *, skip: tuple[str, ...] = ()) -> list[Check]:
-    """Synthesize ``spec`` into ``outdir`` and run the whole flow in a fresh emulated account."""
-    synthesize(spec, outdir)
+def emulated_deploy(spec: Spec, assembly: Path, *, synthesized: bool = False, skip: tuple[str, ...] = (),
+                    steps: int | None = None) -> list[Check]:
+    """Run the flow (its first ``steps`` steps, or all) in a fresh emulated account on ``spec``'s cloud assembly,
+    synthesized into ``assembly`` unless ``synthesized``. ``skip`` leaves pipeline actions out (control cases)."""
+    if not synthesized:
+        synthesize(spec, assembly)
     with emulated_account(spec) as emulator:
-        return EmulatedDeploy(spec, emulator, outdir, skip=skip).run()
+        deploy = EmulatedDeploy(spec, emulator, assembly, skip=skip)
+        return deploy.run(deploy.steps()[:steps])
