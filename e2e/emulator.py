@@ -62,12 +62,23 @@ def emulated_account(spec: Spec) -> Iterator[Emulator]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    # moto's backends live in this process, shared by every server it starts: a fresh account is a reset one.
+    reset()
     try:
         emulator = Emulator(f"http://127.0.0.1:{port}", spec_region(spec))
         seed_certificates(emulator, spec)
         yield emulator
     finally:
         server.stop()
+        reset()
+
+
+def reset() -> None:
+    """Empty every moto backend of this process (what moto's /moto-api/reset does)."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    moto_patches.TRAFFIC_TO_EMPTY_GROUP.clear()
 
 
 def seed_certificates(emulator: Emulator, spec: Spec) -> None:

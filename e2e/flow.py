@@ -7,7 +7,10 @@
 3. Autoscaling scales an autoscaled service out by one task where it runs (as Application Auto Scaling would).
 4. The second push, approved all the way: every environment runs it; the scaled-out count is kept; an
    environment the first push did not reach comes up as the first one did.
-5. ``cdk deploy --all`` again: no count and no image changes.
+5. ``cdk deploy --all`` again, with one more host on every web process: every listener rule is rewritten,
+   every service redeployed with its stack's task definition; no count and no image changes, and production
+   traffic stays on the target group with the live tasks, after an even number of deployments (staging) as
+   after an odd one (an environment reached only by the second push).
 
 After each step, each service's desired count, its task definition's image and the recorded tag are checked
 against what the spec says (never against what the templates say): ``Check.problems`` lists the mismatches.
@@ -24,7 +27,8 @@ from shipway import naming
 from shipway.spec import Spec
 from shipway.synth import synthesize
 
-from .emulator import Emulator, emulated_account
+from . import moto_patches
+from .emulator import ACCOUNT, Emulator, emulated_account
 from .pipeline import AppPipeline
 from .stacks import deploy_all, stacks_of
 
@@ -130,10 +134,23 @@ class EmulatedDeploy:
                             f"{check.step}: {env} {resource}: minimum {target['MinCapacity']}, "
                             f"{'suspended' if held else 'active'} (live: {live})")
 
+    def check_traffic(self, check: Check) -> None:
+        """Production traffic stays on the target group that holds each shifting service's live tasks."""
+        from moto.ecs.models import ecs_backends
+
+        check.problems += [f"{check.step}: {p}" for p in moto_patches.TRAFFIC_TO_EMPTY_GROUP]
+        moto_patches.TRAFFIC_TO_EMPTY_GROUP.clear()
+        for service in ecs_backends[ACCOUNT][self.emulator.region].services.values():
+            groups = moto_patches.live_group(service)
+            if groups is not None and groups[0] != groups[1]:
+                check.problems.append(f"{check.step}: {service.cluster_name} {service.name}: production traffic goes to the target group "
+                                      "without its live tasks")
+
     def check(self, step: str, *, stack_update: bool = False) -> Check:
         ecs, ssm = self.emulator.client("ecs"), self.emulator.client("ssm")
         check = Check(step, [])
         self.check_scaling(check)
+        self.check_traffic(check)
         held = self.stack_task_definitions() if stack_update else {}
         for (env, app, service), count in self.expected.items():
             tag = self.tags.get((env, app), naming.NO_IMAGE_TAG)
@@ -171,8 +188,18 @@ class EmulatedDeploy:
             ("first push (approvals withheld)", lambda: self.push("c0ffee1", approve=False)),
             ("autoscaling scales out", self.scale_out),
             ("second push (approved)", lambda: self.push("c0ffee2", approve=True)),
-            ("cdk deploy --all again", lambda: deploy_all(self.emulator, self.assembly)),
+            ("cdk deploy --all with a new host", self.redeploy_with_another_host),
         ]
+
+    def redeploy_with_another_host(self) -> None:
+        """A stack update that rewrites every web process's listener rule, as a change of ``hosts`` does."""
+        spec = self.spec.model_copy(deep=True)
+        for app_spec in spec.apps.values():
+            for process in app_spec.web_processes.values():
+                process.hosts = [*process.hosts, f"next.{process.hosts[0]}"]
+        assembly = Path(tempfile.mkdtemp(prefix="shipway-e2e-"))
+        synthesize(spec, assembly)
+        deploy_all(self.emulator, assembly)
 
 
 def emulated_deploy(spec: Spec, assembly: Path, *, synthesized: bool = False, skip: tuple[str, ...] = (),

@@ -349,13 +349,100 @@ def _task_definition_update_keys() -> None:
     _rewrite_properties(TaskDefinition, "update_from_cloudformation_json", rewrite)
 
 
+SHIFTING = ("BLUE_GREEN", "CANARY", "LINEAR")
+# Every moment the ALB's production rule of a shifting service forwarded to the group without its live tasks.
+TRAFFIC_TO_EMPTY_GROUP: list[str] = []
+
+
+def _weights(rule) -> dict[str, int]:
+    return {g["TargetGroupArn"]: int(g.get("Weight", 1)) for a in rule.actions if a.type == "forward"
+            for g in a.data.get("ForwardConfig", {}).get("TargetGroups", [])}
+
+
+def live_group(service) -> tuple[str, str] | None:
+    """(the group holding a shifting service's live tasks, the group its production rule weighs most), or None."""
+    shift = getattr(service, "traffic_shift", None)
+    if shift is None:
+        return None
+    from moto.elbv2.models import elbv2_backends
+
+    (rule,) = elbv2_backends[shift["account"]][shift["region"]].describe_rules(None, [shift["rule"]])
+    weights = _weights(rule)
+    return shift["live"], max(weights, key=weights.__getitem__)
+
+
+def _ecs_traffic_shift() -> None:
+    """ECS-native canary, linear and blue/green deployments: a service keeps its ``LoadBalancers`` and strategy
+    from CloudFormation (moto's CloudFormation drops them), and each deployment of a new task definition ends
+    with production traffic on the other target group, the rule's weights swapped, as ECS's deployment
+    controller leaves them (moto's shifts nothing). Whenever anything else writes the rule so that it weighs the
+    group without the live tasks, ``TRAFFIC_TO_EMPTY_GROUP`` records it: the outage of aws/aws-cdk#36649."""
+    from moto.ecs.models import EC2ContainerServiceBackend, Service
+    from moto.elbv2.models import ELBv2Backend
+
+    create = Service.create_from_cloudformation_json.__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        service = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        properties = cloudformation_json["Properties"]
+        strategy = properties.get("DeploymentConfiguration", {}).get("Strategy", "ROLLING")
+        for balancer in properties.get("LoadBalancers", []):
+            advanced = balancer.get("AdvancedConfiguration")
+            if advanced and strategy in SHIFTING:
+                service.traffic_shift = {
+                    "rule": advanced["ProductionListenerRule"], "account": account_id, "region": region_name,
+                    "groups": (balancer["TargetGroupArn"], advanced["AlternateTargetGroupArn"]),
+                    "live": balancer["TargetGroupArn"],  # a new service's tasks join its primary group
+                }
+        return service
+
+    update = EC2ContainerServiceBackend.update_service
+
+    def update_service(self, service_properties):
+        cluster = service_properties.get("cluster", "default")
+        before = self._get_service(cluster, service_properties["service"].split("/")[-1]).task_definition
+        service = update(self, service_properties)
+        shift = getattr(service, "traffic_shift", None)
+        if shift is not None and service.task_definition != before:
+            from moto.elbv2.models import elbv2_backends
+
+            (rule,) = elbv2_backends[shift["account"]][shift["region"]].describe_rules(None, [shift["rule"]])
+            shift["live"] = next(g for g in shift["groups"] if g != shift["live"])
+            for action in rule.actions:
+                for group in action.data.get("ForwardConfig", {}).get("TargetGroups", []):
+                    group["Weight"] = 100 if group["TargetGroupArn"] == shift["live"] else 0
+        return service
+
+    modify = ELBv2Backend.modify_rule
+
+    def modify_rule(self, rule_arn, conditions, actions):
+        rule = modify(self, rule_arn, conditions, actions)
+        from moto.ecs.models import ecs_backends
+
+        for service in ecs_backends[self.account_id][self.region_name].services.values():
+            shift = getattr(service, "traffic_shift", None)
+            if shift is not None and shift["rule"] == rule_arn:
+                weights = _weights(rule)
+                if max(weights, key=weights.__getitem__) != shift["live"]:
+                    TRAFFIC_TO_EMPTY_GROUP.append(f"{service.cluster_name} {service.name}: its production rule was written to forward to "
+                                                  "the target group without its live tasks")
+        return rule
+
+    Service.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    EC2ContainerServiceBackend.update_service = update_service
+    ELBv2Backend.modify_rule = modify_rule
+
+
 PATCHES = (
-    _eip_public_ip, _task_definition_update_keys, _ssm_parameters_resolved_on_update, _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret, _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target,
+    _eip_public_ip, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update, _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret, _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target,
     _service_discovery, _codecommit_repository, _codebuild_project_arn,
 )
 
 
 def apply() -> None:
+    """Patch moto once per process (a second wrapping would, for one, shift traffic twice per deployment)."""
+    if STAND_INS:
+        return
     installed = version("moto")
     if installed != MOTO_VERSION:
         raise RuntimeError(f"e2e/moto_patches.py is written for moto {MOTO_VERSION}, not {installed}")

@@ -9,11 +9,12 @@ import sys
 
 import pytest
 
-from e2e.flow import emulated_deploy
+from e2e.emulator import emulated_account
+from e2e.flow import EmulatedDeploy, emulated_deploy
 from e2e.stacks import DeployFailed, deploy_order, stacks_of
 from shipway import naming
 from shipway.spec import load_spec
-from shipway.synth import ROOT
+from shipway.synth import ROOT, synthesize
 from tests.conftest import SHIPPED, SPECS
 
 pytestmark = pytest.mark.system  # moto's server, bash, the AWS CLI
@@ -27,7 +28,7 @@ def shipped_checks(shipped):
 def test_every_step_matches_the_spec(shipped_checks):
     assert [c.step for c in shipped_checks] == [
         "cdk deploy --all", "first push (approvals withheld)", "autoscaling scales out",
-        "second push (approved)", "cdk deploy --all again",
+        "second push (approved)", "cdk deploy --all with a new host",
     ]
     assert [p for c in shipped_checks for p in c.problems] == []
 
@@ -57,6 +58,32 @@ def test_without_go_live_the_first_push_runs_nothing(minimal):
                              skip=("GoLive",), steps=2)
     assert checks[0].problems == []
     assert "first push (approvals withheld): dev hello-web runs 0 tasks, expected 1" in checks[1].problems
+
+
+def odd_deployment_then_new_host(assembly, *, skip=()):
+    """A blue/green service deployed once (its live tasks in the alternate group), then a stack update that rewrites
+    its listener rule."""
+    spec = load_spec(SPECS / "e2e-shift.yaml")
+    synthesize(spec, assembly)
+    with emulated_account(spec) as emulator:
+        flow = EmulatedDeploy(spec, emulator, assembly, skip=skip)
+        steps = dict(flow.steps())
+        return flow.run([(s, steps[s]) for s in
+                         ("cdk deploy --all", "first push (approvals withheld)", "cdk deploy --all with a new host")])
+
+
+def test_a_stack_update_after_an_odd_number_of_deployments_keeps_traffic_on_the_live_tasks(tmp_path):
+    assert [p for c in odd_deployment_then_new_host(tmp_path) for p in c.problems] == []
+
+
+def test_without_the_recorded_live_group_that_update_sends_traffic_to_the_empty_group(tmp_path):
+    """The control case of aws/aws-cdk#36649: the template's weights alone (100/0) point at the group without tasks."""
+    checks = odd_deployment_then_new_host(tmp_path, skip=("RecordLiveTargetGroups",))
+    assert [p for c in checks[:2] for p in c.problems] == []
+    assert checks[2].problems == [
+        "cdk deploy --all with a new host: shift-dev shop-web: its production rule was written to forward to the "
+        "target group without its live tasks",
+    ]
 
 
 def test_stacks_deploy_after_the_stacks_whose_parameters_they_read(shipped):

@@ -88,8 +88,10 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
         # minne's loadtest.environment is staging: its load-test gate runs beside the tag record, after GoLive
-        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"], ["LoadTest", "RecordImageTag"]]),
-        ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"], ["RecordImageTag"]]),
+        ("staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"],
+                     ["LoadTest", "RecordImageTag", "RecordLiveTargetGroups"]]),
+        ("production", [["Approve"], ["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"],
+                        ["RecordImageTag", "RecordLiveTargetGroups"]]),
     ]
 
 
@@ -97,8 +99,8 @@ def test_blog_has_no_release_and_no_approval(blog):
     assert stage_plan(blog) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["Deploy-web"], ["GoLive"], ["RecordImageTag"]]),
-        ("production", [["Deploy-web"], ["GoLive"], ["RecordImageTag"]]),
+        ("staging", [["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]]),
+        ("production", [["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]]),
     ]
 
 
@@ -293,8 +295,9 @@ def test_build_exports_the_tag_and_emits_image_definitions(minne, blog):
 
 def test_every_generated_command_parses_in_bash(shipped_templates, minimal):
     specs = {**all_build_specs(shipped_templates), **all_build_specs(minimal.templates())}
-    # minne: build, release, go-live, record, load-test gate; blog: build, go-live, record; tiny: the same
-    assert len(specs) == 8 + 3, sorted(specs)
+    # minne: build, release, go-live, record, live target groups, load-test gate; blog: the same without release
+    # and gate; tiny (rolling): build, go-live, record
+    assert len(specs) == 10 + 3, sorted(specs)
     for where, spec in specs.items():
         assert spec["env"]["shell"] == "bash", where
         script = commands_of(spec)
@@ -424,13 +427,40 @@ def test_tricky_spec_values_stay_one_word_in_the_commands():
 
 
 def test_image_tag_parameters_start_at_none_one_per_environment(minne):
-    params = {r["Properties"]["Name"]: r["Properties"] for r in of_type(minne, "AWS::SSM::Parameter").values()}
+    params = {r["Properties"]["Name"]: r["Properties"] for r in of_type(minne, "AWS::SSM::Parameter").values()
+              if r["Properties"]["Name"].endswith("/image-tag")}
     assert set(params) == {naming.image_tag_parameter("acme", "minne", env) for env in ("staging", "production")}
     for props in params.values():
         # Any change to these properties would make CloudFormation write "none" over the deployed tag.
         assert set(props) == {"Name", "Type", "Value", "Description", "Tags"}
         assert props["Value"] == naming.NO_IMAGE_TAG
         assert props["Type"] == "String"
+
+
+def test_live_target_group_parameters_start_at_primary_for_each_shifting_process(minne, blog):
+    for template, app in ((minne, "minne"), (blog, "blog")):
+        params = {r["Properties"]["Name"]: r["Properties"] for r in of_type(template, "AWS::SSM::Parameter").values()
+                  if r["Properties"]["Name"].endswith("/live-target-group")}
+        assert set(params) == {naming.live_target_group_parameter("acme", app, env, "web")
+                               for env in ("staging", "production")}
+        for props in params.values():
+            assert set(props) == {"Name", "Type", "Value", "Description", "Tags"}
+            assert props["Value"] == naming.LIVE_PRIMARY
+
+
+def test_live_target_groups_are_recorded_beside_the_tag_and_only_written_there(minne):
+    for stage in pipeline_of(minne)["Stages"][2:]:
+        (record,) = [a for a in stage["Actions"] if a["Name"] == "RecordImageTag"]
+        (live,) = [a for a in stage["Actions"] if a["Name"] == "RecordLiveTargetGroups"]
+        assert live["RunOrder"] == record["RunOrder"]
+        env = {v["name"]: v["value"] for v in json.loads(cdk_join_text(live["Configuration"]["EnvironmentVariables"]))}
+        assert env["PROCESSES"] == "web"
+        assert env["PARAMETER_PREFIX"] == f"/shipway/acme/apps/minne/{stage['Name']}"
+    (policy,) = [r for r in of_type(minne, "AWS::IAM::Policy").values()
+                 if "Delivery/RecordLiveTargetGroups/Role" in r["Metadata"]["aws:cdk:path"]]
+    (put,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "ssm:PutParameter" in json.dumps(s["Action"])]
+    assert "LiveTargetGroupstagingweb" in json.dumps(put) and "LiveTargetGroupproductionweb" in json.dumps(put)
+    assert len(put["Resource"]) == 2
 
 
 def test_record_writes_each_environment_tag_after_its_deploy(minne):
@@ -545,6 +575,7 @@ def test_deploy_roles_pass_only_the_environment_app_roles_to_ecs_tasks(minne):
                 assert set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]) <= {
                     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition",
                     "ecs:ListTasks", "application-autoscaling:RegisterScalableTarget",
+                    "elasticloadbalancing:DescribeRules",
                 }, (logical_id, statement)
                 if "application-autoscaling:RegisterScalableTarget" in json.dumps(statement["Action"]):
                     assert statement["Condition"] == {"StringEquals": {
@@ -589,9 +620,10 @@ def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()
     assert seen == ["staging", "production"]
     assert stage_plan(template)[2] == (
-        "staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"], ["Gate", "RecordImageTag"]],
+        "staging", [["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"],
+                    ["Gate", "RecordImageTag", "RecordLiveTargetGroups"]],
     )
-    assert stage_plan(template)[3][1][-1] == ["RecordImageTag"]
+    assert stage_plan(template)[3][1][-1] == ["RecordImageTag", "RecordLiveTargetGroups"]
 
 
 # --- the spec: one account and region per pipeline ------------------------------------------------

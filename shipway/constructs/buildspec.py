@@ -279,6 +279,16 @@ def go_live_build_spec() -> dict:
     }
 
 
+def live_target_groups_build_spec() -> dict:
+    """RecordLiveTargetGroups: which target group of each shifting web process holds its live tasks
+    (``scripts/record-live-target-groups.sh``)."""
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {"build": {"commands": [script_command("record-live-target-groups.sh")]}},
+    }
+
+
 # --- recording the deployed tag -------------------------------------------------------------------
 
 

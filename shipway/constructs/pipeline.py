@@ -4,7 +4,7 @@ ECS deploys, recorded image tag, gates."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -23,7 +23,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import nag
+from .. import nag, naming
 from . import buildspec
 from .release import ReleaseRunner, cluster_arn, env_stack_roles
 
@@ -56,6 +56,12 @@ class Target:
     no_image_tag: str
     """The image tag parameter's value before the first deploy to this environment."""
     approve: bool = False
+    live_target_groups: Mapping[str, ssm.IStringParameter] = field(default_factory=dict)
+    """Shifting web process -> where the target group holding its live tasks is recorded after each deploy."""
+    routing_parameters: Mapping[str, str] = field(default_factory=dict)
+    """Shifting web process -> the SSM parameter naming its production rule and target groups (runtime stack's)."""
+    parameter_prefix: str = ""
+    """``/shipway/<name>/apps/<app>/<env>``, under which both of the above live."""
 
 
 @dataclass(frozen=True)
@@ -172,14 +178,16 @@ class DeliveryPipeline(Construct):
             )
         record = self._record_project(targets)
         go_live = self._go_live_project(targets)
-        for built in (self.build_project, record, go_live, *([self.release.project] if self.release else [])):
+        live = self._live_target_groups_project(targets)
+        for built in (self.build_project, record, go_live, *([live] if live else []),
+                      *([self.release.project] if self.release else [])):
             self._acknowledge_project(built)
         self._acknowledge_artifacts(self.pipeline.role, writes=True, key=True)
         self.stages: dict[str, codepipeline.IStage] = {}
         for target in targets:
             self.stages[target.env] = self.pipeline.add_stage(
                 stage_name=target.env,
-                actions=self._stage_actions(target, record, go_live, gate_actions=gate_actions),
+                actions=self._stage_actions(target, record, go_live, live, gate_actions=gate_actions),
             )
         self._notify_failures(targets)
         if any(t.approve for t in targets):
@@ -304,8 +312,35 @@ class DeliveryPipeline(Construct):
                         "ecs:UpdateService is on this app's services only")
         return project
 
+    def _live_target_groups_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject | None:
+        """RecordLiveTargetGroups: after each deploy, which target group of each shifting web process holds its
+        live tasks, read from its production rule's weights (``scripts/record-live-target-groups.sh``)."""
+        if not any(t.live_target_groups for t in targets):
+            return None
+        project = codebuild.PipelineProject(
+            self, "RecordLiveTargetGroups",
+            description=f"{cdk.Stack.of(self).stack_name}: records which target group holds each shifting web "
+                        "process's live tasks",
+            build_spec=codebuild.BuildSpec.from_object(buildspec.live_target_groups_build_spec()),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
+            encryption_key=self.key,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="live-target-groups")
+            ),
+        )
+        for target in targets:
+            for process, parameter in target.live_target_groups.items():
+                parameter.grant_write(project)
+                ssm.StringParameter.from_string_parameter_name(
+                    self, f"{target.env}-{process}-Routing", target.routing_parameters[process]).grant_read(project)
+        project.add_to_role_policy(iam.PolicyStatement(actions=["elasticloadbalancing:DescribeRules"], resources=["*"]))
+        nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
+                        "elasticloadbalancing:DescribeRules has no resource-level permissions; it only reads")
+        return project
+
     def _stage_actions(self, target: Target, record: codebuild.PipelineProject, go_live: codebuild.PipelineProject,
-                       *, gate_actions: GateActions | None) -> list[codepipeline.IAction]:
+                       live: codebuild.PipelineProject | None, *,
+                       gate_actions: GateActions | None) -> list[codepipeline.IAction]:
         stage: list[codepipeline.IAction] = []
         run_order = 1
         if target.approve:
@@ -347,6 +382,16 @@ class DeliveryPipeline(Construct):
                     value=target.image_tag_parameter.parameter_name),
             },
         ))
+        if target.live_target_groups and live is not None:
+            stage.append(actions.CodeBuildAction(
+                action_name="RecordLiveTargetGroups", project=live, input=self.build_output, run_order=run_order,
+                environment_variables={
+                    "PROCESSES": codebuild.BuildEnvironmentVariable(value=" ".join(sorted(target.live_target_groups))),
+                    "PARAMETER_PREFIX": codebuild.BuildEnvironmentVariable(value=target.parameter_prefix),
+                    "LIVE_PRIMARY": codebuild.BuildEnvironmentVariable(value=naming.LIVE_PRIMARY),
+                    "LIVE_ALTERNATE": codebuild.BuildEnvironmentVariable(value=naming.LIVE_ALTERNATE),
+                },
+            ))
         if gate_actions is not None:
             stage.extend(gate_actions(GateContext(
                 env=target.env, run_order=run_order, input=self.build_output, image_uri=self.image_uri,

@@ -60,6 +60,9 @@ class ProcessService(Construct):
     :param test_listener: the shared test listener, used by a blue/green deploy. Default: none.
     :param load_balancer_full_name: ``app/<name>/<id>`` of the listener's ALB, for request-based scaling.
     :param deploy: the app's deploy strategy; non-web processes always roll. Default: rolling.
+    :param alternate_live: for canary, linear and blue/green: while this condition is true the alternate target
+        group holds the live tasks, and the listener rules say so (0/100), so a stack update never writes 100/0
+        over an odd number of ECS deployments (aws/aws-cdk#36649). Default: the primary group, always.
     :param running: while this condition is false the service keeps no task (desired count and
         autoscaling minimum 0, and autoscaling suspended, scheduled actions included), e.g. before the first
         image exists; ``counts`` says what to start with once it is true. Default: always running.
@@ -85,6 +88,7 @@ class ProcessService(Construct):
         test_listener: elbv2.IApplicationListener | None = None,
         load_balancer_full_name: str | None = None,
         deploy: Deploy | None = None,
+        alternate_live: cdk.CfnCondition | None = None,
         running: cdk.CfnCondition | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -151,7 +155,7 @@ class ProcessService(Construct):
         self.listener_rule: elbv2.ApplicationListenerRule | None = None
         self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
         if process.is_web:
-            self._route(vpc, priority, strategy, test_listener)
+            self._route(vpc, priority, strategy, test_listener, alternate_live)
 
         self.scaling: ecs.ScalableTaskCount | None = None
         if process.autoscale is not None:
@@ -203,17 +207,22 @@ class ProcessService(Construct):
             ),
         )
 
-    def _route(self, vpc, priority, strategy, test_listener) -> None:
+    def _route(self, vpc, priority, strategy, test_listener, alternate_live) -> None:
         p = self.process
         self.target_group = self._new_target_group("TargetGroup", vpc)
         shifting = strategy != "rolling"
         if shifting:
-            # ECS moves the weights between the two groups during a deploy; the template starts at 100/0.
+            # ECS moves the weights between the two groups on every deploy; the template writes the weights that
+            # hold now (alternate_live), so a stack update that touches the rule keeps traffic on the live tasks.
             self.alternate_target_group = self._new_target_group("AlternateTargetGroup", vpc)
+            primary, alternate = 100, 0
+            if alternate_live is not None:
+                primary = cdk.Token.as_number(cdk.Fn.condition_if(alternate_live.logical_id, 0, 100))
+                alternate = cdk.Token.as_number(cdk.Fn.condition_if(alternate_live.logical_id, 100, 0))
             action = elbv2.ListenerAction.weighted_forward(
                 [
-                    elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
-                    elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=0),
+                    elbv2.WeightedTargetGroup(target_group=self.target_group, weight=primary),
+                    elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=alternate),
                 ]
             )
         else:

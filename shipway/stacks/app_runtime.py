@@ -123,6 +123,7 @@ class AppRuntimeStack(ShipwayStack):
                 test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
                 load_balancer_full_name=platform.load_balancer_full_name if web else None,
                 deploy=app_spec.deploy,
+                alternate_live=self._alternate_live(proc_name) if proc_name in app_spec.shifting_processes else None,
                 running=self.image_built,
                 **roles,
             )
@@ -132,6 +133,8 @@ class AppRuntimeStack(ShipwayStack):
                     [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
                 )
             self.services[proc_name] = service
+            if service.alternate_target_group is not None:
+                self._publish_routing(proc_name, service)
 
         # GoLive (the pipeline's step after the first deploy to this environment) starts the services at these.
         self.service_counts = ssm.StringParameter(
@@ -153,6 +156,27 @@ class AppRuntimeStack(ShipwayStack):
                     placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
                 )
         self._acknowledge()
+
+    def _alternate_live(self, process: str) -> cdk.CfnCondition:
+        """True while the pipeline's record says the alternate target group holds the process's live tasks."""
+        live = ssm.StringParameter.value_for_string_parameter(
+            self, naming.live_target_group_parameter(self.spec.name, self.app_name, self.env_name, process))
+        return cdk.CfnCondition(self, f"{process}AlternateLive",
+                                expression=cdk.Fn.condition_equals(live, naming.LIVE_ALTERNATE))
+
+    def _publish_routing(self, process: str, service: ProcessService) -> None:
+        """The production rule and both target groups, for the pipeline's record of which group is live."""
+        assert service.listener_rule is not None and service.target_group is not None
+        ssm.StringParameter(
+            self, f"{process}Routing",
+            parameter_name=naming.routing_parameter(self.spec.name, self.app_name, self.env_name, process),
+            string_value=cdk.Fn.sub('{"rule":"${Rule}","primary":"${Primary}","alternate":"${Alternate}"}', {
+                "Rule": service.listener_rule.listener_rule_arn,
+                "Primary": service.target_group.target_group_arn,
+                "Alternate": service.alternate_target_group.target_group_arn,
+            }),
+            description=f"{self.app_name}-{process} in {self.env_name}: its production listener rule and target groups",
+        )
 
     def _secrets(self) -> dict[str, ecs.Secret]:
         """``secrets`` plus the data stack's ``DATABASE_URL`` and ``PGPASSWORD``, as ECS secrets.
