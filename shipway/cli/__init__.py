@@ -17,6 +17,7 @@ def cli() -> None:
 
 def _register() -> None:
     """Import every verb module; each adds its commands to ``cli``."""
+    from . import cost, imports  # noqa: F401  (shipway cost; shipway import copilot|heroku)
 
 
 _register()
