@@ -115,8 +115,9 @@ class EmulatedDeploy:
 
     def check_scaling(self, check: Check) -> None:
         """Autoscaling is suspended, at minimum 0, until an environment's first image; then at the spec's bounds."""
-        targets = {t["ResourceId"]: t for t in self.emulator.client("application-autoscaling").describe_scalable_targets(
-            ServiceNamespace="ecs")["ScalableTargets"]}
+        scaling = self.emulator.client("application-autoscaling")
+        described = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+        targets = {t["ResourceId"]: t for t in described}
         for app, app_spec in self.spec.apps.items():
             for process, proc in app_spec.processes.items():
                 if proc.autoscale is None:
@@ -143,8 +144,8 @@ class EmulatedDeploy:
         for service in ecs_backends[ACCOUNT][self.emulator.region].services.values():
             groups = moto_patches.live_group(service)
             if groups is not None and groups[0] != groups[1]:
-                check.problems.append(f"{check.step}: {service.cluster_name} {service.name}: production traffic goes to the target group "
-                                      "without its live tasks")
+                check.problems.append(f"{check.step}: {service.cluster_name} {service.name}: production traffic goes "
+                                      "to the target group without its live tasks")
 
     def check(self, step: str, *, stack_update: bool = False) -> Check:
         ecs, ssm = self.emulator.client("ecs"), self.emulator.client("ssm")
@@ -170,7 +171,8 @@ class EmulatedDeploy:
             if stack_update and described["taskDefinition"] != held.get((env, family)):
                 check.problems.append(f"{step}: {env} {service} runs {described['taskDefinition']}, "
                                       f"not its stack's {held.get((env, family))}")
-            recorded = ssm.get_parameter(Name=naming.image_tag_parameter(self.spec.name, app, env))["Parameter"]["Value"]
+            recorded_in = naming.image_tag_parameter(self.spec.name, app, env)
+            recorded = ssm.get_parameter(Name=recorded_in)["Parameter"]["Value"]
             if recorded != tag:
                 check.problems.append(f"{step}: {env} {app} recorded tag {recorded}, expected {tag}")
         self.checks.append(check)

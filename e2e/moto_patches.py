@@ -167,7 +167,8 @@ def _service_discovery() -> None:
     def namespace(properties, name, account_id, region_name):
         backend = servicediscovery_backends[account_id][region_name]
         backend.create_private_dns_namespace(
-            properties["Name"], name, properties.get("Description"), properties["Vpc"], [], properties.get("Properties"),
+            properties["Name"], name, properties.get("Description"), properties["Vpc"], [],
+            properties.get("Properties"),
         )
         return next(n for n in backend.namespaces.values() if n.name == properties["Name"])
 
@@ -240,7 +241,8 @@ def _db_instance_managed_master_secret() -> None:
         return attribute(self, attribute_name)
 
     DBInstance.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    DBInstance.has_cfn_attr = classmethod(lambda cls, attr: attr == "MasterUserSecret.SecretArn" or has_attribute(cls, attr))
+    DBInstance.has_cfn_attr = classmethod(
+        lambda cls, attr: attr == "MasterUserSecret.SecretArn" or has_attribute(cls, attr))
     DBInstance.get_cfn_attribute = get_cfn_attribute
 
 
@@ -424,8 +426,8 @@ def _ecs_traffic_shift() -> None:
             if shift is not None and shift["rule"] == rule_arn:
                 weights = _weights(rule)
                 if max(weights, key=weights.__getitem__) != shift["live"]:
-                    TRAFFIC_TO_EMPTY_GROUP.append(f"{service.cluster_name} {service.name}: its production rule was written to forward to "
-                                                  "the target group without its live tasks")
+                    TRAFFIC_TO_EMPTY_GROUP.append(f"{service.cluster_name} {service.name}: its production rule was "
+                                                  "written to forward to the target group without its live tasks")
         return rule
 
     Service.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
@@ -434,8 +436,10 @@ def _ecs_traffic_shift() -> None:
 
 
 PATCHES = (
-    _eip_public_ip, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update, _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret, _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target,
-    _service_discovery, _codecommit_repository, _codebuild_project_arn,
+    _eip_public_ip, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update,
+    _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret,
+    _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target, _service_discovery,
+    _codecommit_repository, _codebuild_project_arn,
 )
 
 

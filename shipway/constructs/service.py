@@ -355,7 +355,8 @@ class ProcessService(Construct):
             target.min_capacity = cdk.Token.as_number(
                 cdk.Fn.condition_if(running.logical_id, self.process.autoscale.min, 0)
             )
-            suspended = {f"{kind}Suspended": True for kind in ("DynamicScalingIn", "DynamicScalingOut", "ScheduledScaling")}
+            kinds = ("DynamicScalingIn", "DynamicScalingOut", "ScheduledScaling")
+            suspended = {f"{kind}Suspended": True for kind in kinds}
             target.suspended_state = cdk.Fn.condition_if(
                 running.logical_id, {k: False for k in suspended}, suspended
             )

@@ -11,6 +11,10 @@
 # rounds of the services-stable waiter, 6 by default).
 set -euo pipefail
 
+# Autoscaling resumed: target tracking both ways and the scheduled actions.
+RESUMED="DynamicScalingInSuspended=false,DynamicScalingOutSuspended=false"
+RESUMED+=",ScheduledScalingSuspended=false"
+
 parameter() {
     aws ssm get-parameter --name "$1" --query Parameter.Value --output text
 }
@@ -22,7 +26,7 @@ start() {
         aws application-autoscaling register-scalable-target --service-namespace ecs \
             --scalable-dimension ecs:service:DesiredCount --resource-id "service/$CLUSTER/$service" \
             --min-capacity "$min" --max-capacity "$max" \
-            --suspended-state DynamicScalingInSuspended=false,DynamicScalingOutSuspended=false,ScheduledScalingSuspended=false
+            --suspended-state "$RESUMED"
         count=$min
     fi
     aws ecs update-service --cluster "$CLUSTER" --service "$service" --desired-count "$count" \
@@ -39,7 +43,8 @@ wait_stable() {
         fi
         echo "$service: not stable after round $round" >&2
     done
-    echo "$service did not become stable; see its events: aws ecs describe-services --cluster $CLUSTER --services $service" >&2
+    echo "$service did not become stable; see its events:" \
+        "aws ecs describe-services --cluster $CLUSTER --services $service" >&2
     return 1
 }
 
