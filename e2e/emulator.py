@@ -75,9 +75,12 @@ def emulated_account(spec: Spec) -> Iterator[Emulator]:
 
 def reset() -> None:
     """Empty every moto backend of this process (what moto's /moto-api/reset does)."""
+    from moto.moto_api import state_manager
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.reset()
+    # moto runs no container: a task it starts has run and stopped by the next look (the release's wait).
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
     moto_patches.TRAFFIC_TO_EMPTY_GROUP.clear()
 
 

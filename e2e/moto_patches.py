@@ -435,8 +435,29 @@ def _ecs_traffic_shift() -> None:
     ELBv2Backend.modify_rule = modify_rule
 
 
+def _task_level_memory() -> None:
+    """``RunTask`` of a task definition whose memory is set at task level only, as Fargate's are (moto adds up the
+    containers' memory and fails on a container without any)."""
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    per_container = EC2ContainerServiceBackend._calculate_task_resource_requirements
+
+    def calculate(task_definition):
+        bare = [c for c in task_definition.container_definitions
+                if not {"memory", "memoryReservation", "Memory", "MemoryReservation"} & set(c)]
+        for container in bare:
+            container["memoryReservation"] = 0
+        try:
+            return per_container(task_definition)
+        finally:
+            for container in bare:
+                del container["memoryReservation"]
+
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)
+
+
 PATCHES = (
-    _eip_public_ip, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update,
+    _eip_public_ip, _task_level_memory, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update,
     _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret,
     _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target, _service_discovery,
     _codecommit_repository, _codebuild_project_arn,

@@ -17,14 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .codebuild import buildspec_script
 from .emulator import ACCOUNT, Emulator
 
 BIN = Path(__file__).resolve().parent / "bin"
-# Phases CodeBuild runs; `install` sets up tools (buildx, pack) that e2e/bin stands in for.
-PHASES = ("pre_build", "build", "post_build")
 # The actions whose CodeBuild projects the emulated pipeline does not run, and why (docs/e2e.md).
 NOT_RUN = {
-    "Release": "runs a task to completion; the emulator starts no container",
     "LoadTest": "runs Locust tasks against the router; the emulator routes no traffic",
 }
 
@@ -134,13 +132,15 @@ class AppPipeline:
         if overrides is not None:
             for variable in json.loads(run.expand(self.resolve(overrides))):
                 env[variable["name"]] = variable["value"]
-        script = ["set -o pipefail"]
-        for phase in PHASES:
-            for command in spec["phases"].get(phase, {}).get("commands", []):
-                script.append(f"{{\n{command}\n}} || exit $?")
-        script += [f'printf "%s=%s\\n" {name} "${name}" >> exported.env' for name in exported]
-        done = subprocess.run(["bash", "-c", "\n".join(script)], cwd=run.workdir, env=env, text=True,
-                              capture_output=True, timeout=300)
+        # `install` sets up buildx and downloads pack, which e2e/bin stands in for; CodeBuild exports the
+        # variables of a build that succeeded.
+        phases = {k: v for k, v in spec["phases"].items() if k != "install"}
+        export = [f'printf "%s=%s\\n" {name} "${name}" >> exported.env' for name in exported]
+        if export:
+            last = phases.setdefault("post_build", {})
+            last["commands"] = [*last.get("commands", []), *export]
+        done = subprocess.run(["bash", "-c", buildspec_script({**spec, "phases": phases})], cwd=run.workdir,
+                              env=env, text=True, capture_output=True, timeout=300)
         if done.returncode != 0:
             output = (done.stdout + done.stderr).strip()[-3000:]
             raise ActionFailed(f"{action['Name']} failed ({done.returncode}):\n{output}")
