@@ -7,10 +7,10 @@
 3. Autoscaling scales an autoscaled service out by one task where it runs (as Application Auto Scaling would).
 4. The second push, approved all the way: every environment runs it; the scaled-out count is kept; an
    environment the first push did not reach comes up as the first one did.
-5. ``cdk deploy --all`` again, with one more host on every web process: every listener rule is rewritten,
-   every service redeployed with its stack's task definition; no count and no image changes, and production
-   traffic stays on the target group with the live tasks, after an even number of deployments (staging) as
-   after an odd one (an environment reached only by the second push).
+5. ``cdk deploy --all`` again: every service redeployed with its stack's task definition (itself an ECS
+   deployment that moves traffic); no count and no image changes.
+6. ``cdk deploy --all`` with one more host on every web process: every listener rule is rewritten; production
+   traffic stays on the target group with the live tasks, whatever the number of deployments before.
 
 After each step, each service's desired count, its task definition's image and the recorded tag are checked
 against what the spec says (never against what the templates say): ``Check.problems`` lists the mismatches.
@@ -190,8 +190,17 @@ class EmulatedDeploy:
             ("first push (approvals withheld)", lambda: self.push("c0ffee1", approve=False)),
             ("autoscaling scales out", self.scale_out),
             ("second push (approved)", lambda: self.push("c0ffee2", approve=True)),
+            ("cdk deploy --all again", lambda: self.redeploy(self.assembly)),
             ("cdk deploy --all with a new host", self.redeploy_with_another_host),
         ]
+
+    def redeploy(self, assembly: Path) -> None:
+        """``cdk deploy --all`` on a live account: the stack updates, then what the ECS deployments they started
+        make EventBridge do (unless the control case skips ``DeploymentCompleted``)."""
+        deploy_all(self.emulator, assembly)
+        if "DeploymentCompleted" not in self.skip:
+            for pipeline in self.pipelines().values():
+                pipeline.deliver_deployment_events()
 
     def redeploy_with_another_host(self) -> None:
         """A stack update that rewrites every web process's listener rule, as a change of ``hosts`` does."""
@@ -201,7 +210,7 @@ class EmulatedDeploy:
                 process.hosts = [*process.hosts, f"next.{process.hosts[0]}"]
         assembly = Path(tempfile.mkdtemp(prefix="shipway-e2e-"))
         synthesize(spec, assembly)
-        deploy_all(self.emulator, assembly)
+        self.redeploy(assembly)
 
 
 def emulated_deploy(spec: Spec, assembly: Path, *, synthesized: bool = False, skip: tuple[str, ...] = (),

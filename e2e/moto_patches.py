@@ -7,6 +7,7 @@ an upgrade is a deliberate act: re-check each gap, then move the pin in requirem
 from __future__ import annotations
 
 from collections.abc import Callable
+from graphlib import TopologicalSorter
 from importlib.metadata import version
 
 MOTO_VERSION = "5.2.5"
@@ -299,6 +300,11 @@ def _names(node) -> set[str]:
     return found
 
 
+def _depends_on(resource: dict) -> list[str]:
+    depends = resource.get("DependsOn", [])
+    return [depends] if isinstance(depends, str) else depends
+
+
 def _ssm_parameters_resolved_on_update() -> None:
     """A stack update re-reads its ``AWS::SSM::Parameter::Value`` parameters and updates what depends on a
     changed value, through conditions and references (CloudFormation compares resolved values; moto compares
@@ -317,21 +323,21 @@ def _ssm_parameters_resolved_on_update() -> None:
                 current = ssm.get_parameter(slot["Default"])
                 if current is not None and current.value != self.resolved_parameters[name]:
                     changed.add(name)
-        dependents = [*other_template.get("Conditions", {}).items(), *other_template["Resources"].items()]
+        resources = other_template["Resources"]
+        dependents = [*other_template.get("Conditions", {}).items(), *resources.items()]
         modified = set(actions["Modify"]) | set(actions["Add"])
         grew = bool(changed)
-        while grew:  # in dependency order: a resource is updated after what it refers to
+        while grew:
             grew = False
             for name, body in dependents:
                 if name in changed or name in modified or not _names(body) & (changed | modified):
                     continue
-                if name in other_template["Resources"]:
-                    if name in self._resource_json_map:
-                        actions["Modify"].append(name)
-                    modified.add(name)
-                else:
-                    changed.add(name)
+                (modified if name in resources else changed).add(name)
                 grew = True
+        # A resource is updated after what it refers to or depends on, as CloudFormation orders an update.
+        updates = {n for n in modified if n in self._resource_json_map and n not in actions["Add"]}
+        depends = {n: (_names(resources[n]) | set(_depends_on(resources[n]))) & updates for n in updates}
+        actions["Modify"] = list(TopologicalSorter(depends).static_order())
         return actions
 
     ResourceMap.build_resource_diff = build_resource_diff

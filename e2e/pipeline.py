@@ -168,6 +168,19 @@ class AppPipeline:
         )["taskDefinition"]["taskDefinitionArn"]
         ecs.update_service(cluster=cluster, service=service, taskDefinition=revision)
 
+    def deliver_deployment_events(self) -> None:
+        """What EventBridge does when ECS reports SERVICE_DEPLOYMENT_COMPLETED: start each rule's CodeBuild target
+        with the rule's input (after a stack update, every shifting service of the app has been redeployed)."""
+        for rule in (r["Properties"] for r in self.template["Resources"].values() if r["Type"] == "AWS::Events::Rule"):
+            if "SERVICE_DEPLOYMENT_COMPLETED" not in json.dumps(rule.get("EventPattern", {})):
+                continue
+            for target in rule["Targets"]:
+                project = target["Arn"]["Fn::GetAtt"][0]
+                overrides = json.loads(target["Input"])["environmentVariablesOverride"]
+                action = {"Name": f"event for {project}", "Configuration": {
+                    "ProjectName": {"Ref": project}, "EnvironmentVariables": json.dumps(overrides)}}
+                self.codebuild(action, PipelineRun("event"))
+
     # --- an execution -----------------------------------------------------------------------------
 
     def run(self, commit: str, *, source: Sequence[str], approve: bool, skip: tuple[str, ...] = ()) -> list[str]:

@@ -28,7 +28,7 @@ def shipped_checks(shipped):
 def test_every_step_matches_the_spec(shipped_checks):
     assert [c.step for c in shipped_checks] == [
         "cdk deploy --all", "first push (approvals withheld)", "autoscaling scales out",
-        "second push (approved)", "cdk deploy --all with a new host",
+        "second push (approved)", "cdk deploy --all again", "cdk deploy --all with a new host",
     ]
     assert [p for c in shipped_checks for p in c.problems] == []
 
@@ -60,30 +60,43 @@ def test_without_go_live_the_first_push_runs_nothing(minimal):
     assert "first push (approvals withheld): dev hello-web runs 0 tasks, expected 1" in checks[1].problems
 
 
-def odd_deployment_then_new_host(assembly, *, skip=()):
-    """A blue/green service deployed once (its live tasks in the alternate group), then a stack update that rewrites
-    its listener rule."""
+PIPELINE_THEN_HOST = ("cdk deploy --all", "first push (approvals withheld)", "cdk deploy --all with a new host")
+STACK_THEN_HOST = ("cdk deploy --all", "first push (approvals withheld)", "cdk deploy --all again",
+                   "cdk deploy --all with a new host")
+WRITTEN_TO_EMPTY = ("cdk deploy --all with a new host: shift-dev shop-web: its production rule was written to forward "
+                    "to the target group without its live tasks")
+LEFT_ON_EMPTY = ("cdk deploy --all with a new host: shift-dev shop-web: production traffic goes to the target group "
+                 "without its live tasks")
+
+
+def blue_green(assembly, steps, *, skip=()):
+    """A blue/green service through ``steps``: the pipeline's deployment moves its tasks to the alternate group, a
+    stack update's deployment back; the last step rewrites its listener rule."""
     spec = load_spec(SPECS / "e2e-shift.yaml")
     synthesize(spec, assembly)
     with emulated_account(spec) as emulator:
         flow = EmulatedDeploy(spec, emulator, assembly, skip=skip)
-        steps = dict(flow.steps())
-        return flow.run([(s, steps[s]) for s in
-                         ("cdk deploy --all", "first push (approvals withheld)", "cdk deploy --all with a new host")])
+        by_name = dict(flow.steps())
+        return flow.run([(s, by_name[s]) for s in steps])
 
 
-def test_a_stack_update_after_an_odd_number_of_deployments_keeps_traffic_on_the_live_tasks(tmp_path):
-    assert [p for c in odd_deployment_then_new_host(tmp_path) for p in c.problems] == []
+@pytest.mark.parametrize("steps", [PIPELINE_THEN_HOST, STACK_THEN_HOST])
+def test_a_stack_update_after_any_deployment_keeps_traffic_on_the_live_tasks(tmp_path, steps):
+    assert [p for c in blue_green(tmp_path, steps) for p in c.problems] == []
 
 
-def test_without_the_recorded_live_group_that_update_sends_traffic_to_the_empty_group(tmp_path):
-    """The control case of aws/aws-cdk#36649: the template's weights alone (100/0) point at the group without tasks."""
-    checks = odd_deployment_then_new_host(tmp_path, skip=("RecordLiveTargetGroups",))
-    assert [p for c in checks[:2] for p in c.problems] == []
-    assert checks[2].problems == [
-        "cdk deploy --all with a new host: shift-dev shop-web: its production rule was written to forward to the "
-        "target group without its live tasks",
-    ]
+def test_without_the_record_a_rule_rewritten_after_an_odd_deployment_forwards_to_the_empty_group(tmp_path):
+    """The control case of aws/aws-cdk#36649: the template's own weights (100/0) after one deployment."""
+    checks = blue_green(tmp_path, PIPELINE_THEN_HOST, skip=("RecordLiveTargetGroups", "DeploymentCompleted"))
+    assert [p for c in checks[:-1] for p in c.problems] == []
+    assert checks[-1].problems == [WRITTEN_TO_EMPTY]  # then the stack's own redeploy moves the tasks under it
+
+
+def test_without_the_record_after_a_stack_deployment_the_next_rule_rewrite_forwards_to_the_empty_group(tmp_path):
+    """The control case for deployments a stack update starts: without EventBridge's record they leave it stale."""
+    checks = blue_green(tmp_path, STACK_THEN_HOST, skip=("DeploymentCompleted",))
+    assert [p for c in checks[:-1] for p in c.problems] == []
+    assert checks[-1].problems == [WRITTEN_TO_EMPTY, LEFT_ON_EMPTY]
 
 
 def test_stacks_deploy_after_the_stacks_whose_parameters_they_read(shipped):
@@ -112,4 +125,4 @@ def test_make_e2e_prints_one_line_per_service_and_step(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line.split() for line in done.stdout.splitlines() if not line.startswith("#")]
     assert lines == [["dev", "hello-web", "0/0", "none"]] + [["dev", "hello-web", "1/1", "c0ffee1"]] * 2 \
-        + [["dev", "hello-web", "1/1", "c0ffee2"]] * 2
+        + [["dev", "hello-web", "1/1", "c0ffee2"]] * 3

@@ -480,6 +480,23 @@ def test_live_target_groups_are_recorded_beside_the_tag_and_only_written_there(m
     assert len(put["Resource"]) == 2
 
 
+def test_any_completed_deployment_of_a_shifting_service_records_the_live_groups_again(minne):
+    rules = {k: r["Properties"] for k, r in of_type(minne, "AWS::Events::Rule").items() if "DeploymentCompleted" in k}
+    assert len(rules) == 2
+    for rule in rules.values():
+        pattern = rule["EventPattern"]
+        assert pattern["source"] == ["aws.ecs"] and pattern["detail-type"] == ["ECS Deployment State Change"]
+        assert pattern["detail"] == {"eventName": ["SERVICE_DEPLOYMENT_COMPLETED"]}
+        (service,) = pattern["resources"]
+        env = cdk_join_text(service).rsplit("/", 2)[1].removeprefix("acme-")
+        assert cdk_join_text(service).endswith(f":service/acme-{env}/minne-web")
+        (target,) = rule["Targets"]
+        assert target["Arn"]["Fn::GetAtt"][0].startswith("DeliveryRecordLiveTargetGroups")
+        variables = {v["name"]: v["value"] for v in json.loads(target["Input"])["environmentVariablesOverride"]}
+        assert variables == {"PROCESSES": "web", "PARAMETER_PREFIX": f"/shipway/acme/apps/minne/{env}",
+                             "LIVE_PRIMARY": naming.LIVE_PRIMARY, "LIVE_ALTERNATE": naming.LIVE_ALTERNATE}
+
+
 def test_record_writes_each_environment_tag_after_its_deploy(minne):
     for stage in pipeline_of(minne)["Stages"][2:]:
         deploy_order = max(a["RunOrder"] for a in stage["Actions"] if a["Name"].startswith("Deploy-"))

@@ -338,6 +338,38 @@ class DeliveryPipeline(Construct):
                         "elasticloadbalancing:DescribeRules has no resource-level permissions; it only reads")
         return project
 
+    @staticmethod
+    def _live_target_group_variables(target: Target) -> dict[str, str]:
+        return {
+            "PROCESSES": " ".join(sorted(target.live_target_groups)),
+            "PARAMETER_PREFIX": target.parameter_prefix,
+            "LIVE_PRIMARY": naming.LIVE_PRIMARY,
+            "LIVE_ALTERNATE": naming.LIVE_ALTERNATE,
+        }
+
+    def _record_after_any_deployment(self, target: Target, live: codebuild.PipelineProject,
+                                     variables: Mapping[str, str]) -> None:
+        """Every ECS deployment of a shifting service moves its traffic, also one a ``cdk deploy`` or the console
+        starts: when one completes, EventBridge starts RecordLiveTargetGroups for the environment."""
+        stack = cdk.Stack.of(self)
+        events.Rule(
+            self, f"{target.env}-DeploymentCompleted",
+            description=f"{self.pipeline.pipeline_name}: records the live target groups in {target.env} after any "
+                        "ECS deployment of a shifting service",
+            event_pattern=events.EventPattern(
+                source=["aws.ecs"], detail_type=["ECS Deployment State Change"],
+                resources=[stack.format_arn(service="ecs", resource="service",
+                                            resource_name=f"{target.cluster_name}/{target.services[p]}")
+                           for p in sorted(target.live_target_groups)],
+                detail={"eventName": ["SERVICE_DEPLOYMENT_COMPLETED"]},
+            ),
+            targets=[event_targets.CodeBuildProject(live, event=events.RuleTargetInput.from_object({
+                "environmentVariablesOverride": [
+                    {"name": k, "value": v, "type": "PLAINTEXT"} for k, v in variables.items()
+                ],
+            }))],
+        )
+
     def _stage_actions(self, target: Target, record: codebuild.PipelineProject, go_live: codebuild.PipelineProject,
                        live: codebuild.PipelineProject | None, *,
                        gate_actions: GateActions | None) -> list[codepipeline.IAction]:
@@ -383,15 +415,12 @@ class DeliveryPipeline(Construct):
             },
         ))
         if target.live_target_groups and live is not None:
+            variables = self._live_target_group_variables(target)
             stage.append(actions.CodeBuildAction(
                 action_name="RecordLiveTargetGroups", project=live, input=self.build_output, run_order=run_order,
-                environment_variables={
-                    "PROCESSES": codebuild.BuildEnvironmentVariable(value=" ".join(sorted(target.live_target_groups))),
-                    "PARAMETER_PREFIX": codebuild.BuildEnvironmentVariable(value=target.parameter_prefix),
-                    "LIVE_PRIMARY": codebuild.BuildEnvironmentVariable(value=naming.LIVE_PRIMARY),
-                    "LIVE_ALTERNATE": codebuild.BuildEnvironmentVariable(value=naming.LIVE_ALTERNATE),
-                },
+                environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
             ))
+            self._record_after_any_deployment(target, live, variables)
         if gate_actions is not None:
             stage.extend(gate_actions(GateContext(
                 env=target.env, run_order=run_order, input=self.build_output, image_uri=self.image_uri,
