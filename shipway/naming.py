@@ -172,6 +172,36 @@ NO_IMAGE_TAG = "none"
 """The image tag parameter's value before the first deploy: runtime stacks scale to zero while they read it."""
 
 
+def live_target_group_parameter(name: str, app: str, env: str, process: str) -> str:
+    """SSM parameter saying which of a shifting web process's target groups holds its live tasks in ``env``.
+
+    ``LIVE_PRIMARY`` or ``LIVE_ALTERNATE``: ECS moves production traffic to the other group on every canary,
+    linear or blue/green deployment. The pipeline records it after each deploy (from the listener rule's
+    weights); ``<name>-<app>-<env>`` reads it so a stack update writes the weights that hold, never 100/0 on an
+    empty group. The ``<name>-<app>`` stack creates it with ``LIVE_PRIMARY``.
+    """
+    return f"/shipway/{name}/apps/{app}/{env}/{process}/live-target-group"
+
+
+LIVE_PRIMARY = "primary"
+LIVE_ALTERNATE = "alternate"
+
+
+def routing_parameter(name: str, app: str, env: str, process: str) -> str:
+    """SSM parameter where ``<name>-<app>-<env>`` publishes a shifting process's production listener rule and its
+    two target groups (JSON ``{"rule", "primary", "alternate"}``), which the pipeline reads to record the live one."""
+    return f"/shipway/{name}/apps/{app}/{env}/{process}/routing"
+
+
+def service_counts_parameter(name: str, app: str, env: str) -> str:
+    """SSM parameter where ``<name>-<app>-<env>`` publishes each service's count (or autoscaling bounds) as JSON.
+
+    The pipeline's GoLive step reads it when it deploys the first image to ``env`` and brings every service to
+    those counts, the ones the runtime template holds once the image tag is recorded.
+    """
+    return f"/shipway/{name}/apps/{app}/{env}/service-counts"
+
+
 def image_repository(name: str, app: str) -> str:
     return f"{name}/{app}"
 

@@ -3,7 +3,8 @@
 CodeBuild (buildspec 0.2) runs a phase's commands one after another in one shell and stops the phase at the
 first command that fails; the phase's ``finally`` commands then run, under the same rule; a failed phase
 ends the build (``on-failure: ABORT``, what shipway's buildspecs declare or, with one phase, never need).
-``buildspec_script`` writes exactly that as one bash script, so a test sees what CodeBuild would do.
+``buildspec_script`` (e2e/codebuild.py, shared with the emulated deploy) writes exactly that as one bash script,
+so a test sees what CodeBuild would do.
 
 The AWS CLI is the venv's (``awscli`` pinned in requirements-dev.txt), pointed at moto's server with
 ``AWS_ENDPOINT_URL``. Its ECS waiters are the real ones with ``delay`` 0 and 3 attempts (``AWS_DATA_PATH``
@@ -19,35 +20,12 @@ from pathlib import Path
 
 import requests
 
-PHASES = ("install", "pre_build", "build", "post_build")
+from e2e.codebuild import buildspec_script
+
 VENV_BIN = Path(sys.executable).parent
 REAL_AWS = VENV_BIN / "aws"
 HOOKS = Path(__file__).parent / "aws_hooks"
 REGION = "us-east-1"
-
-
-def buildspec_script(spec: dict) -> str:
-    """One bash script that runs ``spec``'s phases with CodeBuild's rules (see the module's docstring)."""
-    lines = ["status=0"]
-    for phase in PHASES:
-        body = spec.get("phases", {}).get(phase)
-        if body is None:
-            continue
-        for part in ("commands", "finally"):
-            lines.append(f"phase_{phase}_{part}() {{")
-            lines += [f"  {command} || return $?" for command in body.get(part, [])] or ["  :"]
-            lines.append("}")
-        lines += [
-            'if [ "$status" = 0 ]; then',
-            f"  phase_{phase}_commands; s=$?",
-            f'  if [ "$s" != 0 ]; then echo "[codebuild] {phase}: a command failed with status $s" >&2; status=$s; fi',
-            f"  phase_{phase}_finally; s=$?",
-            f'  if [ "$s" != 0 ]; then echo "[codebuild] {phase} finally: a command failed with status $s" >&2;'
-            ' [ "$status" != 0 ] || status=$s; fi',
-            "fi",
-        ]
-    lines.append('exit "$status"')
-    return "\n".join(lines) + "\n"
 
 
 def run_buildspec(spec: dict, cwd: Path, env: dict[str, str], *, timeout: int = 300) -> subprocess.CompletedProcess:

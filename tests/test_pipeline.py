@@ -88,12 +88,12 @@ def test_minne_stages_run_source_build_then_release_deploy_record_per_environmen
     assert stage_plan(minne) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        # minne's loadtest.environment is staging: its load-test gate runs beside the tag record
+        # minne's loadtest.environment is staging: its load-test gate runs beside the tag record, after GoLive;
         # each stage provisions the app's own database (if missing) before the release runs migrations in it
-        ("staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
-                     ["LoadTest", "RecordImageTag"]]),
-        ("production", [["Approve"], ["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"],
-                        ["RecordImageTag"]]),
+        ("staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"],
+                     ["LoadTest", "RecordImageTag", "RecordLiveTargetGroups"]]),
+        ("production", [["Approve"], ["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"],
+                        ["RecordImageTag", "RecordLiveTargetGroups"]]),
     ]
 
 
@@ -101,8 +101,8 @@ def test_blog_has_no_release_and_no_approval(blog):
     assert stage_plan(blog) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["ProvisionDatabase"], ["Deploy-web"], ["RecordImageTag"]]),
-        ("production", [["ProvisionDatabase"], ["Deploy-web"], ["RecordImageTag"]]),
+        ("staging", [["ProvisionDatabase"], ["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]]),
+        ("production", [["ProvisionDatabase"], ["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]]),
     ]
 
 
@@ -300,8 +300,9 @@ def test_build_exports_the_tag_and_emits_image_definitions(minne, blog):
 
 def test_every_generated_command_parses_in_bash(shipped_templates, minimal):
     specs = {**all_build_specs(shipped_templates), **all_build_specs(minimal.templates())}
-    # minne: build, release, record, load-test gate; blog: build, record; tiny: build, record
-    assert len(specs) == 6 + 2, sorted(specs)
+    # minne: build, release, go-live, record, live target groups, load-test gate; blog: the same without release
+    # and gate; tiny (rolling): build, go-live, record
+    assert len(specs) == 10 + 3, sorted(specs)
     for where, spec in specs.items():
         assert spec["env"]["shell"] == "bash", where
         script = commands_of(spec)
@@ -445,7 +446,8 @@ def test_tricky_spec_values_stay_one_word_in_the_commands():
 
 
 def test_image_tag_parameters_start_at_none_one_per_environment(minne):
-    params = {r["Properties"]["Name"]: r["Properties"] for r in of_type(minne, "AWS::SSM::Parameter").values()}
+    params = {r["Properties"]["Name"]: r["Properties"] for r in of_type(minne, "AWS::SSM::Parameter").values()
+              if r["Properties"]["Name"].endswith("/image-tag")}
     assert set(params) == {naming.image_tag_parameter("acme", "minne", env) for env in ("staging", "production")}
     for props in params.values():
         # Any change to these properties would make CloudFormation write "none" over the deployed tag.
@@ -454,17 +456,84 @@ def test_image_tag_parameters_start_at_none_one_per_environment(minne):
         assert props["Type"] == "String"
 
 
+def test_live_target_group_parameters_start_at_primary_for_each_shifting_process(minne, blog):
+    for template, app in ((minne, "minne"), (blog, "blog")):
+        params = {r["Properties"]["Name"]: r["Properties"] for r in of_type(template, "AWS::SSM::Parameter").values()
+                  if r["Properties"]["Name"].endswith("/live-target-group")}
+        assert set(params) == {naming.live_target_group_parameter("acme", app, env, "web")
+                               for env in ("staging", "production")}
+        for props in params.values():
+            assert set(props) == {"Name", "Type", "Value", "Description", "Tags"}
+            assert props["Value"] == naming.LIVE_PRIMARY
+
+
+def test_live_target_groups_are_recorded_beside_the_tag_and_only_written_there(minne):
+    for stage in pipeline_of(minne)["Stages"][2:]:
+        (record,) = [a for a in stage["Actions"] if a["Name"] == "RecordImageTag"]
+        (live,) = [a for a in stage["Actions"] if a["Name"] == "RecordLiveTargetGroups"]
+        assert live["RunOrder"] == record["RunOrder"]
+        env = {v["name"]: v["value"] for v in json.loads(cdk_join_text(live["Configuration"]["EnvironmentVariables"]))}
+        assert env["PROCESSES"] == "web"
+        assert env["PARAMETER_PREFIX"] == f"/shipway/acme/apps/minne/{stage['Name']}"
+    (policy,) = [r for r in of_type(minne, "AWS::IAM::Policy").values()
+                 if "Delivery/RecordLiveTargetGroups/Role" in r["Metadata"]["aws:cdk:path"]]
+    (put,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "ssm:PutParameter" in json.dumps(s["Action"])]
+    assert "LiveTargetGroupstagingweb" in json.dumps(put) and "LiveTargetGroupproductionweb" in json.dumps(put)
+    assert len(put["Resource"]) == 2
+
+
+def test_any_completed_deployment_of_a_shifting_service_records_the_live_groups_again(minne):
+    rules = {k: r["Properties"] for k, r in of_type(minne, "AWS::Events::Rule").items() if "DeploymentCompleted" in k}
+    assert len(rules) == 2
+    for rule in rules.values():
+        pattern = rule["EventPattern"]
+        assert pattern["source"] == ["aws.ecs"] and pattern["detail-type"] == ["ECS Deployment State Change"]
+        assert pattern["detail"] == {"eventName": ["SERVICE_DEPLOYMENT_COMPLETED"]}
+        (service,) = pattern["resources"]
+        env = cdk_join_text(service).rsplit("/", 2)[1].removeprefix("acme-")
+        assert cdk_join_text(service).endswith(f":service/acme-{env}/minne-web")
+        (target,) = rule["Targets"]
+        assert target["Arn"]["Fn::GetAtt"][0].startswith("DeliveryRecordLiveTargetGroups")
+        variables = {v["name"]: v["value"] for v in json.loads(target["Input"])["environmentVariablesOverride"]}
+        assert variables == {"PROCESSES": "web", "PARAMETER_PREFIX": f"/shipway/acme/apps/minne/{env}",
+                             "LIVE_PRIMARY": naming.LIVE_PRIMARY, "LIVE_ALTERNATE": naming.LIVE_ALTERNATE}
+
+
 def test_record_writes_each_environment_tag_after_its_deploy(minne):
     for stage in pipeline_of(minne)["Stages"][2:]:
         deploy_order = max(a["RunOrder"] for a in stage["Actions"] if a["Name"].startswith("Deploy-"))
         (record,) = [a for a in stage["Actions"] if a["Name"] == "RecordImageTag"]
-        assert record["RunOrder"] == deploy_order + 1
+        (go_live,) = [a for a in stage["Actions"] if a["Name"] == "GoLive"]
+        assert go_live["RunOrder"] == deploy_order + 1
+        assert record["RunOrder"] == deploy_order + 2
         env = json.loads(cdk_join_text(record["Configuration"]["EnvironmentVariables"]))
         assert env[0] == {"name": "IMAGE_TAG", "type": "PLAINTEXT", "value": "#{Build.IMAGE_TAG}"}
         assert env[1]["name"] == "IMAGE_TAG_PARAMETER"
         assert env[1]["value"] == "<ImageTag%s>" % {"staging": "stagingDBF10516", "production": "production8F865F04"}[stage["Name"]]
     spec = build_spec_of(project_named(minne, "Delivery/Record"))
     assert commands_of(spec)[0] == 'aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$IMAGE_TAG" --overwrite'
+
+
+def test_go_live_reads_what_the_runtime_stack_publishes_and_updates_only_the_app_services(minne):
+    for stage in pipeline_of(minne)["Stages"][2:]:
+        env_name = stage["Name"]
+        (go_live,) = [a for a in stage["Actions"] if a["Name"] == "GoLive"]
+        env = {v["name"]: v["value"] for v in json.loads(cdk_join_text(go_live["Configuration"]["EnvironmentVariables"]))}
+        assert env["CLUSTER"] == f"acme-{env_name}"
+        assert env["SERVICE_COUNTS_PARAMETER"] == naming.service_counts_parameter("acme", "minne", env_name)
+        assert env["NO_IMAGE_TAG"] == naming.NO_IMAGE_TAG
+        assert env["IMAGE_TAG_PARAMETER"].startswith("<ImageTag")
+    (policy,) = [r for r in of_type(minne, "AWS::IAM::Policy").values()
+                 if "Delivery/GoLive/Role" in r["Metadata"]["aws:cdk:path"]]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (update,) = [s for s in statements if "ecs:UpdateService" in s["Action"]]
+    assert sorted(cdk_join_text(r).rsplit(":", 1)[-1] for r in update["Resource"]) == [
+        "service/acme-production/minne-web", "service/acme-production/minne-worker",
+        "service/acme-staging/minne-web", "service/acme-staging/minne-worker",
+    ]
+    assert not any("ssm:PutParameter" in json.dumps(s["Action"]) for s in statements)
+    script = commands_of(build_spec_of(project_named(minne, "Delivery/GoLive")))
+    assert script == [buildspec.script_command("go-live.sh")]
 
 
 def cdk_join_text(value) -> str:
@@ -541,8 +610,13 @@ def test_deploy_roles_pass_only_the_environment_app_roles_to_ecs_tasks(minne):
             if statement["Resource"] == "*":
                 assert set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]) <= {
                     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition",
-                    "ecs:ListTasks",
+                    "ecs:ListTasks", "application-autoscaling:RegisterScalableTarget",
+                    "elasticloadbalancing:DescribeRules",
                 }, (logical_id, statement)
+                if "application-autoscaling:RegisterScalableTarget" in json.dumps(statement["Action"]):
+                    assert statement["Condition"] == {"StringEquals": {
+                        "application-autoscaling:service-namespace": "ecs",
+                        "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}}
 
 
 def pass_role_statements(template: dict, construct: str) -> list[dict]:
@@ -628,9 +702,10 @@ def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()
     assert seen == ["staging", "production"]
     assert stage_plan(template)[2] == (
-        "staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["Gate", "RecordImageTag"]],
+        "staging", [["ProvisionDatabase"], ["Release"], ["Deploy-web", "Deploy-worker"], ["GoLive"],
+                    ["Gate", "RecordImageTag", "RecordLiveTargetGroups"]],
     )
-    assert stage_plan(template)[3][1][-1] == ["RecordImageTag"]
+    assert stage_plan(template)[3][1][-1] == ["RecordImageTag", "RecordLiveTargetGroups"]
 
 
 # --- the spec: one account and region per pipeline ------------------------------------------------

@@ -221,7 +221,55 @@ def test_minne_web_deploys_canary_natively(minne):
     assert advanced["ProductionListenerRule"] == {"Ref": rule_id}
     assert "TestListenerRule" not in advanced
     weights = {g["TargetGroupArn"]["Ref"]: g["Weight"] for g in rule["Properties"]["Actions"][0]["ForwardConfig"]["TargetGroups"]}
-    assert weights == {balancer["TargetGroupArn"]["Ref"]: 100, advanced["AlternateTargetGroupArn"]["Ref"]: 0}
+    assert weights == {balancer["TargetGroupArn"]["Ref"]: {"Fn::If": ["webAlternateLive", 0, 100]},
+                       advanced["AlternateTargetGroupArn"]["Ref"]: {"Fn::If": ["webAlternateLive", 100, 0]}}
+
+
+def evaluate(template: dict, node, parameters: dict[str, str]):
+    """A template value as CloudFormation resolves it, for Fn::If on Fn::Equals conditions of parameters."""
+    if isinstance(node, list):
+        return [evaluate(template, n, parameters) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "Fn::If" in node:
+        name, when_true, when_false = node["Fn::If"]
+        left, right = template["Conditions"][name]["Fn::Equals"]
+        holds = parameters.get(left["Ref"], template["Parameters"][left["Ref"]].get("Default")) == right
+        return evaluate(template, when_true if holds else when_false, parameters)
+    return {k: evaluate(template, v, parameters) for k, v in node.items()}
+
+
+@pytest.mark.parametrize("deployments", [0, 1, 2, 3])
+def test_a_stack_update_after_any_number_of_deployments_forwards_to_the_live_group(shipped_templates, deployments):
+    """ECS moves production traffic to the other target group on every canary/linear/blue-green deployment, and
+    the pipeline records where it went; the rule a stack update writes must forward there (aws/aws-cdk#36649)."""
+    for stack, app in (("acme-minne-production", "minne"), ("acme-blog-staging", "blog")):
+        template = shipped_templates[stack]
+        env = stack.rsplit("-", 1)[1]
+        live_is_primary = deployments % 2 == 0  # tasks start in the primary group; each deployment swaps
+        recorded = naming.LIVE_PRIMARY if live_is_primary else naming.LIVE_ALTERNATE
+        (parameter,) = [k for k, p in template["Parameters"].items()
+                        if p.get("Default") == naming.live_target_group_parameter("acme", app, env, "web")]
+        (web,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ECS::Service"
+                  and r["Properties"].get("ServiceName") == f"{app}-web"]
+        (balancer,) = web["LoadBalancers"]
+        live = balancer["TargetGroupArn"] if live_is_primary else balancer["AdvancedConfiguration"]["AlternateTargetGroupArn"]
+        rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"]
+        assert rules
+        for rule in rules:
+            (forward,) = evaluate(template, rule["Properties"]["Actions"], {parameter: recorded})
+            weights = {g["TargetGroupArn"]["Ref"]: g["Weight"] for g in forward["ForwardConfig"]["TargetGroups"]}
+            assert weights == {live["Ref"]: 100, **{k: 0 for k in weights if k != live["Ref"]}}, (stack, deployments)
+
+
+def test_shifting_processes_publish_their_rule_and_groups_for_the_record(minne):
+    (routing,) = [r["Properties"] for r in minne.find_resources("AWS::SSM::Parameter").values()
+                  if r["Properties"]["Name"] == naming.routing_parameter("acme", "minne", "production", "web")]
+    template, values = routing["Value"]["Fn::Sub"]
+    assert json.loads(template.replace("${Rule}", "r").replace("${Primary}", "p").replace("${Alternate}", "a")) == {
+        "rule": "r", "primary": "p", "alternate": "a"}
+    rule_id, _ = only(minne, "AWS::ElasticLoadBalancingV2::ListenerRule")
+    assert values["Rule"] == {"Ref": rule_id}
 
 
 def test_workers_of_a_canary_app_roll(minne):
@@ -293,6 +341,25 @@ def test_autoscale_bounds_targets_and_schedules(minne):
             "ScaleOutCooldown": 30, "ScaleInCooldown": 300,
         }),
     })
+
+
+def test_autoscaling_is_suspended_until_the_first_image_so_no_schedule_raises_a_minimum_that_cannot_pull(minne):
+    _, target = only(minne, "AWS::ApplicationAutoScaling::ScalableTarget")
+    kinds = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
+    assert target["Properties"]["SuspendedState"] == {
+        "Fn::If": ["ImageBuilt", {k: False for k in kinds}, {k: True for k in kinds}]
+    }
+
+
+def test_runtime_publishes_the_counts_the_pipeline_starts_its_services_at(minne, blog):
+    for template, app, counts in (
+        (minne, "minne", [{"service": "minne-web", "count": 4, "min": 4, "max": 40},
+                          {"service": "minne-worker", "count": 2}]),
+        (blog, "blog", [{"service": "blog-web", "count": 2}]),
+    ):
+        (parameter,) = [r["Properties"] for r in template.find_resources("AWS::SSM::Parameter").values()
+                        if r["Properties"]["Name"] == naming.service_counts_parameter("acme", app, "production")]
+        assert json.loads(parameter["Value"]) == counts
 
 
 def test_request_scaling_counts_both_target_groups(minne):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from .. import naming
 from .app_task import shell_command
@@ -396,6 +397,36 @@ def release_build_spec(command: str, *, wait_rounds: int, buildpacks: bool = Fal
                 "finally": release_cleanup(),
             },
         },
+    }
+
+
+# --- going live: the first image in an environment ---------------------------------------------------
+
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def script_command(name: str) -> str:
+    """One command that runs ``shipway/scripts/<name>`` with bash: the shell lives in its file (checked by
+    shellcheck) and is carried into the buildspec whole, so CodeBuild needs no source of its own."""
+    return f"bash -c {_q((SCRIPTS / name).read_text())} {_q(name)}"
+
+
+def go_live_build_spec() -> dict:
+    """GoLive: after an environment's first deploy, every service at its count (``scripts/go-live.sh``)."""
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {"build": {"commands": [script_command("go-live.sh")]}},
+    }
+
+
+def live_target_groups_build_spec() -> dict:
+    """RecordLiveTargetGroups: which target group of each shifting web process holds its live tasks
+    (``scripts/record-live-target-groups.sh``)."""
+    return {
+        "version": "0.2",
+        "env": {"shell": "bash"},
+        "phases": {"build": {"commands": [script_command("record-live-target-groups.sh")]}},
     }
 
 

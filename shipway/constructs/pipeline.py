@@ -4,7 +4,7 @@ ECS deploys, recorded image tag, gates."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -25,7 +25,7 @@ from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from .. import checkov, nag
+from .. import checkov, nag, naming
 from . import buildspec
 from .release import ReleaseRunner, app_role_arns, cluster_arn
 
@@ -53,11 +53,21 @@ class Target:
     """Where this environment's approvals and failures are announced."""
     image_tag_parameter: ssm.IStringParameter
     """Where the tag deployed to this environment is recorded."""
+    service_counts_parameter: str
+    """The SSM parameter where the environment's runtime stack publishes its services' counts (GoLive reads it)."""
+    no_image_tag: str
+    """The image tag parameter's value before the first deploy to this environment."""
     approve: bool = False
     image_repository: str | None = None
     """registry: s3: the app's repository in this environment's registry (``<host>/<name>/<app>``). Its deploy
     actions read ``buildspec.image_definitions_file(env)`` and its release runs ``<repository>:<tag>``. None: the
     build's ``IMAGE_URI`` everywhere."""
+    live_target_groups: Mapping[str, ssm.IStringParameter] = field(default_factory=dict)
+    """Shifting web process -> where the target group holding its live tasks is recorded after each deploy."""
+    routing_parameters: Mapping[str, str] = field(default_factory=dict)
+    """Shifting web process -> the SSM parameter naming its production rule and target groups (runtime stack's)."""
+    parameter_prefix: str = ""
+    """``/shipway/<name>/apps/<app>/<env>``, under which both of the above live."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +115,11 @@ class SourceRepository:
 class DeliveryPipeline(Construct):
     """A CodePipeline V2: Source, Build, then one stage per target in order.
 
-    Each target's stage is ``[Approve] -> [Release] -> Deploy-<service>... -> RecordImageTag + gates``: the
-    approval when ``target.approve``, the release when ``release_command`` is given, one ECS deploy action per
-    service (no CloudFormation update), then the deployed tag is written to the target's SSM parameter, in
-    parallel with the actions ``gate_actions`` gives for the target (none by default).
+    Each target's stage is ``[Approve] -> [Release] -> Deploy-<service>... -> GoLive -> RecordImageTag + gates``:
+    the approval when ``target.approve``, the release when ``release_command`` is given, one ECS deploy action
+    per service (no CloudFormation update); GoLive brings every service to its count when this deploy carried
+    the environment's first image (and does nothing afterwards); then the deployed tag is written to the
+    target's SSM parameter, in parallel with the actions ``gate_actions`` gives for the target (none by default).
 
     :param source: the repository and branch whose pushes start the pipeline.
     :param repository: where images go, tagged with the commit SHA; ``cache_repository``: the MUTABLE layer cache.
@@ -197,14 +208,17 @@ class DeliveryPipeline(Construct):
                 timeout=release_timeout, log_group=self.log_group, encryption_key=self.key, buildpacks=buildpacks,
             )
         record = self._record_project(targets)
-        for built in (self.build_project, record, *([self.release.project] if self.release else [])):
+        go_live = self._go_live_project(targets)
+        live = self._live_target_groups_project(targets)
+        for built in (self.build_project, record, go_live, *([live] if live else []),
+                      *([self.release.project] if self.release else [])):
             self._acknowledge_project(built)
         self._acknowledge_artifacts(self.pipeline.role, writes=True, key=True)
         self.stages: dict[str, codepipeline.IStage] = {}
         for target in targets:
             self.stages[target.env] = self.pipeline.add_stage(
                 stage_name=target.env,
-                actions=self._stage_actions(target, record, gate_actions=gate_actions),
+                actions=self._stage_actions(target, record, go_live, live, gate_actions=gate_actions),
             )
         self._notify_failures(targets)
         if any(t.approve for t in targets):
@@ -316,7 +330,103 @@ class DeliveryPipeline(Construct):
             target.image_tag_parameter.grant_write(project)
         return project
 
-    def _stage_actions(self, target: Target, record: codebuild.PipelineProject, *,
+    def _go_live_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject:
+        """GoLive: after the first deploy to an environment, every service at the count its runtime stack
+        publishes (``scripts/go-live.sh``); a no-op once the environment's image tag is recorded."""
+        project = codebuild.PipelineProject(
+            self, "GoLive",
+            description=f"{cdk.Stack.of(self).stack_name}: brings each environment's services to their counts "
+                        "when its first image is deployed",
+            build_spec=codebuild.BuildSpec.from_object(buildspec.go_live_build_spec()),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
+            encryption_key=self.key,
+            timeout=self.deploy_timeout,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="go-live")
+            ),
+        )
+        stack = cdk.Stack.of(self)
+        services = []
+        for target in targets:
+            target.image_tag_parameter.grant_read(project)
+            ssm.StringParameter.from_string_parameter_name(
+                self, f"{target.env}-ServiceCounts", target.service_counts_parameter).grant_read(project)
+            services += [stack.format_arn(service="ecs", resource="service",
+                                          resource_name=f"{target.cluster_name}/{s}") for s in target.services.values()]
+        project.add_to_role_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeServices", "ecs:UpdateService"], resources=services,
+        ))
+        project.add_to_role_policy(iam.PolicyStatement(
+            actions=["application-autoscaling:RegisterScalableTarget"], resources=["*"],
+            conditions={"StringEquals": {"application-autoscaling:service-namespace": "ecs",
+                                         "application-autoscaling:scalable-dimension": "ecs:service:DesiredCount"}},
+        ))
+        nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
+                        "application-autoscaling:RegisterScalableTarget names scalable targets by IDs unknown "
+                        "before they exist; the conditions hold it to ECS services' desired counts, and "
+                        "ecs:UpdateService is on this app's services only")
+        return project
+
+    def _live_target_groups_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject | None:
+        """RecordLiveTargetGroups: after each deploy, which target group of each shifting web process holds its
+        live tasks, read from its production rule's weights (``scripts/record-live-target-groups.sh``)."""
+        if not any(t.live_target_groups for t in targets):
+            return None
+        project = codebuild.PipelineProject(
+            self, "RecordLiveTargetGroups",
+            description=f"{cdk.Stack.of(self).stack_name}: records which target group holds each shifting web "
+                        "process's live tasks",
+            build_spec=codebuild.BuildSpec.from_object(buildspec.live_target_groups_build_spec()),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
+            encryption_key=self.key,
+            logging=codebuild.LoggingOptions(
+                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="live-target-groups")
+            ),
+        )
+        for target in targets:
+            for process, parameter in target.live_target_groups.items():
+                parameter.grant_write(project)
+                ssm.StringParameter.from_string_parameter_name(
+                    self, f"{target.env}-{process}-Routing", target.routing_parameters[process]).grant_read(project)
+        project.add_to_role_policy(iam.PolicyStatement(actions=["elasticloadbalancing:DescribeRules"], resources=["*"]))
+        nag.acknowledge(project, "AwsSolutions-IAM5[Resource::*]",
+                        "elasticloadbalancing:DescribeRules has no resource-level permissions; it only reads")
+        return project
+
+    @staticmethod
+    def _live_target_group_variables(target: Target) -> dict[str, str]:
+        return {
+            "PROCESSES": " ".join(sorted(target.live_target_groups)),
+            "PARAMETER_PREFIX": target.parameter_prefix,
+            "LIVE_PRIMARY": naming.LIVE_PRIMARY,
+            "LIVE_ALTERNATE": naming.LIVE_ALTERNATE,
+        }
+
+    def _record_after_any_deployment(self, target: Target, live: codebuild.PipelineProject,
+                                     variables: Mapping[str, str]) -> None:
+        """Every ECS deployment of a shifting service moves its traffic, also one a ``cdk deploy`` or the console
+        starts: when one completes, EventBridge starts RecordLiveTargetGroups for the environment."""
+        stack = cdk.Stack.of(self)
+        events.Rule(
+            self, f"{target.env}-DeploymentCompleted",
+            description=f"{self.pipeline.pipeline_name}: records the live target groups in {target.env} after any "
+                        "ECS deployment of a shifting service",
+            event_pattern=events.EventPattern(
+                source=["aws.ecs"], detail_type=["ECS Deployment State Change"],
+                resources=[stack.format_arn(service="ecs", resource="service",
+                                            resource_name=f"{target.cluster_name}/{target.services[p]}")
+                           for p in sorted(target.live_target_groups)],
+                detail={"eventName": ["SERVICE_DEPLOYMENT_COMPLETED"]},
+            ),
+            targets=[event_targets.CodeBuildProject(live, event=events.RuleTargetInput.from_object({
+                "environmentVariablesOverride": [
+                    {"name": k, "value": v, "type": "PLAINTEXT"} for k, v in variables.items()
+                ],
+            }))],
+        )
+
+    def _stage_actions(self, target: Target, record: codebuild.PipelineProject, go_live: codebuild.PipelineProject,
+                       live: codebuild.PipelineProject | None, *,
                        gate_actions: GateActions | None) -> list[codepipeline.IAction]:
         stage: list[codepipeline.IAction] = []
         run_order = 1
@@ -348,6 +458,17 @@ class DeliveryPipeline(Construct):
             ))
         run_order += 1
         stage.append(actions.CodeBuildAction(
+            action_name="GoLive", project=go_live, input=self.build_output, run_order=run_order,
+            environment_variables={
+                "CLUSTER": codebuild.BuildEnvironmentVariable(value=target.cluster_name),
+                "IMAGE_TAG_PARAMETER": codebuild.BuildEnvironmentVariable(
+                    value=target.image_tag_parameter.parameter_name),
+                "SERVICE_COUNTS_PARAMETER": codebuild.BuildEnvironmentVariable(value=target.service_counts_parameter),
+                "NO_IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=target.no_image_tag),
+            },
+        ))
+        run_order += 1
+        stage.append(actions.CodeBuildAction(
             action_name="RecordImageTag", project=record, input=self.build_output, run_order=run_order,
             environment_variables={
                 "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=self.image_tag),
@@ -355,6 +476,13 @@ class DeliveryPipeline(Construct):
                     value=target.image_tag_parameter.parameter_name),
             },
         ))
+        if target.live_target_groups and live is not None:
+            variables = self._live_target_group_variables(target)
+            stage.append(actions.CodeBuildAction(
+                action_name="RecordLiveTargetGroups", project=live, input=self.build_output, run_order=run_order,
+                environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
+            ))
+            self._record_after_any_deployment(target, live, variables)
         if gate_actions is not None:
             stage.extend(gate_actions(GateContext(
                 env=target.env, run_order=run_order, input=self.build_output, image_uri=self.image_uri,

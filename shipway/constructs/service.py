@@ -62,8 +62,12 @@ class ProcessService(Construct):
     :param test_listener: the shared test listener, used by a blue/green deploy. Default: none.
     :param load_balancer_full_name: ``app/<name>/<id>`` of the listener's ALB, for request-based scaling.
     :param deploy: the app's deploy strategy; non-web processes always roll. Default: rolling.
+    :param alternate_live: for canary, linear and blue/green: while this condition is true the alternate target
+        group holds the live tasks, and the listener rules say so (0/100), so a stack update never writes 100/0
+        over an odd number of ECS deployments (aws/aws-cdk#36649). Default: the primary group, always.
     :param running: while this condition is false the service keeps no task (desired count and
-        autoscaling minimum 0), e.g. before the first image exists. Default: always running.
+        autoscaling minimum 0, and autoscaling suspended, scheduled actions included), e.g. before the first
+        image exists; ``counts`` says what to start with once it is true. Default: always running.
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class ProcessService(Construct):
         test_listener: elbv2.IApplicationListener | None = None,
         load_balancer_full_name: str | None = None,
         deploy: Deploy | None = None,
+        alternate_live: cdk.CfnCondition | None = None,
         running: cdk.CfnCondition | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -156,12 +161,20 @@ class ProcessService(Construct):
         self.listener_rule: elbv2.ApplicationListenerRule | None = None
         self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
         if self.web:
-            self._route(vpc, priority, strategy, test_listener)
+            self._route(vpc, priority, strategy, test_listener, alternate_live)
 
         self.scaling: ecs.ScalableTaskCount | None = None
         if process.autoscale is not None:
             self._autoscale()
         self._hold_until(running)
+
+    @property
+    def counts(self) -> dict:
+        """What the service runs once ``running`` holds: its count, or its autoscaling bounds (starting at min)."""
+        scale = self.process.autoscale
+        if scale is None:
+            return {"service": self.service_name, "count": self.process.count}
+        return {"service": self.service_name, "count": scale.min, "min": scale.min, "max": scale.max}
 
     @property
     def target_groups(self) -> list[elbv2.ApplicationTargetGroup]:
@@ -200,17 +213,22 @@ class ProcessService(Construct):
             ),
         )
 
-    def _route(self, vpc, priority, strategy, test_listener) -> None:
+    def _route(self, vpc, priority, strategy, test_listener, alternate_live) -> None:
         p = self.process
         self.target_group = self._new_target_group("TargetGroup", vpc)
         shifting = strategy != "rolling"
         if shifting:
-            # ECS moves the weights between the two groups during a deploy; the template starts at 100/0.
+            # ECS moves the weights between the two groups on every deploy; the template writes the weights that
+            # hold now (alternate_live), so a stack update that touches the rule keeps traffic on the live tasks.
             self.alternate_target_group = self._new_target_group("AlternateTargetGroup", vpc)
+            primary, alternate = 100, 0
+            if alternate_live is not None:
+                primary = cdk.Token.as_number(cdk.Fn.condition_if(alternate_live.logical_id, 0, 100))
+                alternate = cdk.Token.as_number(cdk.Fn.condition_if(alternate_live.logical_id, 100, 0))
             action = elbv2.ListenerAction.weighted_forward(
                 [
-                    elbv2.WeightedTargetGroup(target_group=self.target_group, weight=100),
-                    elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=0),
+                    elbv2.WeightedTargetGroup(target_group=self.target_group, weight=primary),
+                    elbv2.WeightedTargetGroup(target_group=self.alternate_target_group, weight=alternate),
                 ]
             )
         else:
@@ -328,7 +346,8 @@ class ProcessService(Construct):
     def _hold_until(self, running: cdk.CfnCondition | None) -> None:
         """Desired count from ``count``; with autoscale, none at all, so a redeploy keeps a scaled-out count.
 
-        Under ``running`` false both the desired count and the autoscaling minimum are 0.
+        Under ``running`` false both the desired count and the autoscaling minimum are 0, and autoscaling is
+        suspended: no scheduled action raises the minimum and no policy scales out before there is an image.
         """
         cfn_service: ecs.CfnService = self.service.node.default_child
         autoscaled = self.scaling is not None
@@ -341,4 +360,9 @@ class ProcessService(Construct):
             target = next(c for c in self.scaling.node.find_all() if isinstance(c, appscaling.CfnScalableTarget))
             target.min_capacity = cdk.Token.as_number(
                 cdk.Fn.condition_if(running.logical_id, self.process.autoscale.min, 0)
+            )
+            kinds = ("DynamicScalingIn", "DynamicScalingOut", "ScheduledScaling")
+            suspended = {f"{kind}Suspended": True for kind in kinds}
+            target.suspended_state = cdk.Fn.condition_if(
+                running.logical_id, {k: False for k in suspended}, suspended
             )

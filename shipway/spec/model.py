@@ -443,6 +443,11 @@ class App(Model):
     def web_processes(self) -> dict[str, Process]:
         return {name: p for name, p in self.processes.items() if p.is_web}
 
+    @property
+    def shifting_processes(self) -> list[str]:
+        """The web processes whose deploys ECS shifts between two target groups (canary, linear, blue/green)."""
+        return sorted(self.web_processes) if self.deploy.strategy != "rolling" else []
+
 
 class Spec(Model):
     name: Name = Field(description="Prefix of every stack and physical name.")

@@ -104,6 +104,18 @@ class AppPipelineStack(ShipwayStack):
             for env in spec.environments
         }
 
+        # Which target group holds each shifting web process's live tasks, per environment; the same caveat as the
+        # image tags: CloudFormation writes the template's value back whenever the resource is updated.
+        self.live_target_group_parameters = {
+            (env, process): ssm.StringParameter(
+                self, f"LiveTargetGroup-{env}-{process}",
+                parameter_name=naming.live_target_group_parameter(spec.name, app, env, process),
+                string_value=naming.LIVE_PRIMARY,
+                description=f"The target group holding {app}-{process}'s live tasks in {env}; written by the pipeline",
+            )
+            for env in spec.environments for process in app_spec.shifting_processes
+        }
+
         targets = [self._target(env) for env in spec.environments]
         registries = {t.env: t.image_repository for t in targets if t.image_repository}
         build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks,
@@ -175,6 +187,13 @@ class AppPipelineStack(ShipwayStack):
             task_families=[naming.task_family(self.spec.name, self.app_name, env, p) for p in processes],
             alarm_topic=platform.alarm_topic,
             image_tag_parameter=self.image_tag_parameters[env],
+            service_counts_parameter=naming.service_counts_parameter(self.spec.name, self.app_name, env),
+            no_image_tag=naming.NO_IMAGE_TAG,
+            live_target_groups={p: self.live_target_group_parameters[(env, p)]
+                                for p in self.app_spec.shifting_processes},
+            routing_parameters={p: naming.routing_parameter(self.spec.name, self.app_name, env, p)
+                                for p in self.app_spec.shifting_processes},
+            parameter_prefix=naming.image_tag_parameter(self.spec.name, self.app_name, env).rsplit("/", 1)[0],
             approve=self.app_spec.deploy.approve_before == env,
             image_repository=(f"{self.spec.environments[env].router.registry_host}/"
                               f"{naming.image_repository(self.spec.name, self.app_name)}"

@@ -7,8 +7,9 @@ adding or removing an app never changes another stack.
 
 The image is the app repository's tag the pipeline recorded in SSM for this environment
 (``naming.image_tag_parameter``), read at deploy time: a ``cdk deploy`` therefore keeps the image the
-pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition keeps every service at
-zero tasks so the stack creates without pulling an image that does not exist.
+pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG``, and the ``ImageBuilt`` condition
+keeps every service at zero tasks with autoscaling suspended, so the stack creates without pulling an image that
+does not exist; the pipeline's GoLive step then starts them at the counts published in ``ServiceCounts``.
 
 The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the environment the app's
 ``loadtest`` names.
@@ -16,6 +17,7 @@ The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the 
 
 from __future__ import annotations
 
+import json
 import re
 
 import aws_cdk as cdk
@@ -131,6 +133,7 @@ class AppRuntimeStack(ShipwayStack):
                 test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
                 load_balancer_full_name=platform.load_balancer_full_name if web else None,
                 deploy=app_spec.deploy,
+                alternate_live=self._alternate_live(proc_name) if proc_name in app_spec.shifting_processes else None,
                 running=self.image_built,
                 **roles,
             )
@@ -140,6 +143,16 @@ class AppRuntimeStack(ShipwayStack):
                     [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
                 )
             self.services[proc_name] = service
+            if service.alternate_target_group is not None:
+                self._publish_routing(proc_name, service)
+
+        # GoLive (the pipeline's step after the first deploy to this environment) starts the services at these.
+        self.service_counts = ssm.StringParameter(
+            self, "ServiceCounts",
+            parameter_name=naming.service_counts_parameter(spec.name, app, env),
+            string_value=json.dumps([s.counts for s in self.services.values()], separators=(",", ":")),
+            description=f"The {app} services' counts in {env}, which the pipeline starts them at with the first image",
+        )
 
         self.redeploy_on_rotation = RedeployOnRotation(
             self, "RedeployOnRotation", secret_arn=self.database.secret.secret_arn,
@@ -173,6 +186,28 @@ class AppRuntimeStack(ShipwayStack):
             )
             return ecs.ContainerImage.from_registry(f"{host}/{repository}:{tag}", credentials=credentials)
         return ecs.ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(self, "Repository", repository), tag)
+
+    def _alternate_live(self, process: str) -> cdk.CfnCondition:
+        """True while the pipeline's record says the alternate target group holds the process's live tasks."""
+        live = ssm.StringParameter.value_for_string_parameter(
+            self, naming.live_target_group_parameter(self.spec.name, self.app_name, self.env_name, process))
+        return cdk.CfnCondition(self, f"{process}AlternateLive",
+                                expression=cdk.Fn.condition_equals(live, naming.LIVE_ALTERNATE))
+
+    def _publish_routing(self, process: str, service: ProcessService) -> None:
+        """The production rule and both target groups, for the pipeline's record of which group is live."""
+        assert service.listener_rule is not None and service.target_group is not None
+        ssm.StringParameter(
+            self, f"{process}Routing",
+            parameter_name=naming.routing_parameter(self.spec.name, self.app_name, self.env_name, process),
+            string_value=cdk.Fn.sub('{"rule":"${Rule}","primary":"${Primary}","alternate":"${Alternate}"}', {
+                "Rule": service.listener_rule.listener_rule_arn,
+                "Primary": service.target_group.target_group_arn,
+                "Alternate": service.alternate_target_group.target_group_arn,
+            }),
+            description=f"{self.app_name}-{process} in {self.env_name}: its production listener rule and target groups",
+        )
+
 
     def _database(self) -> AppDatabase:
         """The app's own database and role in this environment, their secret and the step that provisions them."""
