@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import click
 
+from .errors import ShipwayGroup
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+@click.group(cls=ShipwayGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="shipway", prog_name="shipway")
 def cli() -> None:
     """shipway: one shipway.yaml in, a git-push PaaS on AWS out."""
@@ -17,6 +19,7 @@ def cli() -> None:
 
 def _register() -> None:
     """Import every verb module; each adds its commands to ``cli``."""
+    from . import config  # noqa: F401
 
 
 _register()
