@@ -226,6 +226,8 @@ def deploy_runtime(spec: Spec, app: str, env: str, template: dict) -> None:
             enableExecuteCommand=props.get("EnableExecuteCommand", False), **options,
         )["service"]
         r.physical[logical] = {"Ref": created["serviceArn"], "Name": created["serviceName"]}
+        if "CapacityProviderStrategy" in props:
+            _keep_capacity_providers(cluster, created["serviceName"], options["capacityProviderStrategy"])
         if "DesiredCount" not in props:
             unset[f"service/{cluster}/{created['serviceName']}"] = (cluster, created["serviceName"])
     for logical, resource in resources.items():
@@ -255,6 +257,20 @@ def deploy_runtime(spec: Spec, app: str, env: str, template: dict) -> None:
                         "PredefinedMetricType": predefined["PredefinedMetricType"]},
                 },
             )
+
+
+def _moto_service(cluster: str, name: str):
+    from moto.ecs.models import ecs_backends
+
+    return ecs_backends[ACCOUNT][REGION].services[f"{cluster}:{name}"]
+
+
+def _keep_capacity_providers(cluster: str, name: str, strategy: list[dict]) -> None:
+    """Emulator patch (docs/cli.md): moto 5.2.5's CreateService drops ``capacityProviderStrategy`` and reports
+    launch type EC2; set on its service what ECS would answer."""
+    service = _moto_service(cluster, name)
+    service.capacity_provider_strategy = strategy
+    service.launch_type = None
 
 
 def _created(r: Resolver, resource: dict) -> bool:
@@ -317,3 +333,16 @@ def running_task_definition(spec: Spec, app: str, env: str, process: str) -> dic
 def latest_task_definition(spec: Spec, app: str, env: str, role: str) -> dict:
     family = naming.task_family(spec.name, app, env, role)
     return client("ecs").describe_task_definition(taskDefinition=family)["taskDefinition"]
+
+
+def set_running(spec: Spec, app: str, env: str, process: str, running: int) -> None:
+    """Play ECS: moto starts no task, so a test says how many of a service's tasks run."""
+    service = _moto_service(naming.cluster_name(spec.name, env), naming.service_name(app, process))
+    service.running_count = running
+    service.pending_count = service.desired_count - running
+
+
+def scalable_target(spec: Spec, app: str, env: str, process: str) -> dict:
+    resource = f"service/{naming.cluster_name(spec.name, env)}/{naming.service_name(app, process)}"
+    return client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"][0]

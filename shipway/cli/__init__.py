@@ -19,7 +19,7 @@ def cli() -> None:
 
 def _register() -> None:
     """Import every verb module; each adds its commands to ``cli``."""
-    from . import config  # noqa: F401
+    from . import config, ps  # noqa: F401
 
 
 _register()
