@@ -35,9 +35,35 @@ REGION = "us-east-1"
 IMAGE_TAG = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
 
 
+def _honour_log_stream_prefix() -> None:
+    """Emulator patch (docs/cli.md): moto 5.2.5's FilterLogEvents ignores ``logStreamNamePrefix``; turn it into
+    the stream names it stands for before moto answers."""
+    from moto.logs.responses import LogsResponse
+
+    original = LogsResponse.filter_log_events
+    if getattr(original, "shipway_patch", False):
+        return
+
+    def filter_log_events(self):
+        body = json.loads(self.body or "{}")
+        prefix = body.pop("logStreamNamePrefix", None)
+        if prefix is not None and not body.get("logStreamNames"):
+            group = self.logs_backend.groups.get(body.get("logGroupName"))
+            names = [n for n in (group.streams if group else {}) if n.startswith(prefix)]
+            if not names:
+                return json.dumps({"events": [], "searchedLogStreams": []})
+            body["logStreamNames"] = names
+            self.body = json.dumps(body)
+        return original(self)
+
+    filter_log_events.shipway_patch = True
+    LogsResponse.filter_log_events = filter_log_events
+
+
 @contextmanager
 def emulator(port: int) -> Iterator[str]:
     """moto's server on 127.0.0.1:port, with the process's AWS settings pointing at it."""
+    _honour_log_stream_prefix()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
@@ -301,9 +327,21 @@ def deploy_pipeline(spec: Spec, app: str) -> None:
     })
 
 
+PLACEHOLDER = {"Resources": {"Placeholder": {"Type": "AWS::SNS::Topic"}}}
+
+
+def deploy_stacks(templates: dict[str, dict]) -> None:
+    """One CloudFormation stack per synthesized stack name, holding a placeholder: the verbs read stack names and
+    statuses, and ``apps:destroy`` deletes them; their resources are created by the functions above."""
+    cloudformation = client("cloudformation")
+    for name in templates:
+        cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(PLACEHOLDER))
+
+
 def deploy(spec: Spec, synthesized: Synthesized) -> None:
     """Everything a deploy of ``spec`` holds that the verbs read (see the module's docstring)."""
     templates = synthesized.templates()
+    deploy_stacks(templates)
     for env in spec.environments:
         deploy_platform(spec, env)
     for app in spec.apps:
@@ -346,3 +384,37 @@ def scalable_target(spec: Spec, app: str, env: str, process: str) -> dict:
     resource = f"service/{naming.cluster_name(spec.name, env)}/{naming.service_name(app, process)}"
     return client("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="ecs", ResourceIds=[resource])["ScalableTargets"][0]
+
+
+def pipeline_history(spec: Spec, app: str, commits: list[tuple[str, str]]) -> list[str]:
+    """Play CodePipeline: one execution per (commit, status), oldest first, with the source revision a
+    CodeCommit source action records (moto starts executions but records no revision). Returns their IDs."""
+    from moto.codepipeline.models import codepipeline_backends
+
+    name = naming.pipeline_name(spec.name, app)
+    pipeline = client("codepipeline")
+    backend = codepipeline_backends[ACCOUNT][REGION]
+    ids = []
+    for i, (commit, status) in enumerate(commits):
+        execution_id = pipeline.start_pipeline_execution(name=name)["pipelineExecutionId"]
+        execution = backend.pipelines[name].executions[execution_id]
+        execution.status = status
+        execution.start_time = execution.start_time.replace(hour=9 + i, minute=0, second=0, microsecond=0)
+        execution.last_update_time = execution.start_time.replace(minute=12)
+        revisions = [{"actionName": "Source", "revisionId": commit, "revisionSummary": f"Change number {i + 1}"}]
+        summary = execution.to_summary_dict  # emulator patch (docs/cli.md): moto answers sourceRevisions: []
+        execution.to_summary_dict = lambda summary=summary, revisions=revisions: {
+            **summary(), "sourceRevisions": revisions}
+        ids.append(execution_id)
+    return ids
+
+
+def put_logs(group: str, stream: str, messages: list[str], start_ms: int) -> None:
+    """Play a container writing to its awslogs stream."""
+    logs = client("logs")
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
+        {"timestamp": start_ms + i, "message": m} for i, m in enumerate(messages)])

@@ -43,6 +43,11 @@ class Progress:
         self._clear()
         click.echo(message, err=True)
 
+    def output(self, line: str) -> None:
+        """A line of what the operation produces (a task's output): stdout."""
+        self._clear()
+        click.echo(line)
+
     def _clear(self) -> None:
         if self.tty and self._last is not None:
             click.echo("\r\033[K", nl=False, err=True)
