@@ -60,15 +60,42 @@ def _honour_log_stream_prefix() -> None:
     LogsResponse.filter_log_events = filter_log_events
 
 
+def _accept_task_level_memory() -> None:
+    """Emulator patch (docs/cli.md): moto 5.2.5's RunTask adds up container-level memory and fails (500) on a
+    Fargate task definition that sets memory only at task level, as CDK's do; count such a container as 0."""
+    from types import SimpleNamespace
+
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
+    if getattr(original, "shipway_patch", False):
+        return
+
+    def calculate(task_definition):
+        containers = [c if c.get("memory") or c.get("memoryReservation") else {**c, "memory": 0}
+                      for c in task_definition.container_definitions]
+        return original(SimpleNamespace(container_definitions=containers))
+
+    calculate.shipway_patch = True
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)
+
+
 @contextmanager
 def emulator(port: int) -> Iterator[str]:
     """moto's server on 127.0.0.1:port, with the process's AWS settings pointing at it."""
     _honour_log_stream_prefix()
+    _accept_task_level_memory()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     # moto's backends live in this process and outlast a server: start from an empty account every time.
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+    # moto walks a task from RUNNING to STOPPED over four DescribeTasks calls; here a task stops when the test
+    # (playing the container) says so. moto's own state-manager API sets that.
+    urllib.request.urlopen(urllib.request.Request(
+        f"{endpoint}/moto-api/state-manager/set-transition", method="POST", data=json.dumps({
+            "model_name": "ecs::task", "transition": {"progression": "manual", "times": 1_000_000}}).encode(),
+    )).close()
     settings = {
         "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
@@ -100,6 +127,7 @@ def client(service: str):
 def deploy_platform(spec: Spec, env: str) -> None:
     ec2, ssm, ecs = client("ec2"), client("ssm"), client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})  # as CDK's VPC has it
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"] for i in range(2)]
     group = ec2.create_security_group(GroupName=f"{spec.name}-{env}-apps", Description="apps", VpcId=vpc)["GroupId"]
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
