@@ -262,6 +262,14 @@ def _wait_deleted(cloudformation, stack: str, progress: Progress, timeout: int =
         time.sleep(5)
 
 
+def _physical_name(properties: dict) -> str | None:
+    """The name a resource is given in its template (LogGroupName, RepositoryName, ...), when it is plain text."""
+    for key, value in properties.items():
+        if key.endswith("Name") and isinstance(value, str):
+            return value
+    return None
+
+
 def _review_removal(spec_path: Path, document: SpecDocument, progress: Progress) -> tuple[list[str], list[str]]:
     """What the review guard says removing the app does: (kept resources, data-losing changes)."""
     from ..review import read_assembly, review
@@ -272,13 +280,16 @@ def _review_removal(spec_path: Path, document: SpecDocument, progress: Progress)
         progress.step("synthesizing the spec with and without the app (the review guard's view)")
         before = synthesize(document.spec, Path(tmp) / "before").outdir
         after = synthesize(parse_spec(document.render(), str(spec_path)), Path(tmp) / "after").outdir
-        result = review(read_assembly(before), read_assembly(after), [])
+        base = read_assembly(before)
+        result = review(base, read_assembly(after), [])
     kept, lost = [], []
     for stack in result.stacks:
         for change in stack.changes:
             if not change.stateful:
                 continue
-            where = f"{change.resource_type} {change.logical_id} ({stack.name})"
+            resource = base[stack.name].template["Resources"].get(change.logical_id, {}) if stack.name in base else {}
+            name = _physical_name(resource.get("Properties", {}))
+            where = f"{change.resource_type} {name + ' ' if name else ''}({stack.name} {change.logical_id})"
             if change.loss == "orphaned":
                 kept.append(where)
             elif change.loss is not None:

@@ -60,7 +60,7 @@ def synthesize_to(spec_path: Path, outdir: Path, progress: Progress) -> list[tup
     progress.step(f"synthesizing {spec_path} into {outdir}")
     if outdir.exists():
         shutil.rmtree(outdir)
-    synthesize(spec, outdir)
+    synthesize(spec, outdir.resolve())  # absolute: the jsii kernel's working directory is not ours
     return summarize(outdir)
 
 
