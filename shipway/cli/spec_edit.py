@@ -8,6 +8,7 @@ text) before the file is written: an edit that breaks the spec changes nothing.
 
 from __future__ import annotations
 
+import difflib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,12 +61,16 @@ class SpecDocument:
                 data = yaml.load(self.text)
             except YAMLError as exc:  # parse_spec accepted it; ruamel is stricter in places
                 raise CliError(f"{self.path}: ruamel.yaml cannot edit this file: {exc}", SPEC) from None
-            differing = _differing_lines(self.text, _dump(yaml, data))
+            _keep_anchors(data)
+            baseline = _dump(yaml, data)
+            differing = _differing_lines(self.text, baseline)
             if differing == 0:
+                self.baseline = baseline
                 return yaml, data
             if best is None or differing < best[0]:
-                best = (differing, yaml, data)
+                best = (differing, yaml, data, baseline)
         assert best is not None
+        self.baseline = best[3]
         return best[1], best[2]
 
     # --- reading ------------------------------------------------------------------------------------
@@ -107,12 +112,12 @@ class SpecDocument:
     def delete(self, path: tuple[str, ...], key: str) -> bool:
         """Remove ``key`` from the mapping at ``path``; False when it was not there."""
         try:
-            mapping = self.mapping(*path)
-        except CliError:
+            parent = self.get(*path)
+        except (KeyError, IndexError, TypeError):
             return False
-        if key not in mapping:
+        if not isinstance(parent, dict) or key not in parent:
             return False
-        del mapping[key]
+        del self.mapping(*path)[key]  # refuses a mapping shared through an anchor
         return True
 
     def _refuse_shared(self, mapping: CommentedMap, path: tuple[str, ...]) -> None:
@@ -131,7 +136,8 @@ class SpecDocument:
     # --- writing ------------------------------------------------------------------------------------
 
     def render(self) -> str:
-        return _dump(self.yaml, self.data)
+        """The edited document: the file's own lines wherever the edit did not reach (see :func:`_merge`)."""
+        return _merge(self.text, self.baseline, _dump(self.yaml, self.data))
 
     def save(self) -> Spec:
         """Validate the edited document like synth does, then write it; returns the new model."""
@@ -155,9 +161,66 @@ def _dump(yaml: YAML, data: Any) -> str:
     return out.getvalue()
 
 
+def _merge(original: str, baseline: str, edited: str) -> str:
+    """Carry the edit (``baseline`` -> ``edited``, both ruamel's rendering) over to the ``original`` text.
+
+    ruamel.yaml reproduces most files exactly, but not all: it moves a comment that follows an alias or an
+    anchored key to a line of its own. Lines the edit does not touch are therefore taken from the file itself;
+    where an edit lands in a stretch ruamel renders differently, ruamel's rendering of that stretch is used,
+    with a displaced end-of-line comment put back on its line.
+    """
+    o, b, e = original.splitlines(True), baseline.splitlines(True), edited.splitlines(True)
+    # E[p]: where baseline line p starts in the edited lines; inserted lines join the line before them.
+    E = [0] * (len(b) + 1)
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b, e, autojunk=False).get_opcodes():
+        for k in range(i1, i2):
+            E[k] = j1 + (k - i1) if tag == "equal" else (j1 if k == i1 else j2)
+        if tag == "insert" and i1 > 0:
+            E[i1] = j2
+    E[0], E[len(b)] = 0, len(e)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b, o, autojunk=False).get_opcodes():
+        segment = e[E[i1]:E[i2]]
+        if segment == b[i1:i2]:
+            out += o[j1:j2]  # untouched: the file's own lines
+        elif tag == "equal":
+            out += segment
+        else:
+            out += _reattach_comments(segment, o[j1:j2])
+    return "".join(out)
+
+
+def _reattach_comments(segment: list[str], original: list[str]) -> list[str]:
+    """Put an end-of-line comment that ruamel moved to a line of its own back after the value before it."""
+    comments = {line.split(" #", 1)[1].strip() for line in original if " #" in line}
+    out: list[str] = []
+    for line in segment:
+        stripped = line.strip()
+        if out and stripped.startswith("#") and stripped[1:].strip() in comments and "#" not in out[-1]:
+            value = out[-1].rstrip("\n")
+            column = len(line) - len(line.lstrip())
+            out[-1] = f"{value.ljust(column - 1)} {stripped}\n"
+            continue
+        out.append(line)
+    return out
+
+
 def _differing_lines(a: str, b: str) -> int:
     a_lines, b_lines = a.splitlines(), b.splitlines()
     return sum(x != y for x, y in zip(a_lines, b_lines)) + abs(len(a_lines) - len(b_lines))
+
+
+def _keep_anchors(node: Any) -> None:
+    """Keep every anchor in the output even when an edit removes its last alias (ruamel drops unused ones)."""
+    anchor = getattr(node, "anchor", None)
+    if anchor is not None and anchor.value is not None:
+        anchor.always_dump = True
+    if isinstance(node, dict):
+        for value in node.values():
+            _keep_anchors(value)
+    elif isinstance(node, list):
+        for value in node:
+            _keep_anchors(value)
 
 
 def _walk(node: Any) -> Iterator[Any]:
