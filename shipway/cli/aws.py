@@ -7,6 +7,7 @@ client at an emulator, which is how the tests and docs/cli.md's transcripts run 
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -25,7 +26,7 @@ def _session(region: str | None) -> boto3.Session:
 
 def client(spec: Spec, env: str, service: str) -> Any:
     """A client of ``service`` in ``env``'s region (the spec's, else the AWS configuration's)."""
-    region = spec.environments[env].region
+    region = spec.environments[env].region or os.environ.get("AWS_REGION")  # botocore reads AWS_DEFAULT_REGION
     return _session(region).client(service, config=_CONFIG)
 
 

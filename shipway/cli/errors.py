@@ -58,7 +58,7 @@ def translate(exc: BaseException) -> CliError | None:
         )
     if isinstance(exc, NoRegionError):
         return CliError(
-            "no AWS region: set AWS_REGION (or the environment's region in shipway.yaml)", CREDENTIALS
+            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or the environment's region in shipway.yaml)", CREDENTIALS
         )
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
