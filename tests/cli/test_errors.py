@@ -78,3 +78,21 @@ def test_every_verb_is_registered_and_has_help():
 def test_a_usage_error_exits_2(verb):
     result = shipway(verb, "--spec", str(CLI_SPEC))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_the_docs_transcripts_regenerate(tmp_path):
+    """scripts/cli_transcripts.py reruns every transcript of docs/cli.md against the emulator."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import cli_transcripts
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    doc = tmp_path / "cli.md"
+    doc.write_text((ROOT / "docs" / "cli.md").read_text())
+    assert cli_transcripts.main(["cli_transcripts", str(doc)]) == 0
+    blocks = cli_transcripts.BLOCK.findall(doc.read_text())
+    assert len(blocks) == 18
+    text = doc.read_text()
+    reading_part = text.split("### Reading")[1].split("### State-changing")[0]
+    assert "[exit" not in reading_part and "Traceback" not in text
+    assert "$ shipway ps -e staging\n=== store in staging (cluster shop-staging" in text
