@@ -12,7 +12,7 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth test bench diff deploy review clean
+.PHONY: help setup system synth test bench diff deploy review cost cost-docs clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
@@ -21,7 +21,8 @@ help:
 	@echo "make diff    cdk diff (ARGS=... passes through)"
 	@echo "make deploy  cdk deploy (ARGS=... passes through)"
 	@echo "make templates  stand-alone templates, README and Service Catalog portfolio in dist/templates (docs/templates.md)"
-	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...']  what HEAD does to BASE's resources (docs/review.md)"
+	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...'] [MAX_MONTHLY_INCREASE=USD]  what HEAD does to BASE's resources and costs (docs/review.md)"
+	@echo "make cost [SPEC=path] [REGION=...] [FORMAT=table|markdown|json]  the monthly cost of the spec (docs/cost.md)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,7 +70,16 @@ review: setup
 	@rm -rf cdk.out && mkdir -p $(dir $(REVIEW_MD))
 	@$(MAKE) --no-print-directory _synth
 	$(PY) -m shipway.review --base-ref $(BASE) --spec $(SPEC) --head cdk.out --cdk-diff --output $(REVIEW_MD) \
-		$(addprefix --allow ,$(ALLOW))
+		$(addprefix --allow ,$(ALLOW)) $(addprefix --region ,$(REGION)) \
+		$(addprefix --max-monthly-increase ,$(MAX_MONTHLY_INCREASE))
+
+# The monthly cost of SPEC from the price table (shipway/catalog/prices.json); no AWS account needed.
+cost: $(VENV)/.installed
+	@$(PY) -m shipway cost --spec $(SPEC) $(addprefix --region ,$(REGION)) $(addprefix --format ,$(FORMAT))
+
+# docs/cost.md's example block: the shipped spec's estimate, regenerated (tests/test_cost_docs.py checks it).
+cost-docs: $(VENV)/.installed
+	$(PY) -m shipway.cost.example docs/cost.md
 
 clean:
 	rm -rf cdk.out dist .pytest_cache

@@ -21,4 +21,5 @@ def test_wheel_ships_the_package_and_its_templates(tmp_path):
     assert "shipway/spec/model.py" in names
     templates = {p.relative_to(ROOT).as_posix() for p in (ROOT / "shipway" / "cloud-init").glob("[!.]*")}
     assert templates <= names
+    assert {"shipway/catalog/instances.json", "shipway/catalog/prices.json", "shipway/catalog/heroku.json"} <= names
     assert not any(name.startswith(("tests/", "constructs/")) for name in names)

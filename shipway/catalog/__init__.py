@@ -2,6 +2,7 @@
 
 One table, one loader. The capacity check (tasks per instance) and the cost estimate read the same rows;
 the data lives in ``instances.json`` beside this module with its source and the date it was taken.
+What things cost is in ``prices.json`` and ``heroku.json`` (:mod:`.prices`), refreshed by :mod:`.refresh`.
 """
 
 from __future__ import annotations
