@@ -17,8 +17,9 @@ from pathlib import Path
 import click
 
 from .. import naming
+from ..spec.vocabulary import SIZES
 from . import aws, cli, runtime
-from .context import Target, app_env_options, env_option, no_apply_option, read_spec, resolve_env, spec_option
+from .context import Target, app_env_options, no_apply_option, read_spec, spec_option
 from .errors import FAILED, CliError, NotFound
 from .progress import Progress
 from .spec_edit import SpecDocument
@@ -87,16 +88,10 @@ def info(spec_path, app, env):
 
 
 def _describe_process(name: str, process) -> str:
-    size = next((k for k, v in _sizes().items() if v == (process.size.cpu, process.size.memory)), "custom")
+    size = next((k for k, v in SIZES.items() if v == (process.size.cpu, process.size.memory)), "custom")
     scale = (f"autoscale {process.autoscale.min}..{process.autoscale.max}" if process.autoscale
              else f"x{process.count}")
     return f"{name} ({size}, {scale}, {process.capacity})"
-
-
-def _sizes():
-    from ..spec.vocabulary import SIZES
-
-    return SIZES
 
 
 def web_urls(target: Target) -> list[str]:
@@ -198,11 +193,12 @@ def _block(value):
 
 
 def cdk_deploy(spec_path: Path, stacks: list[str], progress: Progress) -> None:
-    from .cdk import cdk_command
+    from .cdk import ROOT, cdk_command, cdk_environment
 
     command = cdk_command("deploy", "-c", f"spec={spec_path.resolve()}", "--require-approval", "never", *stacks)
     progress.note(f"  running {' '.join(command)}")
-    if subprocess.run(command, check=False).returncode != 0:
+    # cdk.json (the app's entry point and feature flags) lives in the checkout
+    if subprocess.run(command, cwd=ROOT, env=cdk_environment(), check=False).returncode != 0:
         raise CliError(f"cdk deploy of {', '.join(stacks)} failed (its output is above)", FAILED)
 
 

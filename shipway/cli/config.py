@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 import click
 
@@ -60,18 +61,12 @@ def config(spec_path, app, shell, as_json):
     rows = {**values, **secrets}
     if shell:
         for key, value in values.items():
-            click.echo(f"{key}={_shell_quote(value)}")
+            click.echo(f"{key}={shlex.quote(value)}")
         return
     click.echo(f"=== {target.app} Config Vars")
     width = max((len(k) for k in rows), default=0) + 1
     for key in sorted(rows):
         click.echo(f"{key + ':':<{width}} {rows[key]}")
-
-
-def _shell_quote(value: str) -> str:
-    import shlex
-
-    return shlex.quote(value)
 
 
 @cli.command("config:get")

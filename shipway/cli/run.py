@@ -45,6 +45,11 @@ def shell_command(command: str) -> list[str]:
 def run(spec_path, app, env, process, size, detach, command):
     """Run COMMAND in a one-off task with the app's image, roles, config and secrets: shipway run -- rake db:seed"""
     target = Target.of(spec_path, app, env)
+    if target.app_spec.build.buildpacks:
+        # The image's entry point is /cnb/process/<type>, which takes extra arguments as arguments to that process;
+        # a command needs the CNB launcher as the entry point, and RunTask overrides cannot change an entry point.
+        raise CliError(f"{target.app} is built with buildpacks: its one-off task definition would need the CNB "
+                       "launcher as entry point to run a command, which shipway's stacks do not set yet", FAILED)
     progress = Progress()
     line = command[0] if len(command) == 1 else shlex.join(command)
     task_definition, prefix, placement = _task_definition(target, process)

@@ -141,3 +141,18 @@ def test_rollback_runs_the_previous_commit_through_the_pipeline(shop):
     ]
     unknown = shop.run("rollback", "deadbeef")
     assert unknown.exit_code == 5 and unknown.stderr.startswith("shipway: no release 'deadbeef' among shop-store's")
+
+
+def test_deploy_wait_follows_the_execution_to_its_end(shop):
+    result = shop.run("deploy", "--wait")  # moto's executions succeed as soon as they start
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith("s") and ": Succeeded in " in result.stdout
+
+
+def test_run_refuses_a_buildpacks_app_in_one_line(shop):
+    text = shop.spec_path.read_text().replace("    source: {codecommit: store}\n",
+                                              "    source: {codecommit: store}\n    build: {buildpacks: 'heroku/builder:24'}\n")
+    shop.spec_path.write_text(text)
+    result = shop.run("run", "--", "true")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("shipway: store is built with buildpacks: its one-off task definition would need")
