@@ -20,6 +20,7 @@ from . import aws, cli, runtime
 from .context import Target, app_env_options, app_option, no_apply_option, spec_option
 from .errors import CliError, NotFound
 from .progress import Progress
+from .ps import wait_for_services, wait_options
 from .spec_edit import SpecDocument
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
@@ -99,7 +100,8 @@ def _parameter_name(arn: str) -> str:
 @spec_option
 @click.option("--secret", is_flag=True, help="Store the values in Secrets Manager; the spec gets only their ARN.")
 @no_apply_option
-def config_set(assignments, app, spec_path, secret, no_apply):
+@wait_options
+def config_set(assignments, app, spec_path, secret, no_apply, wait, timeout):
     """Set config vars (or, with --secret, secrets) and roll them out to the deployed environments."""
     values = _parse(assignments)
     progress = Progress()
@@ -140,7 +142,14 @@ def config_set(assignments, app, spec_path, secret, no_apply):
             others = [e for e in container.get("environment", []) if e["name"] not in values]
             container["environment"] = others + [{"name": k, "value": v} for k, v in values.items()]
     envs = runtime.roll_out(target, change, progress)
+    _wait(target, envs, wait, timeout, progress)
     progress.done(f"Set {keys} on {target.app} and restarted it in {_listing(envs)}")
+
+
+def _wait(target: Target, envs: list[str], wait: bool, timeout: int, progress: Progress) -> None:
+    if wait:
+        for env in envs:
+            wait_for_services(target.in_env(env), list(target.app_spec.processes), progress, timeout)
 
 
 def _listing(envs: list[str]) -> str:
@@ -207,7 +216,8 @@ def _grant_new_secrets(target: Target, new: dict[str, str], progress: Progress) 
 @app_option
 @spec_option
 @no_apply_option
-def config_unset(keys, app, spec_path, no_apply):
+@wait_options
+def config_unset(keys, app, spec_path, no_apply, wait, timeout):
     """Remove config vars or secrets (a secret's value stays in Secrets Manager or SSM)."""
     progress = Progress()
     document = SpecDocument(spec_path)
@@ -235,6 +245,7 @@ def config_unset(keys, app, spec_path, no_apply):
         container["secrets"] = [s for s in container.get("secrets", []) if s["name"] not in gone]
 
     envs = runtime.roll_out(target, change, progress)
+    _wait(target, envs, wait, timeout, progress)
     if kept:
         _drop_grants(target, list(kept))
     progress.done(f"Unset {', '.join(keys)} on {target.app} and restarted it in {_listing(envs)}")

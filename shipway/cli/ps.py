@@ -23,6 +23,12 @@ from .errors import FAILED, CliError, NotFound
 from .progress import Progress
 from .spec_edit import SpecDocument
 
+def wait_options(f):
+    f = click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
+                     help="Seconds --wait waits.")(f)
+    return click.option("--wait", is_flag=True, help="Wait until the services run their desired counts.")(f)
+
+
 _SCALE = re.compile(r"^([a-z][a-z0-9-]*)=(?:(\d+)(?::(\d+x))?|(\d+x))$")
 POLL_SECONDS = 5
 
@@ -107,8 +113,7 @@ def _running_image(target: Target) -> bool:
 @app_option
 @spec_option
 @no_apply_option
-@click.option("--wait", is_flag=True, help="Wait until every scaled service runs its desired count.")
-@click.option("--timeout", type=click.IntRange(1), default=600, show_default=True, help="Seconds --wait waits.")
+@wait_options
 def ps_scale(changes, app, spec_path, no_apply, wait, timeout):
     """Set process counts and sizes: ps:scale web=6 worker=2x web=3:2x (sizes: 1x 2x 4x 8x 16x)."""
     progress = Progress()

@@ -113,3 +113,20 @@ def test_a_reserved_or_bad_key_changes_nothing(shop):
     bad = shop.run("config:set", "1X=2")
     assert bad.exit_code == 2
     assert shop.spec_path.read_text() == before
+
+
+def test_config_set_wait_waits_for_the_restarted_tasks(shop, monkeypatch):
+    from shipway.cli import ps as ps_module
+
+    for env in ENVS:
+        emulator.set_running(shop.spec, "store", env, "worker", 1)  # one new worker task still starting
+
+    def ecs_starts_it(seconds):
+        for env in ENVS:
+            emulator.set_running(shop.spec, "store", env, "worker", 2)
+
+    monkeypatch.setattr(ps_module, "sleep", ecs_starts_it)
+    result = shop.run("config:set", "LANG=C.UTF-8", "--wait")
+    assert result.exit_code == 0, result.output
+    assert "  staging: waiting for 1 of 4 tasks to be running" in result.stderr.splitlines()
+    assert result.stdout.startswith("Set LANG on store and restarted it in staging, production in ")
