@@ -23,6 +23,8 @@ from .progress import Progress
 from .ps import wait_for_services, wait_options
 from .spec_edit import SpecDocument
 
+# A well-formed secret ARN that stands in for the real one while the edit is checked.
+_STAND_IN = "arn:aws:secretsmanager:us-east-1:000000000000:secret:shipway-stand-in-000000"
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
 
@@ -110,10 +112,13 @@ def config_set(assignments, app, spec_path, secret, no_apply, wait, timeout):
     path = ("apps", target.app)
     app_spec = target.app_spec
     if secret:
-        arns = _store_secrets(target, values, progress)
-        for key, arn in arns.items():
+        # Check the edit with stand-in ARNs before any value is stored: a refused key stores nothing.
+        for key in values:
             document.delete((*path, "config"), key)
-            document.set((*path, "secrets"), key, arn, before=("processes",))
+            document.set((*path, "secrets"), key, app_spec.secrets.get(key, _STAND_IN), before=("processes",))
+        document.validate()
+        for key, arn in _store_secrets(target, values, progress).items():
+            document.set((*path, "secrets"), key, arn)
     else:
         clash = sorted(set(values) & set(app_spec.secrets))
         if clash:
@@ -136,6 +141,8 @@ def config_set(assignments, app, spec_path, secret, no_apply, wait, timeout):
             container = runtime.app_container(request)
             others = [s for s in container.get("secrets", []) if s["name"] not in new]
             container["secrets"] = others + [{"name": k, "valueFrom": a} for k, a in sorted(new.items())]
+            # a plain config var of the same name is now a secret
+            container["environment"] = [e for e in container.get("environment", []) if e["name"] not in new]
     else:
         def change(request):
             container = runtime.app_container(request)
@@ -165,9 +172,7 @@ def _store_secrets(target: Target, values: dict[str, str], progress: Progress) -
         arn = target.app_spec.secrets.get(key)
         if arn is not None and ":ssm:" in arn:
             progress.step(f"writing SSM parameter {_parameter_name(arn)}")
-            aws.client(target.spec, env, "ssm").put_parameter(
-                Name=_parameter_name(arn), Value=value, Type="SecureString", Overwrite=True
-            )
+            aws.client(target.spec, env, "ssm").put_parameter(Name=_parameter_name(arn), Value=value, Overwrite=True)
         elif arn is not None:
             progress.step(f"writing a new version of {arn}")
             secretsmanager.put_secret_value(SecretId=arn, SecretString=value)

@@ -139,15 +139,19 @@ class SpecDocument:
         """The edited document: the file's own lines wherever the edit did not reach (see :func:`_merge`)."""
         return _merge(self.text, self.baseline, _dump(self.yaml, self.data))
 
-    def save(self) -> Spec:
-        """Validate the edited document like synth does, then write it; returns the new model."""
+    def validate(self) -> tuple[str, Spec]:
+        """The edited text and its model, validated like synth validates; an invalid edit is refused."""
         text = self.render()
         try:
-            spec = parse_spec(text, str(self.path))
+            return text, parse_spec(text, str(self.path))
         except SpecError as exc:
             raise CliError(
                 "the change would make the spec invalid, so nothing was written: " + "; ".join(exc.problems), SPEC
             ) from None
+
+    def save(self) -> Spec:
+        """Validate the edited document like synth does, then write it; returns the new model."""
+        text, spec = self.validate()
         if text != self.text:
             self.path.write_text(text, encoding="utf-8")
             self.text = text

@@ -130,3 +130,20 @@ def test_config_set_wait_waits_for_the_restarted_tasks(shop, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "  staging: waiting for 1 of 4 tasks to be running" in result.stderr.splitlines()
     assert result.stdout.startswith("Set LANG on store and restarted it in staging, production in ")
+
+
+def test_a_refused_secret_stores_nothing(shop):
+    before = shop.spec_path.read_text()
+    result = shop.run("config:set", "--secret", "DATABASE_URL=postgres://x")
+    assert result.exit_code == 3 and "apps.store.secrets" in result.stderr
+    assert shop.spec_path.read_text() == before
+    assert emulator.client("secretsmanager").list_secrets()["SecretList"] == []
+
+
+def test_a_config_var_made_secret_leaves_the_environment(shop):
+    result = shop.run("config:set", "--secret", "FEATURE_X=hidden")
+    assert result.exit_code == 0, result.output
+    edited = shop.edited().apps["store"]
+    assert "FEATURE_X" not in edited.config and "FEATURE_X" in edited.secrets
+    applied = emulator.running_task_definition(shop.spec, "store", "staging", "web")
+    assert "FEATURE_X" not in environment_of(applied) and "FEATURE_X" in secrets_of(applied)
