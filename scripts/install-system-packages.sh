@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests run for real: cloud-init (`cloud-init schema` on our user data),
-# docker-registry (the S3 registry mode against moto) and skopeo (copies an image through it).
+# docker-registry (the S3 registry mode against moto), skopeo (copies an image through it) and shellcheck
+# (checks every script the pipeline runs).
 # Installs what is missing when run as root; otherwise names what to install and fails.
 set -euo pipefail
-declare -A provides=([cloud-init]=cloud-init [docker-registry]=docker-registry [skopeo]=skopeo)
+declare -A provides=([cloud-init]=cloud-init [docker-registry]=docker-registry [skopeo]=skopeo [shellcheck]=shellcheck)
 missing=()
 for command in "${!provides[@]}"; do
   command -v "$command" >/dev/null 2>&1 || [ -x "/usr/bin/$command" ] || missing+=("${provides[$command]}")

@@ -223,3 +223,38 @@ class LoadTestParam:
 def loadtest_role(name: str, app: str, env: str, role: str, kind: str) -> str:
     """IAM role of a load-test task (``kind``: task or execution): named, so the gate may pass exactly it."""
     return f"{name}-{app}-{env}-loadtest-{role}-{kind}"
+
+
+def loadtest_roles(name: str, app: str, env: str) -> list[str]:
+    """Every role the load-test gate passes to ECS: the master's and the workers' task and execution roles."""
+    return [loadtest_role(name, app, env, role, kind) for role in ("master", "worker") for kind in ROLE_KINDS]
+
+
+# --- IAM roles the pipeline passes to ECS: named, so iam:PassRole can name exactly them ------------------
+
+ROLE_KINDS = ("task", "execution")
+IAM_ROLE_NAME_MAX = 64
+
+
+def app_role(name: str, app: str, env: str, kind: str) -> str:
+    """The IAM role (``kind``: task or execution) that every task of the app in ``env`` runs with: its processes,
+    release and cron. Named, so the pipeline's deploy and release may pass exactly it. A generated name would
+    start with the stack's name, which CloudFormation shortens when it is long, and a prefix can match another
+    app's roles (``acme-web-*`` also matches ``acme-web-admin-...``)."""
+    return f"{name}-{app}-{env}-{kind}"
+
+
+def app_roles(name: str, app: str, env: str) -> list[str]:
+    return [app_role(name, app, env, kind) for kind in ROLE_KINDS]
+
+
+def role_names_with_paths(spec: Spec) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Each IAM role name the spec yields, with the spec path that gives rise to it (the spec checks that each
+    fits IAM's 64 characters and that no two are the same: role names are unique per account)."""
+    for app_name, app in spec.apps.items():
+        for env in spec.environments:
+            for role in app_roles(spec.name, app_name, env):
+                yield ("apps", app_name), role
+        if app.loadtest is not None and app.loadtest.environment in spec.environments:
+            for role in loadtest_roles(spec.name, app_name, app.loadtest.environment):
+                yield ("apps", app_name, "loadtest"), role

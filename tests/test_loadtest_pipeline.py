@@ -109,10 +109,12 @@ def test_every_gate_command_is_valid_bash(phase):
 
 
 def test_workers_go_back_to_zero_always():
-    build = loadtest_gate.gate_build_spec()["phases"]["build"]
-    assert build["finally"][0].startswith('aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"')
-    assert "--desired-count 0" in build["finally"][0]
-    assert "|| true" not in build["finally"][0]  # a failure to scale down fails the build, visibly
+    """Every cleanup step runs, and fails the build when it fails (run against moto: tests/test_pipeline_scripts.py)."""
+    cleanup = loadtest_gate.gate_build_spec()["phases"]["build"]["finally"]
+    assert cleanup[1].startswith('if aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"')
+    assert "--desired-count 0" in cleanup[1]
+    assert not any("|| true" in c for c in cleanup)
+    assert cleanup[-1].startswith('[ -z "$CLEANUP_FAILED" ] ||')
 
 
 def _judge(tmp_path, containers, reason="Essential container in task exited"):
@@ -127,13 +129,31 @@ def _judge(tmp_path, containers, reason="Essential container in task exited"):
 def test_the_verdict_is_the_masters_exit_code(tmp_path):
     passed = _judge(tmp_path, [{"name": "master", "exitCode": 0}])
     assert passed.returncode == 0, passed.stderr
-    assert passed.stdout.splitlines() == ["# Load test: SOMETHING", "master stopped: Essential container in task exited",
-                                          "load-test gate passed"]
+    assert passed.stdout.splitlines() == [
+        "# Load test: SOMETHING",
+        "master stopped: Essential container in task exited; container master: exit code 0, reason: -",
+        "load-test gate passed",
+    ]
     failed = _judge(tmp_path, [{"name": "master", "exitCode": 1}])
-    assert failed.returncode != 0 and "the load-test gate failed" in failed.stderr
-    # a master that never exited (OOM-killed, no exit code) fails too
-    crashed = _judge(tmp_path, [{"name": "master"}], reason="OutOfMemoryError: container killed")
-    assert crashed.returncode != 0 and "master stopped: OutOfMemoryError" in crashed.stdout
+    assert failed.returncode != 0
+    assert failed.stderr.strip() == "the load-test gate failed: the master's verdict is exit code 1 (see the summary above)"
+
+
+@pytest.mark.parametrize(("container", "printed"), [
+    # killed for memory: an exit code, and ECS's reason, which the message must carry
+    ({"name": "master", "exitCode": 137, "reason": "OutOfMemoryError: Container killed due to memory usage"},
+     "exit code 137, reason: OutOfMemoryError: Container killed due to memory usage;"),
+    # never exited at all (stopped before it ran): no exit code
+    ({"name": "master", "reason": "CannotPullContainerError: not found"},
+     "exit code none, reason: CannotPullContainerError: not found;"),
+])
+def test_a_master_without_a_verdict_is_not_reported_as_a_threshold_failure(tmp_path, container, printed):
+    crashed = _judge(tmp_path, [{"name": "log-router", "exitCode": 0}, container],
+                     reason="Essential container in task exited")
+    assert crashed.returncode != 0
+    assert "the Locust master ended without a verdict (" + printed in crashed.stderr
+    assert "task stopped: Essential container in task exited)" in crashed.stderr
+    assert "verdict is exit code 1" not in crashed.stderr
 
 
 def test_the_docs_shell_examples_are_valid_bash():
@@ -153,10 +173,13 @@ def test_the_docs_shell_examples_are_valid_bash():
         assert name in text, name
 
 
-def test_the_master_learns_its_results_key_from_the_execution_id():
-    (run,) = [c for c in loadtest_gate.gate_commands() if c.startswith("MASTER_TASK=$(aws ecs run-task")]
+def test_the_master_learns_its_results_key_from_the_execution_and_build_ids():
+    """A Retry keeps the execution ID; the CodeBuild build ID makes each attempt's key its own."""
+    commands = loadtest_gate.gate_commands()
+    (key,) = [c for c in commands if c.startswith("RESULTS_KEY=")]
+    (run,) = [c for c in commands if c.startswith("MASTER_TASK=$(aws ecs run-task")]
     overrides = run.split("--overrides ", 1)[1].split(" --started-by", 1)[0]
-    printed = subprocess.run(["bash", "-c", f"EXECUTION_ID=0a1b2c3d-exec; printf %s {overrides}"],
-                             capture_output=True, text=True, check=True).stdout
+    script = f"EXECUTION_ID=0a1b2c3d-exec; CODEBUILD_BUILD_ID=LoadTestGate:77f0-attempt; {key}; printf %s {overrides}"
+    printed = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
     assert json.loads(printed) == {"containerOverrides": [{"name": "master", "environment": [
-        {"name": "SHIPWAY_RESULTS_KEY", "value": "0a1b2c3d-exec"}]}]}
+        {"name": "SHIPWAY_RESULTS_KEY", "value": "0a1b2c3d-exec/77f0-attempt"}]}]}

@@ -17,6 +17,7 @@ from shipway.constructs import buildspec
 from shipway.spec import SpecError, load_spec, parse_spec
 from shipway.stacks.app_pipeline import AppPipelineStack
 
+from .codebuild import run_commands
 from .conftest import SHIPPED
 
 BASH = shutil.which("bash")
@@ -285,7 +286,9 @@ def test_build_exports_the_tag_and_emits_image_definitions(minne, blog):
         spec = build_spec_of(project_named(template, "Delivery/Build"))
         assert spec["env"]["exported-variables"] == ["IMAGE_TAG", "IMAGE_URI"]
         assert spec["artifacts"] == {"files": ["imagedefinitions.json"]}
-        assert 'IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"' in spec["phases"]["pre_build"]["commands"]
+        # exported: CodeBuild's exported-variables reads the exported environment (tests/test_pipeline_scripts.py)
+        assert 'export IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"' in spec["phases"]["pre_build"]["commands"]
+        assert 'export IMAGE_URI="$IMAGE_REPOSITORY_URI:$IMAGE_TAG"' in spec["phases"]["pre_build"]["commands"]
 
 
 # --- every generated command, through real bash -----------------------------------------------------
@@ -311,13 +314,6 @@ def test_bash_n_would_catch_a_broken_command():
     assert subprocess.run([BASH, "-n", "-c", 'if true; then echo "x"'], capture_output=True, check=False).returncode != 0
 
 
-def run_commands(commands: list[str], cwd, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Run buildspec commands the way CodeBuild does: one bash, each command's status checked in turn."""
-    script = "\n".join(f"{c} || exit $?" for c in commands)
-    return subprocess.run([BASH, "-c", script], cwd=cwd, env={"PATH": "/usr/bin:/bin", **env},
-                          capture_output=True, text=True, check=False, timeout=30)
-
-
 @pytest.mark.skipif(JQ is None, reason="jq (in CodeBuild's standard image) is not installed")
 def test_image_definitions_name_the_app_container_with_the_new_image(minne, tmp_path):
     (command,) = build_spec_of(project_named(minne, "Delivery/Build"))["phases"]["post_build"]["commands"]
@@ -332,27 +328,40 @@ def release_commands(template: dict) -> list[str]:
     return commands_of(build_spec_of(project_named(template, "Delivery/Release/Default")))
 
 
-def described_tasks(exit_code, reason="Essential container in task exited") -> dict:
+def described_tasks(exit_code, reason="Essential container in task exited", container_reason=None) -> dict:
     container = {"name": naming.CONTAINER_NAME, "lastStatus": "STOPPED"}
     if exit_code is not None:
         container["exitCode"] = exit_code
+    if container_reason is not None:
+        container["reason"] = container_reason
     return {"tasks": [{"lastStatus": "STOPPED", "stoppedReason": reason, "containers": [
         {"name": "log-router", "exitCode": 0}, container,
     ]}], "failures": []}
 
 
 @pytest.mark.skipif(JQ is None, reason="jq (in CodeBuild's standard image) is not installed")
-@pytest.mark.parametrize(("exit_code", "passes"), [(0, True), (1, False), (137, False), (None, False)])
-def test_release_verdict_passes_only_on_exit_code_zero(minne, tmp_path, exit_code, passes):
-    """The verdict commands of the shipped buildspec, run by real bash and jq on a describe-tasks answer."""
+@pytest.mark.parametrize(("exit_code", "container_reason", "message"), [
+    (0, None, None),
+    (1, None, "the release command failed (exit code 1, reason: -; task stopped: Essential container in task exited)"),
+    (137, "OutOfMemoryError: Container killed due to memory usage",
+     "the release command failed (exit code 137, reason: OutOfMemoryError: Container killed due to memory usage;"),
+    (None, "CannotPullContainerError: pull image manifest has been retried 1 time(s)",
+     "the release command failed (exit code none, reason: CannotPullContainerError:"),
+])
+def test_release_verdict_passes_only_on_exit_code_zero_and_says_why(minne, tmp_path, exit_code, container_reason,
+                                                                    message):
+    """The verdict commands of the shipped buildspec, run by real bash and jq on a describe-tasks answer: the
+    message carries the exit code and the reasons it refers to (an out-of-memory kill is not a failed command)."""
     judge = release_commands(minne)[-len(buildspec.judge_release("release-task.json")):]
     assert judge == buildspec.judge_release("release-task.json")
-    (tmp_path / "release-task.json").write_text(json.dumps(described_tasks(exit_code)))
+    (tmp_path / "release-task.json").write_text(json.dumps(described_tasks(exit_code, container_reason=container_reason)))
     result = run_commands(judge, tmp_path, {})
-    assert (result.returncode == 0) is passes, result.stderr
-    assert "stopped: Essential container in task exited" in result.stdout
-    if not passes:
-        assert "nothing is deployed" in result.stderr
+    assert (result.returncode == 0) is (message is None), result.stderr
+    code = "none" if exit_code is None else exit_code
+    assert (f"release task stopped: Essential container in task exited; container app: exit code {code}, "
+            f"reason: {container_reason or '-'}") in result.stdout
+    if message is not None:
+        assert message in result.stderr and "nothing is deployed" in result.stderr
 
 
 @pytest.mark.skipif(JQ is None, reason="jq (in CodeBuild's standard image) is not installed")
@@ -372,15 +381,23 @@ def test_release_task_definition_swaps_only_the_app_image_and_keeps_what_registe
         ],
         "volumes": [], "placementConstraints": [],
     }
-    (tmp_path / "release-current.json").write_text(json.dumps(current))
+    tags = [{"key": "aws:cloudformation:stack-name", "value": "acme-minne-staging"},
+            {"key": "shipway:app", "value": "minne"}]
+    # describe-task-definition --include TAGS: the definition, and its tags beside it
+    (tmp_path / "release-current.json").write_text(json.dumps({"taskDefinition": current, "tags": tags}))
     result = run_commands([swap], tmp_path, {"IMAGE_URI": "repo/acme/minne:abc123"})
     assert result.returncode == 0, result.stderr
     registered = json.loads((tmp_path / "release-taskdef.json").read_text())
     assert [c["image"] for c in registered["containerDefinitions"]] == ["repo/acme/minne:abc123", "public.ecr.aws/sidecar:1"]
     assert set(registered) == {
         "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
-        "placementConstraints", "requiresCompatibilities", "cpu", "memory",
+        "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags",
     }
+    # the revision keeps the family's tags, but not those AWS sets (register-task-definition refuses aws:)
+    assert registered["tags"] == [{"key": "shipway:app", "value": "minne"}]
+    (tmp_path / "release-current.json").write_text(json.dumps({"taskDefinition": current, "tags": tags[:1]}))
+    assert run_commands([swap], tmp_path, {"IMAGE_URI": "repo/acme/minne:abc123"}).returncode == 0
+    assert "tags" not in json.loads((tmp_path / "release-taskdef.json").read_text())
 
 
 def test_release_overrides_carry_the_command_through_a_shell(minne):
@@ -395,7 +412,7 @@ def test_release_overrides_carry_the_command_through_a_shell(minne):
 
 def test_release_waits_for_the_task_within_the_release_timeout(minne):
     (wait,) = [c for c in release_commands(minne) if "aws ecs wait tasks-stopped" in c]
-    assert wait.startswith("for round in 1 2 3; do")  # 30 minutes in 10-minute waiter rounds
+    assert wait.startswith("for _ in 1 2 3; do")  # 30 minutes in 10-minute waiter rounds
     project = project_named(minne, "Delivery/Release/Default")["Properties"]
     assert project["TimeoutInMinutes"] == 40
 
@@ -522,6 +539,46 @@ def test_deploy_roles_pass_only_the_environment_app_roles_to_ecs_tasks(minne):
                     "ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition",
                     "ecs:ListTasks",
                 }, (logical_id, statement)
+
+
+def pass_role_statements(template: dict, construct: str) -> list[dict]:
+    (policy,) = [r for r in of_type(template, "AWS::IAM::Policy").values()
+                 if f"/{construct}/" in r["Metadata"]["aws:cdk:path"]]
+    return [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "iam:PassRole"]
+
+
+def role_names(resources) -> list[str]:
+    """The role names of ``arn:${Partition}:iam::${Account}:role/<name>`` ARNs, each written as a Fn::Join."""
+    names = []
+    for resource in resources:
+        separator, parts = resource["Fn::Join"]
+        (last,) = [p for p in parts if isinstance(p, str) and ":role/" in p]
+        names.append(last.split(":role/", 1)[1])
+    return names
+
+
+def test_the_pipeline_passes_exactly_the_named_app_roles(minne, shipped_templates):
+    """Not a prefix: CloudFormation shortens a long stack name in the roles it names, and acme-minne-staging-*
+    would also match the roles of an app named minne-staging-..."""
+    for env in ("staging", "production"):
+        expected = naming.app_roles("acme", "minne", env)
+        assert expected == [f"acme-minne-{env}-task", f"acme-minne-{env}-execution"]
+        (deploy,) = pass_role_statements(minne, f"Delivery/{env}-DeployRole")
+        assert sorted(role_names(deploy["Resource"])) == sorted(expected)
+        runtime = shipped_templates[f"acme-minne-{env}"]
+        named = {r["Properties"].get("RoleName"): logical_id for logical_id, r in of_type(runtime, "AWS::IAM::Role").items()}
+        assert set(expected) <= set(named)
+        # every task definition of the app runs with these two roles, and no other
+        for task_definition in of_type(runtime, "AWS::ECS::TaskDefinition").values():
+            family = task_definition["Properties"]["Family"]
+            if "-loadtest-" in family:
+                continue
+            assert task_definition["Properties"]["TaskRoleArn"] == {"Fn::GetAtt": [named[expected[0]], "Arn"]}, family
+            assert task_definition["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [named[expected[1]], "Arn"]}, family
+    (release,) = pass_role_statements(minne, "Delivery/Release/Default/Role")
+    assert sorted(role_names(release["Resource"])) == sorted([*naming.app_roles("acme", "minne", "staging"),
+                                                              *naming.app_roles("acme", "minne", "production")])
+    assert "*" not in json.dumps([s["Resource"] for s in pass_role_statements(minne, "Delivery/Release/Default/Role")])
 
 
 def test_deploy_roles_update_only_their_environment_services(minne):

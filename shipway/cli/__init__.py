@@ -19,7 +19,7 @@ def cli() -> None:
 
 def _register() -> None:
     """Import every verb module; each adds its commands to ``cli``."""
-    from . import apps, cdk, config, cost, logs, ps, releases, run  # noqa: F401
+    from . import apps, cdk, config, cost, imports, logs, ps, releases, run  # noqa: F401
 
 
 _register()

@@ -48,15 +48,25 @@ def _fail(message: str) -> str:
     return f"{{ echo {_q(message)} >&2; false; }}"
 
 
+def _fail_expanding(message: str) -> str:
+    """``_fail`` for a message of ours that names shell variables: ``message`` goes inside double quotes."""
+    assert '"' not in message and "`" not in message and "$(" not in message
+    return f'{{ echo "{message}" >&2; false; }}'
+
+
 # --- the image build ------------------------------------------------------------------------------
 
 
 def resolve_tag() -> list[str]:
-    """IMAGE_TAG is the commit SHA: the source action's variable, or CodeBuild's resolved source version."""
+    """IMAGE_TAG is the commit SHA: the source action's variable, or CodeBuild's resolved source version.
+
+    Both are exported: CodeBuild's ``exported-variables`` publishes exported environment variables (the
+    documented example is ``export MY_VAR=...``), and a plain shell assignment is not one.
+    """
     return [
-        'IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
+        'export IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"',
         f'[ -n "$IMAGE_TAG" ] || {_fail("no commit SHA to tag the image with")}',
-        'IMAGE_URI="$IMAGE_REPOSITORY_URI:$IMAGE_TAG"',
+        'export IMAGE_URI="$IMAGE_REPOSITORY_URI:$IMAGE_TAG"',
         'echo "image: $IMAGE_URI"',
     ]
 
@@ -113,13 +123,26 @@ def pack_build(builder: str) -> str:
     ])
 
 
-def unless_image_exists(build: str) -> str:
-    """Tags are immutable: a retried or re-released commit reuses its image instead of failing to push it."""
-    exists = (
-        'aws ecr describe-images --repository-name "$IMAGE_REPOSITORY_NAME" '
-        '--image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1'
+def unless_image_exists(build: str, *, repository: str = "IMAGE_REPOSITORY_NAME", uri: str = "IMAGE_URI") -> str:
+    """Tags are immutable: a retried or re-released commit reuses its image instead of failing to push it.
+
+    Only ECR's ImageNotFoundException means "build it". Any other error (a throttle, an access denial, a
+    missing repository) fails the step with ECR's message: guessing "absent" would push over an immutable tag.
+    The error goes to a file outside the build context (``docker build .`` would send it along).
+    """
+    errors = "/tmp/shipway-describe-images.err"
+    describe = (
+        f'aws ecr describe-images --repository-name "${repository}" --image-ids imageTag="$IMAGE_TAG"'
+        f" > /dev/null 2> {errors}"
     )
-    return f'if {exists}; then echo "$IMAGE_URI exists; not building it again"; else {build}; fi'
+    unknown = _fail_expanding(
+        f"could not tell whether ${uri} exists (ECR's error above); not building over an immutable tag"
+    )
+    return (
+        f'if {describe}; then echo "${uri} exists; not building it again"; '
+        f"elif grep --quiet --fixed-strings '(ImageNotFoundException)' {errors}; then {build}; "
+        f"else cat {errors} >&2; {unknown}; fi"
+    )
 
 
 def image_definitions() -> str:
@@ -174,14 +197,21 @@ def release_task_definition() -> list[str]:
 
 def register_revision(*, family: str, container: str, image: str, result: str, stem: str) -> list[str]:
     """Register a revision of the family in ``$family`` whose ``container`` runs the image in ``$image``; its ARN
-    goes to ``result``. The release and the load-test gate both run tasks of the image just built this way."""
+    goes to ``result``. The release and the load-test gate both run tasks of the image just built this way.
+
+    The revision keeps the family's tags (``describe-task-definition`` returns them only with ``--include
+    TAGS``), except the ``aws:`` ones, which AWS sets itself and refuses from a caller.
+    """
     keep = ", ".join(_REGISTRABLE)
     swap = (
-        f"{{{keep}}} | .containerDefinitions |= map(if .name == $name then .image = $image else . end)"
+        '(.tags // [] | map(select(.key | startswith("aws:") | not))) as $tags'
+        f" | .taskDefinition | {{{keep}}}"
+        " | .containerDefinitions |= map(if .name == $name then .image = $image else . end)"
         " | with_entries(select(.value != null))"
+        " | if $tags == [] then . else .tags = $tags end"
     )
     return [
-        f'aws ecs describe-task-definition --task-definition "${family}" --query taskDefinition --output json'
+        f'aws ecs describe-task-definition --task-definition "${family}" --include TAGS --output json'
         f" > {stem}-current.json",
         f"jq --arg name {_q(container)} --arg image \"${image}\" {_q(swap)} {stem}-current.json"
         f" > {stem}-taskdef.json",
@@ -209,39 +239,88 @@ def container_overrides(command: str) -> str:
 
 
 def release_run(command: str, *, wait_rounds: int) -> list[str]:
-    """Run the release task, wait for it to stop and fail unless the app container exited 0."""
+    """Run the release task, wait for it to stop (bounded) and fail unless the app container exited 0.
+
+    A release still running after the rounds fails the step; ``release_cleanup`` then stops it, so that a
+    retry never runs a second migration beside the first against the same database.
+    """
     network = "awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$SECURITY_GROUP],assignPublicIp=DISABLED}"
     rounds = " ".join(str(i) for i in range(1, wait_rounds + 1))
     return [
         'TASK_ARN=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$TASK_DEFINITION" --launch-type FARGATE'
         f' --network-configuration "{network}" --overrides {_q(container_overrides(command))}'
         " --started-by shipway-release --query 'tasks[0].taskArn' --output text)",
-        f'[ -n "$TASK_ARN" ] && [ "$TASK_ARN" != None ] || {_fail("run-task started no release task")}',
+        f'[ "${{TASK_ARN:-None}}" != None ] || {_fail("run-task started no release task")}',
         'echo "release task: $TASK_ARN"',
-        # Each waiter round polls for 10 minutes; the rounds bound a long migration.
-        f'for round in {rounds}; do aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK_ARN" && break; done',
+        # Each waiter round polls for 10 minutes; the rounds bound a long migration. The loop itself never
+        # fails: the verdict reads where the task is after the last round (a failing last wait would end the
+        # step here, leaving a still-running task unexplained).
+        f'for _ in {rounds}; do if aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK_ARN"; then break;'
+        " fi; done",
         *release_verdict(),
     ]
 
 
 def release_verdict() -> list[str]:
-    """Read the stopped task: the stage goes on only when the app container exited 0."""
+    """Read the task: fail when it still runs after the wait; otherwise go on only when the app container exited 0."""
+    timeout = _fail_expanding(
+        "the release task is still $RELEASE_STATUS after the release timeout; the step stops it, nothing is deployed"
+    )
     return [
         'aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$TASK_ARN" --output json > release-task.json',
+        "RELEASE_STATUS=$(jq --raw-output '.tasks[0].lastStatus // \"UNKNOWN\"' release-task.json)",
+        f'[ "$RELEASE_STATUS" = STOPPED ] || {timeout}',
         *judge_release("release-task.json"),
+    ]
+
+
+def read_stop(described: str, *, container: str, prefix: str, label: str) -> list[str]:
+    """Why a task of a ``describe-tasks`` document stopped, printed and kept in variables for the message:
+    ``<prefix>_EXIT`` (``container``'s exit code, ``none`` when it has none: killed, or never started),
+    ``<prefix>_REASON`` (the container's reason, e.g. ``OutOfMemoryError: ...``), ``<prefix>_STOPPED`` (the task's)."""
+    given = 'select(. != null and . != "")'  # ECS leaves a reason out; moto leaves it empty
+    of_container = f"[.tasks[0].containers[] | select(.name == $name) | {{field}} | {given}][0] // {{default}}"
+    fields = (
+        ("EXIT", of_container.format(field=".exitCode", default='"none"')),
+        ("REASON", of_container.format(field=".reason", default='"-"')),
+        ("STOPPED", f'(.tasks[0].stoppedReason | {given}) // "-"'),
+    )
+    return [
+        *[f"{prefix}_{key}=$(jq --raw-output --arg name {_q(container)} {_q(query)} {_q(described)})"
+          for key, query in fields],
+        f'echo "{label} stopped: ${prefix}_STOPPED; container {container}: exit code ${prefix}_EXIT,'
+        f' reason: ${prefix}_REASON"',
     ]
 
 
 def judge_release(described: str) -> list[str]:
     """The verdict on a ``describe-tasks`` document: print why the task stopped, fail unless exit code 0."""
-    name = _q(naming.CONTAINER_NAME)
-    exit_code = f"jq --raw-output --arg name {name} '.tasks[0].containers[] | select(.name == $name) | .exitCode'"
-    reason = "jq --raw-output '.tasks[0] | \"stopped: \\(.stoppedReason // \"-\")\"'"
+    failed = _fail_expanding(
+        "the release command failed (exit code $RELEASE_EXIT, reason: $RELEASE_REASON; task stopped:"
+        " $RELEASE_STOPPED); nothing is deployed"
+    )
     return [
-        f"{reason} {_q(described)}",
-        f"EXIT_CODE=$({exit_code} {_q(described)})",
-        f'[ "$EXIT_CODE" = 0 ] || {_fail("the release command failed (exit code above); nothing is deployed")}',
-        'echo "release exited $EXIT_CODE"',
+        *read_stop(described, container=naming.CONTAINER_NAME, prefix="RELEASE", label="release task"),
+        f'[ "$RELEASE_EXIT" = 0 ] || {failed}',
+        'echo "release exited $RELEASE_EXIT"',
+    ]
+
+
+def release_cleanup() -> list[str]:
+    """Always: a release task that has not stopped (a timeout, a failed wait, a build stopped by hand) is stopped
+    and waited for, so no retry runs a second one beside it. A task that already stopped is left alone."""
+    status = ('aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$TASK_ARN"'
+              " --query 'tasks[0].lastStatus' --output text")
+    unstopped = _fail_expanding(
+        "could not stop the release task $TASK_ARN: stop it before a retry runs another"
+        " (aws ecs stop-task --cluster $CLUSTER --task $TASK_ARN)"
+    )
+    return [
+        'if [ -n "${TASK_ARN:-}" ] && [ "$TASK_ARN" != None ] && [ "$(' + status + ')" != STOPPED ]; then'
+        ' echo "stopping the release task $TASK_ARN";'
+        ' if ! { aws ecs stop-task --cluster "$CLUSTER" --task "$TASK_ARN" --reason "shipway: the release step ended'
+        ' before the task stopped" > /dev/null && aws ecs wait tasks-stopped --cluster "$CLUSTER" --tasks "$TASK_ARN"; };'
+        f" then {unstopped}; fi; fi",
     ]
 
 
@@ -253,6 +332,7 @@ def release_build_spec(command: str, *, wait_rounds: int) -> dict:
             "build": {
                 "on-failure": "ABORT",
                 "commands": [*release_task_definition(), *release_network(), *release_run(command, wait_rounds=wait_rounds)],
+                "finally": release_cleanup(),
             },
         },
     }

@@ -3,9 +3,11 @@
 It registers revisions of the master and worker task definitions with this commit's load-test image, runs
 the master as a one-off task, registers its address in Cloud Map (the name the workers dial), scales the
 workers to ``loadtest.workers``, waits for the master to stop (bounded), prints the summary the master put
-in the results bucket under the pipeline execution ID, and fails the stage unless the master exited 0
-(it exits 1 on a failed gate and otherwise when it crashed). Whatever happens, the ``finally`` block scales
-the workers back to 0, deregisters the master and stops it.
+in the results bucket under ``<pipeline execution ID>/<build ID>`` (a Retry keeps the execution ID, so each
+attempt needs a key of its own), and fails the stage unless the master exited 0 (it exits 1 on a failed gate
+and otherwise when it crashed). Whatever happens, the ``finally`` block scales the workers back to 0,
+deregisters the master and stops it: each step runs even when another failed, and any failed step fails
+the build.
 
 The addresses the app-env stack creates (master security group, Cloud Map service) are read from its SSM
 parameters at run time: the pipeline stack deploys first and never references that stack.
@@ -33,7 +35,7 @@ from ..loadtest.runner import STOP_MARGIN
 from ..naming import LoadTestParam, Param
 from ..spec import Spec
 from . import buildspec
-from .buildspec import _fail, _q
+from .buildspec import _fail, _fail_expanding, _q
 from .loadtest import MASTER_CONTAINER, WORKER_CONTAINER
 from .release import cluster_arn, parameter_arn
 
@@ -52,12 +54,16 @@ def gate_commands() -> list[str]:
     network = ("awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$MASTER_SECURITY_GROUP],"
                "assignPublicIp=DISABLED}")
     overrides = json.dumps({"containerOverrides": [{"name": MASTER_CONTAINER, "environment": [
-        {"name": "SHIPWAY_RESULTS_KEY", "value": "EXECUTION"}]}]}, separators=(",", ":"))
-    overrides = overrides.replace('"', '\\"').replace("EXECUTION", "$EXECUTION_ID")
+        {"name": "SHIPWAY_RESULTS_KEY", "value": "@KEY@"}]}]}, separators=(",", ":"))
+    overrides = overrides.replace('"', '\\"').replace("@KEY@", "$RESULTS_KEY")
     describe_master = 'aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$MASTER_TASK"'
     status = f"{describe_master} --query 'tasks[0].lastStatus' --output text"
     return [
-        '[ -n "$EXECUTION_ID" ] && [ -n "$IMAGE_TAG" ] || ' + _fail("no pipeline execution ID or image tag"),
+        '{ [ -n "$EXECUTION_ID" ] && [ -n "$IMAGE_TAG" ] && [ -n "${CODEBUILD_BUILD_ID:-}" ]; } || '
+        + _fail("no pipeline execution ID, image tag or CodeBuild build ID"),
+        # A Retry of the stage keeps the execution ID; the build ID (project:uuid) is this attempt's own.
+        'RESULTS_KEY="$EXECUTION_ID/${CODEBUILD_BUILD_ID##*:}"',
+        'echo "results: s3://$RESULTS_BUCKET/$RESULTS_KEY/"',
         'LOADTEST_IMAGE_URI="$LOADTEST_REPOSITORY_URI:$IMAGE_TAG"',
         *buildspec.register_revision(family="MASTER_FAMILY", container=MASTER_CONTAINER, image="LOADTEST_IMAGE_URI",
                                      result="MASTER_TASK_DEFINITION", stem="loadtest-master"),
@@ -73,15 +79,24 @@ def gate_commands() -> list[str]:
         " --capacity-provider-strategy capacityProvider=FARGATE,weight=1"
         f' --network-configuration "{network}" --overrides "{overrides}"'
         " --started-by shipway-loadtest --query 'tasks[0].taskArn' --output text)",
-        '[ -n "$MASTER_TASK" ] && [ "$MASTER_TASK" != None ] || ' + _fail("run-task started no Locust master"),
+        '[ "${MASTER_TASK:-None}" != None ] || ' + _fail("run-task started no Locust master"),
         'MASTER_ID="${MASTER_TASK##*/}"',
         'echo "Locust master: $MASTER_TASK"',
-        'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || '
-        + _fail("the Locust master never ran (it stopped or did not start within 10 minutes)"),
+        # A master that stops before it runs (an image that cannot be pulled, no capacity) says why here.
+        'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || { '
+        f"{describe_master} --output json > loadtest-master.json; "
+        + " ".join(f"{c};" for c in buildspec.read_stop("loadtest-master.json", container=MASTER_CONTAINER,
+                                                        prefix="MASTER", label="master"))
+        + " "
+        + _fail("the Locust master never ran (it stopped, see above, or did not start within 10 minutes)")
+        + "; }",
         f"MASTER_IP=$({describe_master} --query 'tasks[0].containers[0].networkInterfaces[0].privateIpv4Address'"
         " --output text)",
+        # Noted first: a registration that fails after Cloud Map accepted it still gets deregistered.
+        'MASTER_REGISTERED=1',
         'aws servicediscovery register-instance --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID"'
-        ' --attributes "AWS_INSTANCE_IPV4=$MASTER_IP"',
+        ' --attributes "AWS_INSTANCE_IPV4=$MASTER_IP" > /dev/null',
+        'echo "Locust master registered in Cloud Map as $MASTER_ID ($MASTER_IP)"',
         'aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"'
         ' --task-definition "$WORKER_TASK_DEFINITION" --desired-count "$WORKERS" > /dev/null',
         'echo "$WORKERS workers starting; waiting up to $WAIT_SECONDS s for the master"',
@@ -90,37 +105,58 @@ def gate_commands() -> list[str]:
         f" do sleep {POLL_SECONDS}; done",
         f'[ "$({status})" = STOPPED ] || ' + _fail("timeout: the Locust master was still running; the gate fails"),
         f"{describe_master} --output json > loadtest-master.json",
-        'aws s3 cp "s3://$RESULTS_BUCKET/$EXECUTION_ID/summary.md" loadtest-summary.md --only-show-errors || '
-        'echo "no summary in s3://$RESULTS_BUCKET/$EXECUTION_ID/ (the master stopped before writing one)"'
+        'aws s3 cp "s3://$RESULTS_BUCKET/$RESULTS_KEY/summary.md" loadtest-summary.md --only-show-errors || '
+        'echo "no summary in s3://$RESULTS_BUCKET/$RESULTS_KEY/ (the master stopped before writing one)"'
         ' > loadtest-summary.md',
         *judge("loadtest-master.json", "loadtest-summary.md"),
     ]
 
 
 def judge(described: str, summary: str) -> list[str]:
-    """The verdict on the master's ``describe-tasks`` document: its container's exit code is the gate's."""
-    exit_code = (f"jq --raw-output --arg name {_q(MASTER_CONTAINER)} "
-                 "'.tasks[0].containers[] | select(.name == $name) | .exitCode'")
-    reason = "jq --raw-output '.tasks[0] | \"master stopped: \\(.stoppedReason // \"-\")\"'"
+    """The verdict on the master's ``describe-tasks`` document: its container's exit code is the gate's.
+
+    0 passed; 1 is the master's own verdict (thresholds, no requests, or a Locust that failed: the summary
+    says which); anything else, or no exit code at all (killed: out of memory, stopped), is a master that
+    never reached a verdict, and the message says so with the exit code and the reasons ECS gives.
+    """
+    verdict = _fail_expanding("the load-test gate failed: the master's verdict is exit code 1 (see the summary above)")
+    crashed = _fail_expanding(
+        "the load-test gate failed: the Locust master ended without a verdict (exit code $MASTER_EXIT, reason:"
+        " $MASTER_REASON; task stopped: $MASTER_STOPPED); its log stream loadtest-master/... says why"
+    )
     return [
         f"cat {_q(summary)}",
-        f"{reason} {_q(described)}",
-        f"MASTER_EXIT=$({exit_code} {_q(described)})",
-        '[ "$MASTER_EXIT" = 0 ] || '
-        + _fail("the load-test gate failed: thresholds breached, no requests, or a crashed master (see above)"),
+        *buildspec.read_stop(described, container=MASTER_CONTAINER, prefix="MASTER", label="master"),
+        f'[ "$MASTER_EXIT" != 1 ] || {verdict}',
+        f'[ "$MASTER_EXIT" = 0 ] || {crashed}',
         'echo "load-test gate passed"',
     ]
 
 
 def cleanup_commands() -> list[str]:
-    """Always: workers back to 0 (this one must work), the master deregistered and stopped (best effort)."""
+    """Always, every step whatever the others did: workers back to 0, the master deregistered from Cloud Map
+    and stopped.
+
+    CodeBuild stops a ``finally`` block at its first failing command, as it does ``commands``: one failed call
+    would skip the steps after it (a stale Cloud Map record beside the next run's master, a master left
+    running). So no step fails on its own; each failure is noted, and the last command fails the build when
+    any step failed, naming them.
+    """
+    failed = _fail_expanding("the load-test gate's cleanup failed:$CLEANUP_FAILED (see the errors above)")
     return [
-        'aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE" --desired-count 0 > /dev/null',
-        'echo "workers scaled back to 0"',
-        'if [ -n "${MASTER_ID:-}" ] && [ -n "${DISCOVERY_SERVICE_ID:-}" ]; then aws servicediscovery'
-        ' deregister-instance --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID" > /dev/null || true; fi',
-        'if [ -n "${MASTER_TASK:-}" ]; then aws ecs stop-task --cluster "$CLUSTER" --task "$MASTER_TASK"'
-        ' --reason "load-test gate finished" > /dev/null || true; fi',
+        'CLEANUP_FAILED=""',
+        'if aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE" --desired-count 0 > /dev/null;'
+        ' then echo "workers scaled back to 0";'
+        ' else CLEANUP_FAILED="$CLEANUP_FAILED scaling the workers of $WORKER_SERVICE to 0;"; fi',
+        'if [ -n "${MASTER_REGISTERED:-}" ]; then if aws servicediscovery deregister-instance'
+        ' --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID" > /dev/null;'
+        ' then echo "Locust master deregistered from Cloud Map";'
+        ' else CLEANUP_FAILED="$CLEANUP_FAILED deregistering $MASTER_ID from Cloud Map service $DISCOVERY_SERVICE_ID;";'
+        " fi; fi",
+        'if [ -n "${MASTER_TASK:-}" ] && [ "$MASTER_TASK" != None ]; then if aws ecs stop-task --cluster "$CLUSTER"'
+        ' --task "$MASTER_TASK" --reason "load-test gate finished" > /dev/null; then echo "Locust master stopped";'
+        ' else CLEANUP_FAILED="$CLEANUP_FAILED stopping the master $MASTER_TASK;"; fi; fi',
+        f'[ -z "$CLEANUP_FAILED" ] || {failed}',
     ]
 
 
@@ -186,12 +222,13 @@ class LoadTestGate(Construct):
         service_arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{worker_service}")
         discovery_arn = stack.format_arn(service="servicediscovery", resource="service", resource_name="*")
         hosted_zones = f"arn:{stack.partition}:route53:::hostedzone/*"
-        roles = [stack.format_arn(service="iam", region="", resource="role",
-                                  resource_name=naming.loadtest_role(project, app, env, role_, kind))
-                 for role_ in ("master", "worker") for kind in ("task", "execution")]
+        roles = [stack.format_arn(service="iam", region="", resource="role", resource_name=role_)
+                 for role_ in naming.loadtest_roles(project, app, env)]
         statements = [
             (["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], ["*"], None),
             (["ecs:RunTask"], family_arns[:1], {"ArnEquals": {"ecs:cluster": cluster_arn(stack, cluster)}}),
+            # the revisions keep their family's tags
+            (["ecs:TagResource"], family_arns, {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}),
             (["ecs:DescribeTasks", "ecs:StopTask"], [tasks_arn], None),
             (["ecs:UpdateService", "ecs:DescribeServices"], [service_arn], None),
             (["iam:PassRole"], roles, {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
@@ -203,16 +240,18 @@ class LoadTestGate(Construct):
         ]
         for verbs, resources, conditions in statements:
             role.add_to_principal_policy(iam.PolicyStatement(actions=verbs, resources=resources, conditions=conditions))
-        self._acknowledge(role, family_arns[0], tasks_arn, discovery_arn, hosted_zones, bucket)
+        self._acknowledge(role, family_arns, tasks_arn, discovery_arn, hosted_zones, bucket)
 
-    def _acknowledge(self, role: iam.IRole, master_revisions: str, tasks: str, discovery: str, hosted_zones: str,
+    def _acknowledge(self, role: iam.IRole, revisions: list[str], tasks: str, discovery: str, hosted_zones: str,
                      bucket: str) -> None:
         stack = cdk.Stack.of(self)
         nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
                         "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN")
         findings = {
-            master_revisions: "ecs:RunTask of any revision of the Locust master's family (the gate registers one "
-                              "per run), only in this environment's cluster",
+            revisions[0]: "ecs:RunTask of any revision of the Locust master's family (the gate registers one per "
+                          "run), only in this environment's cluster; ecs:TagResource of the revisions it registers",
+            revisions[1]: "ecs:TagResource of the Locust workers' revisions, only while the gate registers them "
+                          "(they keep the family's tags)",
             tasks: "ecs:DescribeTasks and ecs:StopTask on this cluster's tasks: the master's ID is known at run time",
             discovery: "Cloud Map (de)registration: the service ID is the app-env stack's, read from SSM at run time "
                        "(the pipeline stack deploys first)",

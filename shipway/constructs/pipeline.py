@@ -25,7 +25,7 @@ from constructs import Construct
 
 from .. import nag
 from . import buildspec
-from .release import ReleaseRunner, cluster_arn, env_stack_roles
+from .release import ReleaseRunner, app_role_arns, cluster_arn
 
 COMPUTE = {
     "small": codebuild.ComputeType.SMALL,
@@ -338,7 +338,7 @@ class DeliveryPipeline(Construct):
         ))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=[env_stack_roles(stack, self.project_name, self.app_name, target.env)],
+            resources=app_role_arns(stack, self.project_name, self.app_name, target.env),
             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ))
         self.artifact_bucket.grant_read(role)
@@ -352,10 +352,6 @@ class DeliveryPipeline(Construct):
         nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
             service="ecs", resource="task", resource_name=f"{target.cluster_name}/*")),
             f"ecs:DescribeTasks on the tasks of {target.env}'s cluster: task IDs are only known at run time")
-        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", env_stack_roles(
-            stack, self.project_name, self.app_name, target.env)),
-            "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after this environment's app "
-            "stack: the task and execution roles of the task definitions the deploy registers")
         self._acknowledge_artifacts(role, writes=False, key=False)
         return role.without_policy_updates()
 

@@ -64,12 +64,17 @@ class ReleaseRunner(Construct):
             conditions={"ArnEquals": {"ecs:cluster": [cluster_arn(stack, c) for c in clusters]}},
         ))
         role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:DescribeTasks"],
+            actions=["ecs:TagResource"],
+            resources=[stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*") for f in families],
+            conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
+        ))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTasks", "ecs:StopTask"],
             resources=[stack.format_arn(service="ecs", resource="task", resource_name=f"{c}/*") for c in clusters],
         ))
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["iam:PassRole"],
-            resources=[env_stack_roles(stack, project, app, env) for env in environments],
+            resources=[arn for env in environments for arn in app_role_arns(stack, project, app, env)],
             conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
         ))
         nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
@@ -78,13 +83,12 @@ class ReleaseRunner(Construct):
             nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task-definition", resource_name=f"{family}:*")),
                 f"ecs:RunTask of any revision of {family} (the step registers a new one each time), "
-                f"only in {cluster}")
+                f"only in {cluster}; ecs:TagResource of those revisions only while registering them (they keep "
+                "the family's tags)")
             nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
                 service="ecs", resource="task", resource_name=f"{cluster}/*")),
-                f"ecs:DescribeTasks on the tasks of {cluster}: the release task's ID is only known at run time")
-            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", env_stack_roles(stack, project, app, env)),
-                            "iam:PassRole, only to ECS tasks, of the roles CloudFormation names after the app "
-                            f"stack of {env}: the release task definition's task and execution roles")
+                f"ecs:DescribeTasks and ecs:StopTask (of a release past its timeout) on the tasks of {cluster}: the "
+                "release task's ID is only known at run time")
         role.add_to_principal_policy(iam.PolicyStatement(
             actions=["ssm:GetParameter"],
             resources=[
@@ -121,8 +125,8 @@ def parameter_arn(stack: cdk.Stack, name: str) -> str:
     return stack.format_arn(service="ssm", resource="parameter", resource_name=name.lstrip("/"))
 
 
-def env_stack_roles(stack: cdk.Stack, project: str, app: str, env: str) -> str:
-    """Roles of ``<name>-<app>-<env>``: CloudFormation names a stack's unnamed roles ``<stack name>-<id>-<suffix>``."""
-    return stack.format_arn(
-        service="iam", region="", resource="role", resource_name=f"{naming.app_env_stack(project, app, env)}-*"
-    )
+def app_role_arns(stack: cdk.Stack, project: str, app: str, env: str) -> list[str]:
+    """The app's task and execution roles in ``env`` (named by ``<name>-<app>-<env>``): the roles its task
+    definitions carry, which the release and the deploys pass to ECS, and no other."""
+    return [stack.format_arn(service="iam", region="", resource="role", resource_name=role)
+            for role in naming.app_roles(project, app, env)]

@@ -17,6 +17,7 @@ import tarfile
 from pathlib import Path
 
 from .. import naming, templates
+from ..constructs.buildspec import unless_image_exists
 
 LOCUST_VERSION = "2.47.0"  # the same Locust as requirements.txt: the loopback runner's
 LOCUST_IMAGE = f"locustio/locust:{LOCUST_VERSION}"
@@ -77,10 +78,6 @@ def build_commands(locustfile: str) -> list[str]:
         "--push",
         CONTEXT,
     ])
-    exists = (
-        'aws ecr describe-images --repository-name "$LOADTEST_REPOSITORY_NAME" '
-        '--image-ids imageTag="$IMAGE_TAG" > /dev/null 2>&1'
-    )
     return [
         f"rm -rf {CONTEXT} && mkdir {CONTEXT}",
         f"echo {encoded} > {CONTEXT}.b64",
@@ -90,5 +87,5 @@ def build_commands(locustfile: str) -> list[str]:
         f'LOADTEST_REPOSITORY_NAME="$IMAGE_REPOSITORY_NAME{naming.LOADTEST_REPOSITORY_SUFFIX}"',
         f'LOADTEST_IMAGE_URI="$IMAGE_REPOSITORY_URI{naming.LOADTEST_REPOSITORY_SUFFIX}:$IMAGE_TAG"',
         # Tags are immutable: a retried commit reuses its load-test image.
-        f'if {exists}; then echo "$LOADTEST_IMAGE_URI exists; not building it again"; else {build}; fi',
+        unless_image_exists(build, repository="LOADTEST_REPOSITORY_NAME", uri="LOADTEST_IMAGE_URI"),
     ]

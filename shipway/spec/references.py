@@ -46,6 +46,7 @@ def check_references(spec: Spec) -> list[Problem]:
         _check_environment(spec, env_name, env, add)
         _check_registry(spec, env_name, env, add)
     _check_stack_names(spec, add)
+    _check_role_names(spec, add)
     _check_one_pipeline_home(spec, add)
 
     hosts_seen: dict[str, str] = {}
@@ -155,6 +156,22 @@ def _check_stack_names(spec: Spec, add) -> None:
         seen.setdefault(stack, path)
         if len(stack) > 128:
             add(path, f"stack name {stack!r} is longer than CloudFormation's 128 characters")
+
+
+def _check_role_names(spec: Spec, add) -> None:
+    """The roles the pipeline passes are named (naming.app_role, naming.loadtest_role): IAM takes at most 64
+    characters, and one name per account, whatever its case."""
+    seen: dict[str, tuple[str, ...]] = {}
+    reported: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+    for path, role in naming.role_names_with_paths(spec):
+        if len(role) > naming.IAM_ROLE_NAME_MAX and (path, path) not in reported:
+            reported.add((path, path))
+            add(path, f"the IAM role name {role!r} is {len(role)} characters, IAM allows {naming.IAM_ROLE_NAME_MAX}; "
+                      "shorten the project, app or environment name")
+        owner = seen.setdefault(role.lower(), path)
+        if owner != path and (owner, path) not in reported:
+            reported.add((owner, path))
+            add(path, f"the IAM role name {role!r} is also {'.'.join(owner)}'s; rename an app or environment")
 
 
 def _check_one_pipeline_home(spec: Spec, add) -> None:

@@ -76,12 +76,16 @@ class AppRuntimeStack(ShipwayStack):
         repository = ecr.Repository.from_repository_name(
             self, "Repository", naming.image_repository(spec.name, app)
         )
+        # Named, so the pipeline passes exactly these roles (naming.app_role). Naming them replaced the roles
+        # once; roles hold no state, and their logical IDs stay.
         self.execution_role = iam.Role(
             self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            role_name=naming.app_role(spec.name, app, env, "execution"),
             description="Pulls the app's image and reads exactly its secrets when a task starts",
         )
         self.task_role = iam.Role(
             self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            role_name=naming.app_role(spec.name, app, env, "task"),
             description="What the app's tasks may do: ECS Exec sessions, logged",
         )
         self._allow_exec_logging()
