@@ -78,6 +78,8 @@ def info(spec_path, app, env):
              ("Router", runtime.platform_parameter(target, naming.Param.ROUTER_DNS_NAME) or "-"),
              ("Egress IPs", ", ".join(egress_ips(target)) or "-"),
              ("Image", f"{_repository_uri(target)}:{tag}" if tag and tag != naming.NO_IMAGE_TAG else "none yet"),
+             ("Deployed", ", ".join(f"{e} {_short(runtime.image_tag(target.in_env(e)) or '-')}"
+                                    for e in spec.environments)),
              ("Processes", ", ".join(_describe_process(n, p) for n, p in target.app_spec.processes.items())),
              ("Pipeline", naming.pipeline_name(spec.name, target.app)),
              ("Logs", naming.log_group(spec.name, target.app, target.env))]

@@ -31,6 +31,7 @@ def test_info_names_stacks_hosts_router_egress_ips_and_the_image(shop):
     assert lines["Web URLs"].strip() == "http://store.example.com"
     assert lines["Image"].strip() == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/store:{emulator.IMAGE_TAG}"
     assert "shop-production-platform (CREATE_COMPLETE)" in lines["Stacks"]
+    assert lines["Deployed"].strip() == "staging 0a1b2c3d4e5f, production 0a1b2c3d4e5f"
     assert lines["Processes"].strip() == "web (1x, autoscale 2..6, fargate), worker (1x, x2, fargate-spot)"
 
 
