@@ -95,6 +95,9 @@ def _task_definition(target: Target, process: str | None) -> tuple[str, str, dic
         if arn is None:
             raise NotFound(f"no task definition {target.family('release')}: "
                            f"{naming.app_env_stack(target.name, target.app, target.env)} is not deployed")
+        if not target.spec.environments[target.env].cluster.fargate:
+            raise CliError(f"{target.env}'s cluster has no FARGATE capacity for the one-off task: run it on a "
+                           "process's capacity with -p PROCESS", 2)
         return arn, logs.ONE_OFF, {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}
     target.process(process)
     service = runtime.services(target, [process])[process]

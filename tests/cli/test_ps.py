@@ -116,3 +116,15 @@ def test_ps_wait_reports_progress_until_the_tasks_run(shop, monkeypatch):
                                           "  staging: waiting for 1 of 2 tasks to be running"]
     assert result.stdout.startswith("store in staging: every task of worker is running in ")
     assert len(polls) == 2
+
+
+def test_ctrl_c_while_waiting_is_one_line_and_exit_130(shop, monkeypatch):
+    emulator.set_running(shop.spec, "store", "staging", "worker", 0)
+
+    def ctrl_c(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ps_module, "sleep", ctrl_c)
+    result = shop.run("ps:wait", "-e", "staging")
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == "shipway: interrupted"
