@@ -11,7 +11,12 @@ import click
 from .errors import ShipwayGroup
 
 
-@click.group(cls=ShipwayGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=ShipwayGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: 0 done, 1 failed, 2 usage, 3 spec, 4 credentials or region, 5 not found, 130 interrupted; "
+    "run exits with its command's code (docs/cli.md).",
+)
 @click.version_option(package_name="shipway", prog_name="shipway")
 def cli() -> None:
     """shipway: one shipway.yaml in, a git-push PaaS on AWS out."""
