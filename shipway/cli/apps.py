@@ -197,11 +197,14 @@ def _block(value):
 def cdk_deploy(spec_path: Path, stacks: list[str], progress: Progress) -> None:
     from .cdk import ROOT, cdk_command, cdk_environment
 
-    command = cdk_command("deploy", "-c", f"spec={spec_path.resolve()}", "--require-approval", "never", *stacks)
+    # --exclusively: the platform and data stacks the app's stacks depend on are not redeployed by this verb
+    command = cdk_command("deploy", "-c", f"spec={spec_path.resolve()}", "--require-approval", "never",
+                          "--exclusively", *stacks)
     progress.note(f"  running {' '.join(command)}")
     # cdk.json (the app's entry point and feature flags) lives in the checkout
     if subprocess.run(command, cwd=ROOT, env=cdk_environment(), check=False).returncode != 0:
-        raise CliError(f"cdk deploy of {', '.join(stacks)} failed (its output is above)", FAILED)
+        raise CliError(f"cdk deploy of {', '.join(stacks)} failed (its output is above); {spec_path} keeps the "
+                       f"app: fix the cause, then cdk deploy --exclusively {' '.join(stacks)}", FAILED)
 
 
 # --- apps:destroy ------------------------------------------------------------------------------------

@@ -99,3 +99,25 @@ def test_diff_runs_the_pinned_cdk_cli_against_the_deployed_stack(shop, tmp_path)
     output = result.stdout + result.stderr  # cdk diff prints to stderr
     assert "[-] AWS::SNS::Topic Placeholder destroy" in output
     assert "[+] AWS::ECS::Service web/Service/Service webService" in output
+
+
+def test_apps_create_applies_through_cdk_deploy_and_reports_its_failure_in_one_line(shop):
+    """The apply path runs the real, pinned CDK CLI against the emulator. An emulated account is not bootstrapped
+    (and moto's CloudFormation cannot create these stacks), so the deploy fails: the verb says so in one line,
+    exit 1, and the spec keeps the new app for the next cdk deploy."""
+    import os
+    import subprocess
+    import sys
+
+    from shipway.synth import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "shipway", "apps:create", "admin", "--spec", str(shop.spec_path)],
+        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("shipway: cdk deploy of shop-admin, shop-admin-staging, shop-admin-production failed")
+    assert "Traceback" not in result.stderr
+    assert "Has the environment been bootstrapped?" in result.stdout + result.stderr  # the CLI reached the account
+    assert "Including dependency stacks" not in result.stdout + result.stderr  # only the app's stacks
+    assert "admin" in shop.edited().apps
