@@ -252,6 +252,10 @@ def deploy_runtime(spec: Spec, app: str, env: str, template: dict) -> None:
             arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(
                 r(resource["Properties"]["AssumeRolePolicyDocument"])))["Role"]["Arn"]
             r.physical[logical] = {"Ref": name, "Arn": arn}
+        elif resource["Type"] == "AWS::SSM::Parameter" and isinstance(resource["Properties"]["Value"], str):
+            # literal values only (the service counts GoLive reads); the rest name resources not created here
+            client("ssm").put_parameter(Name=r(resource["Properties"]["Name"]), Value=resource["Properties"]["Value"],
+                                        Type="String", Overwrite=True)
         elif resource["Type"] == "AWS::Logs::LogGroup":
             name = r(resource["Properties"]["LogGroupName"])
             logs.create_log_group(logGroupName=name)

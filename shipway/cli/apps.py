@@ -96,9 +96,25 @@ def _describe_process(name: str, process) -> str:
     return f"{name} ({size}, {scale}, {process.capacity})"
 
 
+def _hosts(values: tuple[str, ...], environments: list[str]) -> list[str] | dict[str, list[str]]:
+    """``--host`` values as the spec takes them: one list for a one-environment spec, else per environment."""
+    per_env: dict[str, list[str]] = {}
+    for value in values:
+        env, _, host = value.rpartition("=")
+        if not env and len(environments) == 1:
+            env = environments[0]
+        if env not in environments:
+            raise click.UsageError(f"--host {value}: give ENV=HOST with ENV one of {', '.join(environments)}: a host "
+                                   "name leads to one environment's router")
+        per_env.setdefault(env, []).append(host)
+    if len(environments) == 1:
+        return per_env[environments[0]]
+    return {env: per_env[env] for env in environments if env in per_env}
+
+
 def web_urls(target: Target) -> list[str]:
     scheme = "https" if target.spec.environments[target.env].router.certificate_arn else "http"
-    return [f"{scheme}://{host}" for p in target.app_spec.web_processes.values() for host in p.hosts]
+    return [f"{scheme}://{host}" for p in target.app_spec.web_processes.values() for host in p.hosts_in(target.env)]
 
 
 def egress_ips(target: Target) -> list[str]:
@@ -150,7 +166,9 @@ def open_(spec_path, app, env, print_url):
 @click.option("--branch", default="main", show_default=True, help="Pushes to it deploy.")
 @click.option("--buildpacks", metavar="BUILDER", help="Build with Cloud Native Buildpacks (default: Dockerfile).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="The web process's port.")
-@click.option("--host", "hosts", multiple=True, help="A host name routed to the web process (repeatable).")
+@click.option("--host", "hosts", multiple=True, metavar="[ENV=]HOST",
+              help="A host name routed to the web process in ENV (repeatable); ENV= may be left out when the spec "
+              "has one environment.")
 @no_apply_option
 def apps_create(name, spec_path, codecommit, connection_arn, repository, branch, buildpacks, port, hosts, no_apply):
     """Add an app with one web process; unless --no-apply, cdk deploy creates its stacks."""
@@ -165,7 +183,7 @@ def apps_create(name, spec_path, codecommit, connection_arn, repository, branch,
         source = {"codecommit": codecommit or name, "branch": branch}
     web = {"port": port}
     if hosts:
-        web["hosts"] = list(hosts)
+        web["hosts"] = _hosts(hosts, list(spec.environments))
     app = {"source": source, "build": {"buildpacks": buildpacks} if buildpacks else {"dockerfile": "Dockerfile"},
            "processes": {"web": web}}
     document.set(("apps",), name, _block(app))

@@ -10,6 +10,7 @@ its scalable target ``min``..``max``.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -99,6 +100,24 @@ def _autoscale_bounds(target: Target, process: str) -> tuple[int, int] | None:
     return (found[0]["MinCapacity"], found[0]["MaxCapacity"]) if found else None
 
 
+def _record_first_counts(target: Target, changes: dict[str, dict]) -> bool:
+    """Before an environment's first image, the pipeline's GoLive step starts each service at the counts the runtime
+    stack published (``naming.service_counts_parameter``): keep that record in step with the edited spec, as the
+    next ``cdk deploy`` would write it. False when the runtime stack has not published it yet."""
+    ssm = aws.client(target.spec, target.env, "ssm")
+    name = naming.service_counts_parameter(target.name, target.app, target.env)
+    try:
+        records = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return False
+    for record in records:
+        for process, change in changes.items():
+            if record["service"] == target.service(process):
+                record.update(change)
+    ssm.put_parameter(Name=name, Value=json.dumps(records, separators=(",", ":")), Type="String", Overwrite=True)
+    return True
+
+
 def _resource_id(target: Target, process: str) -> str:
     return f"service/{target.cluster}/{target.service(process)}"
 
@@ -163,7 +182,10 @@ def ps_scale(changes, app, spec_path, no_apply, wait, timeout):
         if not counts:
             break
         if not _running_image(here):
-            progress.note(f"  {env}: no image deployed yet; the services stay at 0 until the first deploy")
+            if _record_first_counts(here, {p: {"count": c} for p, c in counts.items()}):
+                progress.note(f"  {env}: no image deployed yet; the first push starts the services at these counts")
+            else:
+                progress.note(f"  {env}: no image deployed yet; the services stay at 0 until the first deploy")
             continue
         found = runtime.services(here, list(counts))
         for process, count in counts.items():
@@ -257,6 +279,8 @@ def ps_autoscale(process, minimum, maximum, cpu, app, spec_path, no_apply):
     for env in spec.environments:
         here = target.in_env(env)
         if not _running_image(here) or runtime.services(here, [process])[process] is None:
+            bounds = {"count": max(minimum, min(spec_process.count, maximum)), "min": minimum, "max": maximum}
+            _record_first_counts(here, {process: bounds})
             progress.note(f"  {env}: not running an image yet; the bounds apply from its first deploy")
             continue
         scaling = aws.client(spec, env, "application-autoscaling")

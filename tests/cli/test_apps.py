@@ -9,7 +9,11 @@ from tests.cli.conftest import synth_templates
 
 def test_apps_create_writes_a_new_app_that_synthesizes(shop, tmp_path):
     before = shop.spec_path.read_text()
-    result = shop.run("apps:create", "admin", "--host", "admin.example.com", "--port", "3000", "--no-apply")
+    unplaced = shop.run("apps:create", "admin", "--host", "admin.example.com", "--no-apply")
+    assert unplaced.exit_code == 2 and "--host admin.example.com: give ENV=HOST" in unplaced.stderr
+    assert shop.spec_path.read_text() == before
+    result = shop.run("apps:create", "admin", "--host", "staging=admin.staging.example.com",
+                      "--host", "production=admin.example.com", "--port", "3000", "--no-apply")
     assert result.exit_code == 0, result.output
     assert "cdk deploy shop-admin shop-admin-staging shop-admin-production creates it" in result.stdout
     text = shop.spec_path.read_text()
@@ -24,7 +28,9 @@ def test_apps_create_writes_a_new_app_that_synthesizes(shop, tmp_path):
         "    processes:\n"
         "      web:\n"
         "        port: 3000\n"
-        "        hosts: [admin.example.com]\n"
+        "        hosts:\n"
+        "          staging: [admin.staging.example.com]\n"
+        "          production: [admin.example.com]\n"
     )
     templates = synth_templates(shop.spec_path, tmp_path)
     assert {"shop-admin", "shop-admin-staging", "shop-admin-production"} <= set(templates)
@@ -44,7 +50,9 @@ def test_apps_destroy_says_what_is_kept_and_deletes_the_stacks(shop):
         "kept: AWS::CodeCommit::Repository store", "kept: AWS::KMS::Key", "kept: AWS::S3::Bucket",
         "kept: AWS::Logs::LogGroup /shipway/shop/apps/store/pipeline",
         "kept: AWS::Logs::LogGroup /shipway/shop/store/staging",
+        "kept: AWS::SecretsManager::Secret",  # the app's database secret: its database and role stay in PostgreSQL
         "kept: AWS::Logs::LogGroup /shipway/shop/store/production",
+        "kept: AWS::SecretsManager::Secret",
     ]
     assert result.stdout.startswith("Destroyed app store: deleted shop-store-staging, shop-store-production, "
                                     f"shop-store; kept {len(kept)} resource(s) with data in ")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from shipway import naming
 from shipway.cli import ps as ps_module
 from tests import emulator
@@ -60,14 +62,22 @@ def test_ps_scale_refuses_a_count_for_an_autoscaled_process_and_an_unknown_one(s
     assert shop.spec_path.read_text() == before
 
 
-def test_ps_scale_before_the_first_image_edits_the_spec_and_scales_nothing(shop):
+def test_ps_scale_before_the_first_image_edits_the_spec_and_scales_nothing(shop, tmp_path):
     emulator.client("ssm").put_parameter(Name=naming.image_tag_parameter("shop", "store", "production"),
                                          Value=naming.NO_IMAGE_TAG, Overwrite=True, Type="String")
     result = shop.run("ps:scale", "worker=4")
     assert result.exit_code == 0, result.output
-    assert "production: no image deployed yet" in result.stderr
+    assert "production: no image deployed yet; the first push starts the services at these counts" in result.stderr
     assert emulator.service(shop.spec, "store", "production", "worker")["desiredCount"] == 2
     assert emulator.service(shop.spec, "store", "staging", "worker")["desiredCount"] == 4
+    # the counts GoLive starts production at with its first image are the ones the next cdk deploy publishes
+    counts = naming.service_counts_parameter("shop", "store", "production")
+    recorded = emulator.client("ssm").get_parameter(Name=counts)["Parameter"]["Value"]
+    synthesized = synth_templates(shop.spec_path, tmp_path)["shop-store-production"]
+    published = [r for r in synthesized["Resources"].values()
+                 if r["Type"] == "AWS::SSM::Parameter" and r["Properties"]["Name"] == counts]
+    assert [r["Properties"]["Value"] for r in published] == [recorded]
+    assert {"service": naming.service_name("store", "worker"), "count": 4} in json.loads(recorded)
 
 
 def test_ps_autoscale_moves_the_bounds_and_the_cpu_target(shop, tmp_path):

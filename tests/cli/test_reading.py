@@ -36,8 +36,9 @@ def test_info_names_stacks_hosts_router_egress_ips_and_the_image(shop):
 
 
 def test_open_prints_the_first_host(shop):
-    result = shop.run("open", "--print-url")
-    assert result.stdout == "http://store.example.com\n"
+    result = shop.run("open", "--print-url")  # the first environment's, staging
+    assert result.stdout == "http://store.staging.example.com\n"
+    assert shop.run("open", "--print-url", "-e", "production").stdout == "http://store.example.com\n"
 
 
 def test_logs_prints_recent_lines_of_one_process_and_tails_new_ones(shop, monkeypatch):
