@@ -14,7 +14,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Capture, Match, Template
 
-from shipway import nag
+from shipway import nag, naming
 from shipway.constructs.registry import (
     HTPASSWD_PATH,
     REGISTRY_IMAGE,
@@ -352,7 +352,9 @@ def cdk_free(rendered) -> str:
 def test_every_task_pulls_from_the_registry_host_with_its_credentials(s3_registry):
     runtime = Template.from_json(s3_registry.templates()["boxy-hello-dev"])
     parameters = runtime.to_json()["Parameters"]
-    tasks = runtime.find_resources("AWS::ECS::TaskDefinition").values()
+    # every task that runs the app's image; the database provision task runs a PostgreSQL client from ECR Public
+    tasks = [t for t in runtime.find_resources("AWS::ECS::TaskDefinition").values()
+             if t["Properties"]["Family"] != naming.task_family("boxy", "hello", "dev", naming.PROVISION)]
     assert tasks
     for task in tasks:
         (app,) = [c for c in task["Properties"]["ContainerDefinitions"] if c["Name"] == "app"]
@@ -398,6 +400,7 @@ def test_a_later_environments_registry_admits_the_build_environments_addresses()
     spec["environments"]["prod"] = copy.deepcopy(spec["environments"]["dev"])
     spec["environments"]["prod"]["router"]["registry_host"] = "registry.prod.example.com"
     spec["environments"]["prod"]["network"] = {"nat_gateways": 2}
+    spec["apps"]["hello"]["processes"]["web"]["hosts"] = {"dev": ["hello.dev.example.com"], "prod": ["hello.example.com"]}
     spec = validate_spec(spec)
     assert registry_sources(spec, "dev") == 1 and registry_sources(spec, "prod") == 3
     prod = Template.from_stack(PlatformStack(cdk.App(context=cdk_context()), spec=spec, env="prod"))

@@ -353,7 +353,7 @@ def test_autoscaling_is_suspended_until_the_first_image_so_no_schedule_raises_a_
 
 def test_runtime_publishes_the_counts_the_pipeline_starts_its_services_at(minne, blog):
     for template, app, counts in (
-        (minne, "minne", [{"service": "minne-web", "count": 4, "min": 4, "max": 40},
+        (minne, "minne", [{"service": "minne-web", "count": 4, "min": 4, "max": 24},
                           {"service": "minne-worker", "count": 2}]),
         (blog, "blog", [{"service": "blog-web", "count": 2}]),
     ):

@@ -28,7 +28,7 @@ class LogsKey(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.key = kms.Key(self, "Resource", description=description, enable_key_rotation=True,
-                           removal_policy=cdk.RemovalPolicy.RETAIN)
+                           removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
         self.key.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
             actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
