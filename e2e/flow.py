@@ -207,7 +207,8 @@ class EmulatedDeploy:
         spec = self.spec.model_copy(deep=True)
         for app_spec in spec.apps.values():
             for process in app_spec.web_processes.values():
-                process.hosts = [*process.hosts, f"next.{process.hosts[0]}"]
+                process.hosts = {env: [*hosts, f"next.{hosts[0]}"] for env in spec.environments
+                                 if (hosts := process.hosts_in(env))}
         assembly = Path(tempfile.mkdtemp(prefix="shipway-e2e-"))
         synthesize(spec, assembly)
         self.redeploy(assembly)

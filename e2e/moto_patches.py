@@ -181,7 +181,9 @@ def _service_discovery() -> None:
         )
 
     ids = lambda m: {"Id": m.id, "Arn": m.arn, "Name": m.name}  # noqa: E731
-    _resource_type("AWS::ServiceDiscovery::PrivateDnsNamespace", namespace, ids, lambda m: m.id)
+    # moto keeps the private hosted zone it creates for the namespace in its DNS properties
+    zone = lambda m: {**ids(m), "HostedZoneId": m.dns_properties["HostedZoneId"]}  # noqa: E731
+    _resource_type("AWS::ServiceDiscovery::PrivateDnsNamespace", namespace, zone, lambda m: m.id)
     _resource_type("AWS::ServiceDiscovery::Service", service, ids, lambda m: m.id)
 
 

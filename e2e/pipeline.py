@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,19 @@ class AppPipeline:
         )["taskDefinition"]["taskDefinitionArn"]
         ecs.update_service(cluster=cluster, service=service, taskDefinition=revision)
 
+    def step_functions(self, action: dict, run: PipelineRun) -> None:
+        """CodePipeline's Step Functions invoke action (ProvisionDatabase): start an execution of the named state
+        machine, which must exist in the account. moto runs no states: the provision task it would run is proven
+        against a real PostgreSQL by tests/test_provision_database.py, not here."""
+        arn = str(self.resolve(action["Configuration"]["StateMachineArn"]))
+        client = self.emulator.client("stepfunctions")
+        try:
+            execution = client.start_execution(stateMachineArn=arn, name=f"{action['Name']}-{run.commit[:12]}"
+                                               f"-{len(run.variables)}-{time.monotonic_ns()}"[:80])
+        except client.exceptions.StateMachineDoesNotExist as exc:
+            raise ActionFailed(f"{action['Name']}: {exc}") from None
+        run.variables[f"{action['Name']}.ExecutionArn"] = execution["executionArn"]
+
     def deliver_deployment_events(self) -> None:
         """What EventBridge does when ECS reports SERVICE_DEPLOYMENT_COMPLETED: start each rule's CodeBuild target
         with the rule's input (after a stack update, every shifting service of the app has been redeployed)."""
@@ -207,6 +221,8 @@ class AppPipeline:
                         self.ecs_deploy(action, run)
                     elif provider == "CodeBuild":
                         self.codebuild(action, run)
+                    elif provider == "StepFunctions":
+                        self.step_functions(action, run)
                     else:
                         raise ActionFailed(f"{env}: no emulation of a {provider} action ({action['Name']})")
             reached.append(env)
