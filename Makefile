@@ -28,10 +28,12 @@ help:
 	@echo "make review BASE=<git ref> [ALLOW='TYPE:LogicalId ...'] [MAX_MONTHLY_INCREASE=USD]  what HEAD does to BASE's resources and costs (docs/review.md)"
 	@echo "make cost [SPEC=path] [REGION=...] [FORMAT=table|markdown|json]  the monthly cost of the spec (docs/cost.md)"
 
+# The venv holds the requirements and the project itself, editable: the `shipway` command and `shipway --version`.
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
