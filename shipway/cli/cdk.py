@@ -102,7 +102,11 @@ def diff(spec_path, outdir, cdk_args):
 @click.option("--allow", multiple=True, metavar="TYPE:LogicalId", help="A reviewed data-losing change (repeatable).")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the summary to this file.")
-def review(spec_path, outdir, base_ref, base_dir, allow, markdown_path):
+@click.option("--base-spec", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="With --base: the base's spec, to price the change.")
+@click.option("--region", help="Prices for environments whose spec names no region (shipway cost's default).")
+@click.option("--max-monthly-increase", metavar="USD", help="Fail when the change adds more than this a month.")
+def review(spec_path, outdir, base_ref, base_dir, allow, markdown_path, base_spec, region, max_monthly_increase):
     """The data-loss guard: fail (exit 1) if this spec destroys, replaces or orphans stateful resources."""
     from ..review.__main__ import main as review_main
 
@@ -116,8 +120,15 @@ def review(spec_path, outdir, base_ref, base_dir, allow, markdown_path):
         args += ["--allow", allowed]
     if markdown_path:
         args += ["--output", str(markdown_path)]
+    if base_spec:
+        args += ["--base-spec", str(base_spec)]
+    if region:
+        args += ["--region", region]
+    if max_monthly_increase:
+        args += ["--max-monthly-increase", max_monthly_increase]
     progress.note("")
     code = review_main(args)
     if code != 0:
         raise click.exceptions.Exit(code)
-    progress.done("Review passed: no stateful resource is destroyed, replaced or orphaned")
+    progress.done("Review passed: no stateful resource is destroyed, replaced or orphaned"
+                  + (f", and the monthly cost rises by at most ${max_monthly_increase}" if max_monthly_increase else ""))

@@ -90,6 +90,25 @@ def test_review_fails_when_data_would_be_lost(spec_copy, tmp_path, monkeypatch, 
     assert naming.app_stack("shop", "store") in result.stdout
 
 
+def test_review_prices_the_change_and_fails_above_the_allowed_increase(spec_copy, tmp_path, monkeypatch,
+                                                                       deployed_synth):
+    from click.testing import CliRunner
+
+    from shipway.cli import cli
+    from tests.cli.conftest import CLI_SPEC
+
+    monkeypatch.chdir(tmp_path)
+    spec_copy.write_text(spec_copy.read_text().replace("  production: {}", "  production: {network: {nat_gateways: 2}}"))
+    args = ["review", "--spec", str(spec_copy), "--base", str(deployed_synth.outdir), "--base-spec", str(CLI_SPEC),
+            "--markdown", str(tmp_path / "review.md")]
+    allowed = CliRunner().invoke(cli, [*args, "--max-monthly-increase", "1000"], catch_exceptions=False)
+    assert allowed.exit_code == 0, allowed.output
+    assert "the monthly cost rises by at most $1000" in allowed.output
+    assert "| production |" in (tmp_path / "review.md").read_text()  # the change is priced per environment
+    refused = CliRunner().invoke(cli, [*args, "--max-monthly-increase", "1"], catch_exceptions=False)
+    assert refused.exit_code == 1, refused.output
+
+
 def test_diff_runs_the_pinned_cdk_cli_against_the_deployed_stack(shop, tmp_path):
     """The real CDK CLI, pointed at the emulator by AWS_ENDPOINT_URL, compares the synthesized stack with the
     deployed one (the emulator's placeholder stack: so every resource shows as added, the placeholder removed)."""
