@@ -9,7 +9,6 @@ deploys it.
 from __future__ import annotations
 
 import io
-import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..spec import SpecError, parse_spec
+from ..spec.load import unwrap_annotation
 from ..spec.model import Spec
 
 Path_ = tuple[str | int, ...]
@@ -68,18 +68,7 @@ def write_spec(text: str, path: Path) -> list[str]:
 
 def in_model_order(data: Any, model: Any) -> Any:
     """``data`` with each mapping's keys in the order the spec model declares them, as docs/spec.md lists them."""
-    def unwrap(annotation: Any) -> Any:
-        while True:
-            origin = typing.get_origin(annotation)
-            if origin is typing.Annotated:
-                annotation = typing.get_args(annotation)[0]
-            elif origin in (typing.Union, types.UnionType):
-                models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
-                annotation = models[0] if models else typing.get_args(annotation)[0]
-            else:
-                return annotation
-
-    model = unwrap(model)
+    model = unwrap_annotation(model)
     if isinstance(data, dict) and isinstance(model, type) and issubclass(model, BaseModel):
         fields = model.model_fields
         keys = sorted(data, key=lambda k: list(fields).index(k) if k in fields else len(fields))

@@ -148,7 +148,7 @@ def _allowed_keys(loc: Loc) -> list[str]:
     """The field names of the model found at ``loc``, walking the annotations from Spec."""
     annotation: Any = Spec
     for part in loc:
-        annotation = _unwrap(annotation)
+        annotation = unwrap_annotation(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             field = annotation.model_fields.get(str(part))
             if field is None:
@@ -158,19 +158,22 @@ def _allowed_keys(loc: Loc) -> list[str]:
             annotation = typing.get_args(annotation)[-1]
         else:
             return []
-    annotation = _unwrap(annotation)
+    annotation = unwrap_annotation(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
     return []
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
+    """The type a spec field holds: ``Annotated`` stripped, and of a union its model (a section), else its first
+    member that is not None."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = members[0]
+            models = [a for a in members if isinstance(a, type) and issubclass(a, BaseModel)]
+            annotation = (models or members)[0]
         else:
             return annotation
