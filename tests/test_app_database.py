@@ -15,7 +15,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from shipway import naming
-from shipway.constructs.app_database import PROVISION_IMAGE, PROVISION_SCRIPT
+from shipway.constructs.app_database import PROVISION_SCRIPT
+from shipway.defaults import PROVISION_IMAGE
 from shipway.standalone.readme import capabilities
 
 SECRET = "DatabaseSecret3B817195"

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk.assertions import Match, Template
 
-from shipway import naming
+from shipway import defaults, naming
 from shipway.constructs import buildspec
 from shipway.spec import SpecError, load_spec, parse_spec
 from shipway.stacks.app_pipeline import AppPipelineStack
@@ -277,8 +277,8 @@ def test_build_is_privileged_with_the_local_docker_layer_cache_as_a_bonus(minne,
 def test_buildpacks_build_installs_a_pinned_pack_and_caches_in_the_cache_repository(blog):
     spec = build_spec_of(project_named(blog, "Delivery/Build"))
     install = spec["phases"]["install"]["commands"]
-    assert any(buildspec.PACK_URL in c and f"v{buildspec.PACK_VERSION}" in c for c in install)
-    assert f"echo '{buildspec.PACK_SHA256}  /tmp/pack.tgz' > /tmp/pack.tgz.sha256" in install
+    assert any(defaults.PACK_URL in c and f"v{defaults.PACK_VERSION}" in c for c in install)
+    assert f"echo '{defaults.PACK_SHA256}  /tmp/pack.tgz' > /tmp/pack.tgz.sha256" in install
     assert "sha256sum --check /tmp/pack.tgz.sha256" in install
     (build,) = spec["phases"]["build"]["commands"]
     assert 'pack build "$IMAGE_URI" --builder heroku/builder:24 --cache-image "$CACHE_REPOSITORY_URI:pack" --publish' in build

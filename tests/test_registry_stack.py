@@ -17,13 +17,13 @@ from aws_cdk.assertions import Capture, Match, Template
 from shipway import nag, naming
 from shipway.constructs.registry import (
     HTPASSWD_PATH,
-    REGISTRY_IMAGE,
     EcrScanOnPush,
     S3Registry,
     holds_ecr_settings,
     htpasswd_command,
     registry_config,
 )
+from shipway.defaults import REGISTRY_IMAGE
 from shipway.spec import SpecError, load_spec
 from shipway.spec.load import validate_spec
 from shipway.spec.references import registry_priorities, registry_sources

@@ -35,14 +35,11 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .. import checkov, nag
+from ..defaults import PROVISION_IMAGE
 from .database import connection_url
 
 PROVISION_SCRIPT = Path(__file__).parent.parent / "scripts" / "provision-database.sh"
 
-# The client that provisions: psql of the newest major RDS creates (it speaks to every older server), from ECR
-# Public's copy of Docker's official image, so no Docker Hub rate limit applies. A tag, not a digest: move it
-# forward deliberately.
-PROVISION_IMAGE = "public.ecr.aws/docker/library/postgres:18.1-bookworm"
 PROVISION_CONTAINER = "provision"
 
 # Characters left out of generated passwords: quotes, backslash and the URL and .pgpass separators, so a password

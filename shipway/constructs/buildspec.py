@@ -15,13 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import naming
+from ..defaults import PACK_SHA256, PACK_URL
 from .app_task import shell_command
-
-# pack, the Cloud Native Buildpacks CLI, pinned with the SHA-256 of its linux/amd64 release archive
-# (as listed for this release by cashapp/hermit-packages' pack manifest).
-PACK_VERSION = "0.38.2"
-PACK_SHA256 = "a00765572b7d464b1691d64fd264d9a807b066a7e7805db32b9918d9be16e228"
-PACK_URL = f"https://github.com/buildpacks/pack/releases/download/v{PACK_VERSION}/pack-v{PACK_VERSION}-linux.tgz"
 
 # Tags in the build-cache repository. The repository is mutable: each build overwrites its tag, and the
 # lifecycle rule expires the manifests that the overwrite leaves untagged.

@@ -29,6 +29,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .. import nag, naming
+from ..defaults import BUILD_IMAGE
 from ..loadtest import image
 from ..loadtest.commands import WORKERS_MAX_WAIT
 from ..loadtest.runner import STOP_MARGIN
@@ -207,7 +208,7 @@ class LoadTestGate(Construct):
             self, "Default",
             description=f"shipway {project} {app}: the load-test gate after the deploy to {env}",
             build_spec=codebuild.BuildSpec.from_object(gate_build_spec()),
-            environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
             environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in self.variables.items()},
             timeout=cdk.Duration.minutes(START_MINUTES + math.ceil(wait_seconds(run_seconds) / 60) + 5),
             encryption_key=encryption_key,

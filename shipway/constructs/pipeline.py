@@ -26,6 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .. import checkov, nag, naming
+from ..defaults import BUILD_IMAGE
 from . import buildspec
 from .release import ReleaseRunner, app_role_arns, cluster_arn
 
@@ -36,7 +37,6 @@ COMPUTE = {
     "xlarge": codebuild.ComputeType.X_LARGE,
     "2xlarge": codebuild.ComputeType.X2_LARGE,
 }
-BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 
 
 @dataclass(frozen=True)

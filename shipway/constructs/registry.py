@@ -28,14 +28,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .. import checkov, nag, naming
+from ..defaults import HTPASSWD_IMAGE, REGISTRY_IMAGE
 from ..spec import Spec
 from ..spec.references import REGISTRY_PRIORITY, REGISTRY_SOURCES_PER_RULE
 from ..templates import render
 
-# CNCF distribution 2.x from ECR Public's mirror of Docker's official image, pinned by tag.
-REGISTRY_IMAGE = "public.ecr.aws/docker/library/registry:2.8.3"
-# registry:2 no longer ships htpasswd; Apache's image does. It writes the password file and exits.
-HTPASSWD_IMAGE = "public.ecr.aws/docker/library/httpd:2.4.62-alpine"
 REGISTRY_PORT = 5000
 CONFIG_PATH = "/etc/docker/registry/config.yml"
 AUTH_DIRECTORY = "/auth"

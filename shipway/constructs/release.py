@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .. import nag, naming
+from ..defaults import BUILD_IMAGE
 from ..naming import Param
 from . import buildspec
 
@@ -44,7 +45,7 @@ class ReleaseRunner(Construct):
             description=f"shipway {project} {app}: runs the release command before each deploy",
             build_spec=codebuild.BuildSpec.from_object(buildspec.release_build_spec(
                 command, wait_rounds=wait_rounds, buildpacks=buildpacks)),
-            environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
             # the waiter rounds, plus a margin to register, start and judge the task
             timeout=cdk.Duration.minutes(wait_rounds * WAITER_MINUTES + 10),
             encryption_key=encryption_key,
