@@ -41,14 +41,23 @@ class LogsKey(Construct):
 
 @jsii.implements(cdk.IAspect)
 class _EncryptLogGroups:
-    def __init__(self, key_arn: str) -> None:
+    """Sets the key on every log group of ``stack`` that names none, in one visit.
+
+    An aspect on the stack itself would be a Node-to-Python callback for every construct in it (about 130 per
+    stack, most of a synth's round trips); this one sits on a leaf of the stack, so CDK calls it once, in
+    the same prepare phase, and it walks the stack's tree in Python: one request, plus two per log group.
+    """
+
+    def __init__(self, stack: cdk.Stack, key_arn: str) -> None:
+        self.stack = stack
         self.key_arn = key_arn
 
     def visit(self, node: IConstruct) -> None:
-        if isinstance(node, logs.CfnLogGroup) and node.kms_key_id is None:
-            node.kms_key_id = self.key_arn
+        for child in self.stack.node.find_all():
+            if isinstance(child, logs.CfnLogGroup) and child.kms_key_id is None:
+                child.kms_key_id = self.key_arn
 
 
 def encrypt_log_groups(stack: cdk.Stack, key_arn: str) -> None:
     """Encrypt every log group of ``stack`` that names no key with ``key_arn`` (the environment's logs key)."""
-    cdk.Aspects.of(stack).add(_EncryptLogGroups(key_arn))
+    cdk.Aspects.of(Construct(stack, "EncryptLogGroups")).add(_EncryptLogGroups(stack, key_arn))
