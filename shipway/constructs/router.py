@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -22,6 +24,14 @@ def _not_found() -> elbv2.ListenerAction:
     return elbv2.ListenerAction.fixed_response(404, content_type="text/plain", message_body="Not Found")
 
 
+@functools.cache
+def _elb_accounts() -> dict[str, dict[str, str]]:
+    """Each region CDK knows -> its ELB account: one jsii request per region, once per process (bench/findings.md)."""
+    facts = region_info.Fact
+    return {name: {"account": facts.find(name, region_info.FactName.ELBV2_ACCOUNT) or "none"}
+            for name in sorted(facts.regions)}
+
+
 def _log_access(load_balancer: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket) -> None:
     """``load_balancer.log_access_logs(bucket)`` for environment-agnostic stacks too.
 
@@ -33,8 +43,7 @@ def _log_access(load_balancer: elbv2.ApplicationLoadBalancer, bucket: s3.Bucket)
     stack = cdk.Stack.of(load_balancer)
     mapping = cdk.CfnMapping(
         load_balancer, "ElbAccount",
-        mapping={r.name: {"account": r.elbv2_account or "none"} for r in sorted(region_info.RegionInfo.regions,
-                                                                              key=lambda r: r.name)},
+        mapping=_elb_accounts(),
     )
     account = mapping.find_in_map(cdk.Aws.REGION, "account")
     has_account = cdk.CfnCondition(
