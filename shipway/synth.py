@@ -11,6 +11,7 @@ from pathlib import Path
 import aws_cdk as cdk
 
 from .app import build_app
+from .selection import EVERYTHING, Selection
 from .spec import Spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,14 +52,16 @@ class Synthesized:
         return child
 
 
-def synthesize(spec: Spec, outdir: Path, *, before_synth: Callable[[cdk.App], None] | None = None) -> Synthesized:
-    """Synthesize ``spec`` into ``outdir``; ``before_synth`` may edit the built app first (the review tests
-    plant renames through CDK's own overrides)."""
+def synthesize(spec: Spec, outdir: Path, *, before_synth: Callable[[cdk.App], None] | None = None,
+               selection: Selection = EVERYTHING) -> Synthesized:
+    """Synthesize the stacks of ``spec`` that ``selection`` names (all by default) into ``outdir``;
+    ``before_synth`` may edit the built app first (the review tests plant renames through CDK's own
+    overrides)."""
     app = cdk.App(
         outdir=str(outdir), context=cdk_context(), analytics_reporting=False,
         builtin_cloud_formation_validation=builtin_validation(),
     )
-    build_app(spec, app=app)
+    build_app(spec, app=app, selection=selection)
     if before_synth is not None:
         before_synth(app)
     app.synth()

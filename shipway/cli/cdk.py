@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ..selection import EVERYTHING, Selection, SelectionError
 from . import cli
 from .context import read_spec, spec_option
 from .errors import FAILED, CliError
@@ -52,16 +53,29 @@ def cdk_environment() -> dict[str, str]:
     return env
 
 
-def synthesize_to(spec_path: Path, outdir: Path, progress: Progress) -> list[tuple[str, int, int]]:
+def synthesize_to(spec_path: Path, outdir: Path, progress: Progress,
+                  selection: Selection = EVERYTHING) -> list[tuple[str, int, int]]:
     from ..summary import summarize
     from ..synth import synthesize
 
     spec = read_spec(spec_path)
-    progress.step(f"synthesizing {spec_path} into {outdir}")
+    try:
+        selection.check(spec)
+    except SelectionError as exc:
+        raise CliError(str(exc), FAILED) from None
+    what = "" if selection.apps is None else f" ({', '.join(selection.apps)}" + (
+        ", with the platform)" if selection.platform else " only)")
+    progress.step(f"synthesizing {spec_path}{what} into {outdir}")
     if outdir.exists():
         shutil.rmtree(outdir)
-    synthesize(spec, outdir.resolve())  # absolute: the jsii kernel's working directory is not ours
+    synthesize(spec, outdir.resolve(), selection=selection)  # absolute: the jsii kernel's working directory is not ours
     return summarize(outdir)
+
+
+app_option = click.option(
+    "-a", "--app", "apps", multiple=True, metavar="APP",
+    help="Only this app's stacks (repeatable, or comma-separated): the same cost in a fleet of 50 as of one.",
+)
 
 
 @cli.command("synth")
@@ -81,11 +95,20 @@ def synth(spec_path, outdir):
 @cli.command("diff", context_settings={"ignore_unknown_options": True})
 @spec_option
 @outdir_option
+@app_option
+@click.option("--platform", "with_platform", is_flag=True,
+              help="With --app: the platform and data stacks of every environment too.")
 @click.argument("cdk_args", nargs=-1, type=click.UNPROCESSED)
-def diff(spec_path, outdir, cdk_args):
-    """cdk diff of the spec against the deployed stacks (make diff); extra arguments go to cdk diff."""
+def diff(spec_path, outdir, apps, with_platform, cdk_args):
+    """cdk diff of the spec against the deployed stacks (make diff); extra arguments go to cdk diff.
+
+    With --app, only that app's stacks are synthesized and diffed: its pipeline stack and one runtime stack
+    per environment. The platform and data stacks are left out unless --platform (a change outside the
+    spec's apps, or a new shipway, changes them).
+    """
     progress = Progress()
-    synthesize_to(spec_path, outdir, progress)
+    selection = Selection.of(apps, platform=with_platform) if apps else EVERYTHING
+    synthesize_to(spec_path, outdir, progress, selection)
     command = cdk_command("diff", "--app", str(outdir), *cdk_args)
     progress.note(f"  {' '.join(command)}")
     code = subprocess.run(command, env=cdk_environment(), check=False).returncode
@@ -100,21 +123,31 @@ def diff(spec_path, outdir, cdk_args):
 @click.option("--base", "base_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Or: a cloud assembly of what is deployed now.")
 @click.option("--allow", multiple=True, metavar="TYPE:LogicalId", help="A reviewed data-losing change (repeatable).")
+@app_option
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the summary to this file.")
 @click.option("--base-spec", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="With --base: the base's spec, to price the change.")
 @click.option("--region", help="Prices for environments whose spec names no region (shipway cost's default).")
 @click.option("--max-monthly-increase", metavar="USD", help="Fail when the change adds more than this a month.")
-def review(spec_path, outdir, base_ref, base_dir, allow, markdown_path, base_spec, region, max_monthly_increase):
-    """The data-loss guard: fail (exit 1) if this spec destroys, replaces or orphans stateful resources."""
+def review(spec_path, outdir, base_ref, base_dir, allow, apps, markdown_path, base_spec, region,
+           max_monthly_increase):
+    """The data-loss guard: fail (exit 1) if this spec destroys, replaces or orphans stateful resources.
+
+    With --app, only that app's stacks on both sides, and the platform and data stacks when the change
+    touches them (the spec outside its apps, or shipway's code, differs from the base ref).
+    """
     from ..review.__main__ import main as review_main
+    from ..review.selection import review_selection
 
     if (base_ref is None) == (base_dir is None):
         raise click.UsageError("give --base-ref GIT_REF or --base ASSEMBLY")
     progress = Progress()
-    synthesize_to(spec_path, outdir, progress)
+    selection = review_selection(list(apps), spec=spec_path, base_ref=base_ref) if apps else EVERYTHING
+    synthesize_to(spec_path, outdir, progress, selection)
     args = ["--spec", str(spec_path), "--head", str(outdir)]
+    for app in selection.apps or ():
+        args += ["--app", app]
     args += ["--base-ref", base_ref] if base_ref else ["--base", str(base_dir)]
     for allowed in allow:
         args += ["--allow", allowed]

@@ -15,24 +15,30 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from ..cost import DEFAULT_REGION
+from ..selection import SelectionError
+from ..spec import SpecError, load_spec
 from .assembly import AssemblyError, read_assembly
 from .base_ref import BaseRefError, synthesize_ref
 from .cdk_diff import cdk_diffs
 from .compare import review
 from .cost import cost_review
 from .report import markdown
+from .selection import base_context, only, review_selection, selected_stacks
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shipway.review", description=__doc__.split("\n\n")[1])
-    base = parser.add_mutually_exclusive_group(required=True)
-    base.add_argument("--base", type=Path, help="the assembly deployed now (cdk.out of the base)")
-    base.add_argument("--base-ref", metavar="GIT_REF", help="synthesize this git ref into a temporary directory")
+    sides = parser.add_mutually_exclusive_group(required=True)
+    sides.add_argument("--base", type=Path, help="the assembly deployed now (cdk.out of the base)")
+    sides.add_argument("--base-ref", metavar="GIT_REF", help="synthesize this git ref into a temporary directory")
     parser.add_argument("--spec", type=Path, default=Path("shipway.yaml"),
                         help="the head's spec (and the base's, read at --base-ref)")
     parser.add_argument("--head", type=Path, required=True, help="the assembly under review")
     parser.add_argument("--allow", action="append", default=[], metavar="TYPE:LogicalId",
                         help="let this reviewed data-losing change through (repeatable)")
+    parser.add_argument("--app", action="append", dest="apps", metavar="APP",
+                        help="review only this app's stacks (repeatable), and the platform's when the change "
+                             "touches it (shipway/review/selection.py); the head must be synthesized the same way")
     parser.add_argument("--cdk-diff", action="store_true", help="add `cdk diff --template` per changed stack")
     parser.add_argument("--output", type=Path, help="also write the markdown to this file")
     parser.add_argument("--base-spec", type=Path, help="with --base: the base's spec, to price the change")
@@ -46,14 +52,26 @@ def main(argv: list[str] | None = None) -> int:
     for allowed in args.allow:
         if ":" not in allowed.replace("::", ""):
             parser.error(f"--allow {allowed!r}: expected TYPE:LogicalId such as AWS::S3::Bucket:LogsBucket1234")
+    selection = None
+    if args.apps:
+        selection = review_selection(args.apps, spec=args.spec, base_ref=args.base_ref)
+        try:
+            selection.check(load_spec(args.spec))
+        except (SpecError, SelectionError) as exc:
+            print(f"shipway review: {exc}", file=sys.stderr)
+            return 2
     with tempfile.TemporaryDirectory(prefix="shipway-base-") as tmp:
         try:
             if args.base_ref:
-                args.base = synthesize_ref(args.base_ref, Path(tmp), spec=args.spec)
+                context = base_context(selection, spec=args.spec, base_ref=args.base_ref) if selection else []
+                args.base = synthesize_ref(args.base_ref, Path(tmp), spec=args.spec, context=context)
             base, head = read_assembly(args.base), read_assembly(args.head)
         except (AssemblyError, BaseRefError) as exc:
             print(f"shipway review: {exc}", file=sys.stderr)
             return 2
+        if selection is not None:
+            names = selected_stacks(selection, spec=args.spec, base_ref=args.base_ref)
+            base, head = only(base, names), only(head, names)
         return _report(args, base, head)
 
 

@@ -16,6 +16,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,8 +26,9 @@ class BaseRefError(Exception):
     """The ref cannot be read or synthesized; the message says which and why."""
 
 
-def synthesize_ref(ref: str, outdir: Path, *, spec: Path, root: Path = ROOT) -> Path:
-    """Synthesize ``ref`` with ``spec`` into ``outdir`` and return ``outdir``."""
+def synthesize_ref(ref: str, outdir: Path, *, spec: Path, root: Path = ROOT, context: Sequence[str] = ()) -> Path:
+    """Synthesize ``ref`` with ``spec`` into ``outdir`` and return ``outdir``; ``context`` adds ``cdk synth``
+    arguments (``-c apps=web``: :mod:`.selection`)."""
     archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref],
                              capture_output=True, check=False)
     if archive.returncode != 0:
@@ -42,7 +44,7 @@ def synthesize_ref(ref: str, outdir: Path, *, spec: Path, root: Path = ROOT) -> 
         spec_for_ref = inside if inside is not None and inside.exists() else spec.resolve()
         result = subprocess.run(
             [str(root / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "-c", f"spec={spec_for_ref}",
-             "--output", str(Path(outdir).resolve())],
+             "--output", str(Path(outdir).resolve()), *context],
             cwd=tree, capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:
