@@ -465,10 +465,10 @@ def _task_level_memory() -> None:
 
 
 PATCHES = (
-    _eip_public_ip, _task_level_memory, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update,
-    _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret,
-    _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target, _service_discovery,
-    _codecommit_repository, _codebuild_project_arn,
+    _eip_public_ip, _task_level_memory, _ecs_traffic_shift, _task_definition_update_keys,
+    _ssm_parameters_resolved_on_update, _target_group_attributes, _secret, _db_parameter_group_ref,
+    _db_instance_managed_master_secret, _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags,
+    _scalable_target, _service_discovery, _codecommit_repository, _codebuild_project_arn,
 )
 
 

@@ -141,7 +141,7 @@ class AppPipeline:
             last = phases.setdefault("post_build", {})
             last["commands"] = [*last.get("commands", []), *export]
         done = subprocess.run(["bash", "-c", buildspec_script({**spec, "phases": phases})], cwd=run.workdir,
-                              env=env, text=True, capture_output=True, timeout=300)
+                              env=env, text=True, capture_output=True, timeout=300, check=False)
         if done.returncode != 0:
             output = (done.stdout + done.stderr).strip()[-3000:]
             raise ActionFailed(f"{action['Name']} failed ({done.returncode}):\n{output}")

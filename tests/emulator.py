@@ -19,7 +19,7 @@ import os
 import re
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import boto3
@@ -299,7 +299,7 @@ def deploy_runtime(spec: Spec, app: str, env: str, template: dict) -> None:
             if props["ResourceId"] in unset:  # Application Auto Scaling raises the count to the minimum
                 cluster, name = unset[props["ResourceId"]]
                 ecs.update_service(cluster=cluster, service=name, desiredCount=props["MinCapacity"])
-    for logical, resource in resources.items():
+    for resource in resources.values():
         if resource["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy":
             props = r(resource["Properties"])
             config = props.get("TargetTrackingScalingPolicyConfiguration", {})
@@ -444,9 +444,7 @@ def pipeline_history(spec: Spec, app: str, commits: list[tuple[str, str]]) -> li
 def put_logs(group: str, stream: str, messages: list[str], start_ms: int) -> None:
     """Play a container writing to its awslogs stream."""
     logs = client("logs")
-    try:
+    with suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
         {"timestamp": start_ms + i, "message": m} for i, m in enumerate(messages)])

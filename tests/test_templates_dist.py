@@ -9,11 +9,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3_assets as s3_assets
 
+from shipway.review.assembly import read_assembly
+from shipway.spec import load_spec
 from shipway.standalone.readme import publishers
 from shipway.standalone.reusable import problems
 from shipway.standalone.writer import NotReusable, write_templates
-from shipway.review.assembly import read_assembly
-from shipway.spec import load_spec
 from shipway.synth import synthesize
 
 from .conftest import SPECS

@@ -58,7 +58,8 @@ def translate(exc: BaseException) -> CliError | None:
         )
     if isinstance(exc, NoRegionError):
         return CliError(
-            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or the environment's region in shipway.yaml)", CREDENTIALS
+            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or the environment's region in shipway.yaml)",
+            CREDENTIALS,
         )
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -84,7 +85,7 @@ class ShipwayGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise CliError("interrupted", INTERRUPTED) from None
-        except Exception as exc:  # noqa: BLE001 - anything else is a bug and keeps its traceback
+        except Exception as exc:  # anything untranslated is a bug and keeps its traceback
             translated = translate(exc)
             if translated is None:
                 raise

@@ -24,6 +24,7 @@ from .errors import FAILED, CliError, NotFound
 from .progress import Progress
 from .spec_edit import SpecDocument
 
+
 def wait_options(f):
     f = click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
                      help="Seconds --wait waits.")(f)
@@ -160,7 +161,7 @@ def ps_scale(changes, app, spec_path, no_apply, wait, timeout):
     for process, size in sizes.items():
         document.set((*path, process), "size", size)
     spec = document.save()
-    summary = ", ".join(f"{p}={counts[p] if p in counts else ''}{':' if p in counts and p in sizes else ''}"
+    summary = ", ".join(f"{p}={counts.get(p, '')}{':' if p in counts and p in sizes else ''}"
                         f"{sizes.get(p, '')}" for p in dict.fromkeys([*counts, *sizes]))
     if no_apply:
         progress.done(f"Scaled {summary} in {spec_path} (not applied: the next cdk deploy applies it)")

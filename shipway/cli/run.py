@@ -107,7 +107,8 @@ def _task_definition(target: Target, process: str | None) -> tuple[str, str, dic
     placement: dict = {}
     if d.get("capacityProviderStrategy"):
         placement["capacityProviderStrategy"] = [
-            {"capacityProvider": s["capacityProvider"], "weight": s.get("weight", 1)} for s in d["capacityProviderStrategy"]]
+            {"capacityProvider": s["capacityProvider"], "weight": s.get("weight", 1)}
+            for s in d["capacityProviderStrategy"]]
     elif d.get("launchType"):
         placement["launchType"] = d["launchType"]
     if d.get("placementConstraints"):
@@ -178,7 +179,7 @@ def exec_(spec_path, app, env, process, task_id, command):
                                  desiredStatus="RUNNING")["taskArns"]
         if not arns:
             raise NotFound(f"no running task of {target.service(process)} in {target.cluster}")
-        task_id = sorted(arns)[0].rsplit("/", 1)[-1]
+        task_id = min(arns).rsplit("/", 1)[-1]
     plugin = shutil.which("session-manager-plugin")
     if plugin is None:
         raise CliError("ECS Exec needs AWS's session-manager-plugin on PATH: https://docs.aws.amazon.com/"

@@ -211,7 +211,7 @@ def _reattach_comments(segment: list[str], original: list[str]) -> list[str]:
 
 def _differing_lines(a: str, b: str) -> int:
     a_lines, b_lines = a.splitlines(), b.splitlines()
-    return sum(x != y for x, y in zip(a_lines, b_lines)) + abs(len(a_lines) - len(b_lines))
+    return sum(x != y for x, y in zip(a_lines, b_lines, strict=False)) + abs(len(a_lines) - len(b_lines))
 
 
 def _keep_anchors(node: Any) -> None:

@@ -36,14 +36,14 @@ from .copilot import CopilotImport
 ADOPTED_TYPES = STATEFUL_TYPES | {"AWS::DynamoDB::Table", "AWS::EFS::FileSystem", "AWS::ElastiCache::ReplicationGroup"}
 # Copilot's custom resources, by what their Delete handler does: (pattern on the type or logical ID, what it does).
 TRAP_PATTERNS = (
-    (re.compile(r"Certificate|Cert\b|HTTPSCert", re.I),
+    (re.compile(r"Certificate|Cert\b|HTTPSCert", re.IGNORECASE),
      "its Delete handler deletes the ACM certificate Copilot requested, and its validation records"),
-    (re.compile(r"DNS|Domain|Alias|Delegat|HostedZone", re.I),
+    (re.compile(r"DNS|Domain|Alias|Delegat|HostedZone", re.IGNORECASE),
      "its Delete handler deletes Route 53 records (the domain's aliases or the environment's delegation)"),
-    (re.compile(r"EnvController", re.I),
+    (re.compile(r"EnvController", re.IGNORECASE),
      "its Delete handler takes the workload out of the environment stack; when the last web service goes, the "
      "environment stack deletes the shared load balancer that still serves traffic"),
-    (re.compile(r"Clean|Empty", re.I), "its Delete handler empties a bucket"),
+    (re.compile(r"Clean|Empty", re.IGNORECASE), "its Delete handler empties a bucket"),
 )
 ROUTE53_RECORD = "AWS::Route53::RecordSet"
 CAPABILITIES = "CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND"

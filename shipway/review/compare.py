@@ -475,7 +475,7 @@ def _diff_paths(old: Any, new: Any, path: tuple = ()) -> list[tuple]:
         return [p for key in dict.fromkeys([*old, *new]) for p in _diff_paths(old.get(key, _MISSING),
                                                                              new.get(key, _MISSING), (*path, key))]
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [p for i, (a, b) in enumerate(zip(old, new)) for p in _diff_paths(a, b, (*path, i))]
+        return [p for i, (a, b) in enumerate(zip(old, new, strict=True)) for p in _diff_paths(a, b, (*path, i))]
     return [path]
 
 
