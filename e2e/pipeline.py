@@ -207,7 +207,7 @@ class AppPipeline:
             (run.workdir / name).touch()
         (build,), = self.stage("Build")
         self.codebuild(build, run, exported=("IMAGE_TAG", "IMAGE_URI"))
-        reached = []
+        reached: list[str] = []
         for env in self.environments():
             for actions in self.stage(env):
                 for action in actions:

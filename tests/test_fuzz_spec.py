@@ -73,8 +73,8 @@ def environments(draw) -> dict:
 def _capacities(environment: dict) -> list[tuple[str, dict]]:
     """Where a process may run in ``environment``, with the metadata its placement may ask for."""
     cluster = environment["cluster"]
-    found = [(kind, {}) for kind, on in (("fargate", cluster["fargate"]), ("fargate-spot", cluster["fargate_spot"]))
-             if on]
+    kinds = (("fargate", cluster["fargate"]), ("fargate-spot", cluster["fargate_spot"]))
+    found: list[tuple[str, dict]] = [(kind, {}) for kind, on in kinds if on]
     return found + [(f"pool:{name}", pool["metadata"]) for name, pool in cluster["pools"].items()]
 
 

@@ -55,7 +55,7 @@ def _guard(base, head, *allow: str) -> tuple[int, str]:
     return code, out.read_text()
 
 
-def _blocked(base, head) -> dict[str, str]:
+def _blocked(base, head) -> dict[str, str | None]:
     """Blocking findings as ``TYPE:LogicalId`` -> fate."""
     return {c.key: c.fate for c in review(read_assembly(base), read_assembly(head)).blocking}
 

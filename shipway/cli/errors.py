@@ -33,7 +33,8 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = FAILED):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar (a class's default) but reads it from the raised instance
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file=None) -> None:
         click.echo(f"shipway: {self.format_message()}", err=True)

@@ -54,7 +54,7 @@ class SpecDocument:
         self.yaml, self.data = self._load()
 
     def _load(self) -> tuple[YAML, CommentedMap]:
-        best: tuple[int, YAML, Any] | None = None
+        best: tuple[int, YAML, Any, str] | None = None
         for layout in _LAYOUTS:
             yaml = _yaml(*layout)
             try:

@@ -779,9 +779,9 @@ def _app(ctx: _Context, name: str, image: tuple[str, str], members: list[Workloa
         app["secrets"] = secrets
     app["processes"] = {w.name: w.process for w in members if w.process}
     for w in members:
-        for key in [k for k in ctx.comments if k[:2] == ("_w", w.name)]:
+        for comment_key in [k for k in ctx.comments if k[:2] == ("_w", w.name)]:
             kind = "cron" if w.cron else "processes"
-            ctx.comments[(*where, kind, w.name, *key[2:])] = ctx.comments.pop(key)
+            ctx.comments[(*where, kind, w.name, *comment_key[2:])] = ctx.comments.pop(comment_key)
     jobs = {w.name: w.cron for w in members if w.cron}
     if jobs:
         app["cron"] = jobs

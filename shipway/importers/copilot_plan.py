@@ -324,8 +324,8 @@ def _resolve(value: Any, stack: Stack) -> Any:
         return separator.join(parts) if all(isinstance(p, str) for p in parts) else {"Fn::Join": [separator, parts]}
     if len(value) == 1 and next(iter(value)).startswith("Fn::"):
         return _UNRESOLVED
-    items = {k: _resolve(v, stack) for k, v in value.items()}
-    return _UNRESOLVED if any(i is _UNRESOLVED for i in items.values()) else items
+    resolved = {k: _resolve(v, stack) for k, v in value.items()}
+    return _UNRESOLVED if any(r is _UNRESOLVED for r in resolved.values()) else resolved
 
 
 def _guard(plan: Plan) -> None:
