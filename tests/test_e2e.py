@@ -11,8 +11,6 @@ import pytest
 
 from e2e.emulator import emulated_account
 from e2e.flow import EmulatedDeploy, emulated_deploy
-from e2e.stacks import DeployFailed, deploy_order, stacks_of
-from shipway import naming
 from shipway.spec import load_spec
 from shipway.synth import ROOT, synthesize
 from tests.conftest import SHIPPED, SPECS
@@ -97,24 +95,6 @@ def test_without_the_record_after_a_stack_deployment_the_next_rule_rewrite_forwa
     checks = blue_green(tmp_path, STACK_THEN_HOST, skip=("DeploymentCompleted",))
     assert [p for c in checks[:-1] for p in c.problems] == []
     assert checks[-1].problems == [WRITTEN_TO_EMPTY, LEFT_ON_EMPTY]
-
-
-def test_stacks_deploy_after_the_stacks_whose_parameters_they_read(shipped):
-    order = [s.name for s in deploy_order(stacks_of(shipped.outdir))]
-    for env in ("staging", "production"):
-        platform, data = naming.platform_stack("acme", env), naming.data_stack("acme", env)
-        assert order.index(platform) < order.index(data)
-        for app in ("minne", "blog"):
-            assert order.index(platform) < order.index(naming.app_stack("acme", app))
-            assert order.index(naming.app_stack("acme", app)) < order.index(naming.app_env_stack("acme", app, env))
-            assert order.index(data) < order.index(naming.app_env_stack("acme", app, env))
-
-
-def test_a_parameter_no_stack_publishes_fails_first_with_its_name(shipped):
-    stacks = [s for s in stacks_of(shipped.outdir) if s.name != naming.platform_stack("acme", "staging")]
-    with pytest.raises(DeployFailed, match=r"^acme-staging-data reads SSM parameter /shipway/acme/staging/\S+, "
-                                           r"which no stack publishes$"):
-        deploy_order(stacks)
 
 
 def test_make_e2e_prints_one_line_per_service_and_step(tmp_path):

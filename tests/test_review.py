@@ -77,6 +77,8 @@ def test_renaming_a_stateful_construct_blocks(minimal, tmp_path, resource_type):
     assert code == 1
     assert _blocked(minimal.outdir, head) == {f"{resource_type}:Renamed": "replaced"}
     assert f"logical ID renamed from `{renamed['old']}`" in text
+    # The vanished ID is one shipway pins (shipway/stateful.py): the guard says it is shipway's own construct.
+    assert f"`{renamed['old']}` is one of shipway's pinned logical IDs (shipway/stateful.py)" in text
 
 
 def test_a_bucket_given_a_new_physical_name_blocks(minimal, tmp_path):

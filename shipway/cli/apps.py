@@ -291,7 +291,8 @@ def _physical_name(properties: dict) -> str | None:
 
 def _review_removal(spec_path: Path, document: SpecDocument, progress: Progress) -> tuple[list[str], list[str]]:
     """What the review guard says removing the app does: (kept resources, data-losing changes)."""
-    from ..review import read_assembly, review
+    from ..assembly import read_assembly
+    from ..review import review
     from ..spec import parse_spec
     from ..synth import synthesize
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import naming
-from ..review import STATEFUL_TYPES, StackTemplate, review
-from ..review.compare import KEEPING_POLICIES
+from ..assembly import StackTemplate
+from ..review import review
 from ..review.compare import _references as references
 from ..review.schema import replacement
+from ..stateful import KEEPING_POLICIES, STATEFUL_TYPES
 from .copilot import CopilotImport
 
 ADOPTED_TYPES = STATEFUL_TYPES | {"AWS::DynamoDB::Table", "AWS::EFS::FileSystem", "AWS::ElastiCache::ReplicationGroup"}

@@ -14,8 +14,8 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..assembly import AssemblyError, read_assembly
 from ..cost import DEFAULT_REGION
-from .assembly import AssemblyError, read_assembly
 from .base_ref import BaseRefError, synthesize_ref
 from .cdk_diff import cdk_diffs
 from .compare import review

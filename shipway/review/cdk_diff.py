@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .assembly import StackTemplate
+from ..assembly import StackTemplate
 
 CDK = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "cdk"
 

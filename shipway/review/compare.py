@@ -25,23 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assembly import StackTemplate
+from ..assembly import SSM_PARAMETER, SSM_VALUE_TYPE, StackTemplate, publishers
+from ..stateful import KEEPING_POLICIES, is_pinned, is_stateful
 from .schema import replacement
 
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::DBCluster",
-        "AWS::SecretsManager::Secret",
-        "AWS::S3::Bucket",
-        "AWS::ECR::Repository",
-        "AWS::CodeCommit::Repository",
-        "AWS::Logs::LogGroup",
-        "AWS::KMS::Key",
-    }
-)
-# A resource whose author asked CloudFormation to keep it (or a snapshot of it) holds something worth keeping.
-KEEPING_POLICIES = frozenset({"Retain", "RetainExceptOnCreate", "Snapshot"})
 # Resource attributes that change the resource or its fate; DependsOn only orders work, and CDK's own
 # metadata (aws:cdk:path) follows construct paths, not resources.
 ATTRIBUTES = ("Type", "Properties", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy", "CreationPolicy",
@@ -56,7 +43,6 @@ CONTAINER_TYPES = frozenset({
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::RDS::DBSubnetGroup",
     "AWS::ElastiCache::SubnetGroup",
 })
-SSM_PARAMETER = "AWS::SSM::Parameter"
 
 ADDED, CHANGED, REPLACED, REMOVED = "added", "changed", "replaced", "removed"
 
@@ -137,10 +123,6 @@ def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow
     return result
 
 
-def is_stateful(resource: dict) -> bool:
-    return resource.get("Type") in STATEFUL_TYPES or resource.get("DeletionPolicy") in KEEPING_POLICIES
-
-
 def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | None) -> list[ResourceChange]:
     either = new or old
     if either is None:
@@ -162,12 +144,15 @@ def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | No
             change = ResourceChange(name, logical_id, kind, REPLACED, renamed_from=old_id, details=[
                 f"logical ID renamed from `{old_id}`: CloudFormation creates a new resource and deletes the old one"
             ])
+            if is_pinned(old_id, kind):
+                change.details.append(f"`{old_id}` is one of shipway's pinned logical IDs (shipway/stateful.py): "
+                                      "the change renames or moves a construct of shipway's own")
             _judge_loss(change, before[old_id])
         elif logical_id in added:
             change = ResourceChange(name, logical_id, kind, ADDED)
         elif logical_id in replaced:
             change = ResourceChange(name, logical_id, kind, REPLACED, details=replaced[logical_id])
-            _warn_named_replacement(change, before[logical_id], after[logical_id], region)
+            _warn_named_replacement(change, before[logical_id], resource, region)
             _judge_loss(change, before[logical_id])
         else:
             diffs = _changed_attributes(before[logical_id], resource)
@@ -255,12 +240,7 @@ def _block_replaced_containers(head: dict[str, StackTemplate], result: Review) -
     replaced = {(c.stack, c.logical_id): c for c in result.changes if c.action == REPLACED}
     if not replaced:
         return
-    published = {}  # SSM parameter name -> (stack, logical ID) of the AWS::SSM::Parameter that writes it
-    for stack in head.values():
-        for logical_id, resource in stack.resources.items():
-            name = resource.get("Properties", {}).get("Name")
-            if resource.get("Type") == SSM_PARAMETER and isinstance(name, str):
-                published[name] = (stack.name, logical_id)
+    published = publishers(head.values())
     for stack in head.values():
         for logical_id, resource in stack.resources.items():
             if resource.get("Type") not in HOLDER_TYPES:
@@ -291,7 +271,7 @@ def _sits_in(head: dict[str, StackTemplate], published: dict, stack: str, holder
             parameter = template.get("Parameters", {}).get(ref)
             if parameter is not None:
                 name = parameter.get("Default")
-                if not str(parameter.get("Type", "")).startswith("AWS::SSM::Parameter::Value") or name not in published:
+                if not str(parameter.get("Type", "")).startswith(SSM_VALUE_TYPE) or name not in published:
                     continue
                 steps = [published[name] + (f"parameter `{name}`",)]
             for next_stack, next_id, label in steps:
@@ -310,8 +290,8 @@ def _kept_in_postgresql(resource: dict) -> list[str]:
     names = resource.get("Metadata", {}).get("shipway:database")
     if not names:
         return []
-    return [f"the app's PostgreSQL database `{names['database']}` and role `{names['role']}` stay in the instance "
-            "with their data: shipway never drops a database (docs/data.md: removing an app)"]
+    return [(f"the app's PostgreSQL database `{names['database']}` and role `{names['role']}` stay in the instance "
+             "with their data: shipway never drops a database (docs/data.md: removing an app)")]
 
 
 def _renames(before: dict, after: dict, removed: list[str], added: list[str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from troposphere import Equals, Join, Not, Output, Parameter, Ref, Template
 from troposphere import servicecatalog as sc
 
-from ..review.assembly import StackTemplate
+from ..assembly import StackTemplate
 
 
 def logical_id(stack_name: str) -> str:

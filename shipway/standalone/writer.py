@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ..review.assembly import read_assembly
+from ..assembly import read_assembly
 from .readme import readme
 from .reusable import problems
 from .service_catalog import portfolio_template
