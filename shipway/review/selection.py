@@ -16,9 +16,9 @@ import argparse
 import subprocess
 from pathlib import Path
 
+from ..assembly import StackTemplate
 from ..selection import Selection
 from ..spec import Spec, SpecError, load_spec
-from .assembly import StackTemplate
 from .base_ref import ROOT
 from .cost import spec_at_ref
 
