@@ -167,7 +167,7 @@ def growth_section(reps: int, tmp: Path) -> tuple[list[str], dict[int, Path]]:
         path = write_spec(spec_with_apps(base, count), tmp / f"apps-{count}.yaml")
         variants[f"{count} app{'s' if count > 1 else ''}"] = python_synth(ROOT / "app.py", cli_context(path))
     outdirs = {count: tmp / f"out-{count}" for count in APP_COUNTS}
-    series = compare(variants, reps, log, keep=dict(zip(variants, outdirs.values())))
+    series = compare(variants, reps, log, keep=dict(zip(variants, outdirs.values(), strict=True)))
     times = [s.seconds for s in series.values()]
     cpu = [s.cpu_seconds for s in series.values()]
     memory = [s.peak_rss for s in series.values()]
@@ -203,7 +203,7 @@ def node_section(reps: int, node20: str | None, tmp: Path) -> list[str]:
         f"shipped spec on Node 20 ({node20})": python_synth(ROOT / "app.py", cli_context(SHIPPED), node=node20),
     }
     out24, out20 = tmp / "node24", tmp / "node20"
-    series = compare(variants, reps, log, keep=dict(zip(variants, (out24, out20))))
+    series = compare(variants, reps, log, keep=dict(zip(variants, (out24, out20), strict=True)))
     ours, theirs = series.values()
     same = all(filecmp.cmp(t, out20 / t.name, shallow=False) for t in out24.glob("*.template.json"))
     return [
@@ -235,9 +235,9 @@ def budget_section(assemblies: list[tuple[str, Spec, Path]]) -> list[str]:
         over_direct = [name for name, b in rows.items() if b.bytes > DIRECT_BODY_BYTES]
         lines += [f"### {label}", "", "| stack | resources | bytes | outputs | parameters | dynamic refs |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        for title, names in _kinds(spec):
+        for kind, names in _kinds(spec):
             b = max((rows[n] for n in names), key=lambda b: (b.resources, b.bytes))
-            title = b.stack if len(names) == 1 else f"{title}: largest of {len(names)} ({b.stack})"
+            title = b.stack if len(names) == 1 else f"{kind}: largest of {len(names)} ({b.stack})"
             lines.append(f"| {title} | {b.resources} | {b.bytes:,} | {b.outputs} | {b.parameters} | "
                          f"{b.dynamic_references} |")
         peak = {key: max(getattr(b, key) for b in rows.values()) for key in LIMITS}
@@ -317,13 +317,16 @@ def deploy_section(spec: Spec, outdir: Path) -> list[str]:
                   "| step | modeled | how (assumptions) |", "| --- | ---: | --- |"]
         lines += [f"| {name} | {minutes(sec)} | {how} |" for name, sec, how in steps]
         lines += [f"| **push to live** | **{minutes(total)}** | |", ""]
-        lines += ["Every load-balanced service, rolling 20 tasks at its template's percents, and with its own strategy:", "",
-                  "| service | min / max % | rolling: deploy step | own strategy: deploy step to all traffic |",
-                  "| --- | ---: | ---: | --- |"]
+        lines += [
+            "Every load-balanced service, rolling 20 tasks at its template's percents, and with its own strategy:",
+            "",
+            "| service | min / max % | rolling: deploy step | own strategy: deploy step to all traffic |",
+            "| --- | ---: | ---: | --- |",
+        ]
         for s in (s for s in m.services if s.target_group is not None):
-            own, how = dm.own_strategy_seconds(s)
+            own_seconds, how = dm.own_strategy_seconds(s)
             lines.append(f"| {s.stack}/{s.logical_id} | {s.minimum_healthy} / {s.maximum} | "
-                         f"{minutes(s.batches() * s.step_seconds())} | {minutes(own)}: {how} |")
+                         f"{minutes(s.batches() * s.step_seconds())} | {minutes(own_seconds)}: {how} |")
         lines.append("")
         scale_tt, how_tt = dm.scale_out_seconds(service, scheduled=False)
         scale_sched, how_sched = dm.scale_out_seconds(service, scheduled=True)
@@ -333,7 +336,7 @@ def deploy_section(spec: Spec, outdir: Path) -> list[str]:
                   f"{how_sched} |", ""]
     app_create = max((dm.app_create_seconds(_web_service(spec, m, a))[0] for a in spec.apps), default=None)
     own = None
-    if service is not None:
+    if service is not None and total is not None and deploy is not None:
         own = total - deploy + dm.own_strategy_seconds(service)[0]
         lines += [f"With `{service.stack}/{service.logical_id}`'s own strategy ({service.strategy.lower()}) "
                   f"instead of rolling, push to live is **{minutes(own)}**.", ""]
@@ -374,9 +377,11 @@ def _web_service(spec: Spec, m: dm.Model, app: str) -> dm.Service | None:
 
 def profile_section(tmp: Path, specs: dict[str, Path]) -> list[str]:
     """Single runs for attribution: phases with jsii round-trips, cdk-nag's and validation's cost, V8's profile."""
-    runs = {}
-    variants = (([], {}, ""), (["--no-checks"], {}, " without cdk-nag"),
-                ([], {"CDK_VALIDATION": "true"}, " with built-in validation"))
+    runs: dict[str, dict] = {}
+    variants: tuple[tuple[list[str], dict[str, str], str], ...] = (
+        ([], {}, ""), (["--no-checks"], {}, " without cdk-nag"),
+        ([], {"CDK_VALIDATION": "true"}, " with built-in validation"),
+    )
     # The built-in validation's cost is shown on the smallest spec only: on the largest it takes minutes.
     plan = [(label + suffix, path, args, env) for label, path in specs.items() for args, env, suffix in variants
             if not (env and label != next(iter(specs)))]
@@ -426,7 +431,7 @@ def profile_section(tmp: Path, specs: dict[str, Path]) -> list[str]:
     lines += ["", "Where the jsii Node process spends its CPU (V8 `--cpu-prof`, its samples, one run):", ""]
     v8 = dict(list(specs.items())[:1])  # the profiler slows the Node side badly: the smallest spec only
     lines += ["| category | " + " | ".join(v8) + " |", "| --- |" + " ---: |" * len(v8)]
-    shares = {}
+    shares: dict[str, dict[str, float]] = {}
     for label, path in v8.items():
         folder = tmp / f"cpuprof-{len(shares)}"
         subprocess.run([sys.executable, "-m", "bench.phases", str(path), str(tmp / "phases")], check=True,
@@ -487,7 +492,7 @@ def main(argv: list[str]) -> int:
             "# shipway benchmarks",
             "",
             f"Written by `make bench` (`python -m bench --repetitions {args.repetitions}`) on "
-            f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min. Timings are",
+            f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC in {elapsed / 60:.1f} min. Timings are",
             f"medians of {args.repetitions} runs, each a fresh process tree; the variants of a comparison run",
             "interleaved (the first comparison after one discarded warm-up each, for cold disk caches). Peak",
             "memory is the sum of each process's peak RSS",

@@ -29,22 +29,25 @@ def categorize(profile: Path) -> dict[str, float]:
     nodes = {n["id"]: n for n in data["nodes"]}
     parent = {child: n["id"] for n in data["nodes"] for child in n.get("children", [])}
     self_time: Counter = Counter()
-    for sample, delta in zip(data["samples"], data["timeDeltas"]):
+    for sample, delta in zip(data["samples"], data["timeDeltas"], strict=True):
         self_time[sample] += delta
-    totals: Counter = Counter()
+    totals: dict[str, float] = {}
     for node_id, micros in self_time.items():
-        totals[_category(node_id, nodes, parent)] += micros / 1e6
-    return dict(totals.most_common())
+        category = _category(node_id, nodes, parent)
+        totals[category] = totals.get(category, 0.0) + micros / 1e6
+    return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 
 def _category(node_id: int, nodes: dict, parent: dict) -> str:
-    found = set()
-    while node_id is not None:
-        frame = nodes[node_id]["callFrame"]
+    found: set[str] = set()
+    current: int | None = node_id
+    while current is not None:
+        frame = nodes[current]["callFrame"]
         found.update(
-            name for name, pattern in CATEGORIES if pattern.search(frame["url"]) or pattern.search(frame["functionName"])
+            name for name, pattern in CATEGORIES
+            if pattern.search(frame["url"]) or pattern.search(frame["functionName"])
         )
-        node_id = parent.get(node_id)
+        current = parent.get(current)
     return next((name for name, _ in CATEGORIES if name in found), "other (Node internals, idle)")
 
 

@@ -32,7 +32,7 @@ def _count_round_trips(counter: Counter, sites: Counter) -> None:
             sites[f"shipway/{where}:{frame.f_lineno} ({frame.f_code.co_name})"] += 1
         return send(self, request, response_type)
 
-    process._NodeProcess.send = counted
+    process._NodeProcess.send = counted  # type: ignore[method-assign]  # counting, for this process only
 
 
 def _shipway_frames(root) -> list[tuple[str, float]]:
@@ -103,7 +103,9 @@ def main(argv: list[str]) -> int:
     if profiler is not None:
         profiler.stop()
         args.profile.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
-        result["shipway"] = _shipway_frames(profiler.last_session.root_frame())
+        session = profiler.last_session
+        assert session is not None  # stopped above
+        result["shipway"] = _shipway_frames(session.root_frame())
     print(json.dumps(result))
     return 0
 
