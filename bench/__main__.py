@@ -35,7 +35,8 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 FINDINGS = Path(__file__).with_name("findings.md")
 APP_COUNTS = (1, 10, 50)
 TARGET_RATIO = 2.5
-TARGET_PER_APP = 0.25
+TARGET_PER_APP = 0.15  # CPU seconds per added app (issue 16)
+REVIEW_APPS = (1, 50)
 
 
 def log(message: str) -> None:
@@ -160,7 +161,8 @@ def floor_section(reps: int, tmp: Path) -> tuple[list[str], Path]:
     return lines, shipped_out
 
 
-def growth_section(reps: int, tmp: Path) -> tuple[list[str], dict[int, Path]]:
+def growth_section(reps: int, tmp: Path) -> tuple[list[str], dict[int, Path], Series]:
+    """Synth of 1, 10 and 50 apps; returns the section, the assemblies and the 50-app series."""
     base = shipped_data()
     variants = {}
     for count in APP_COUNTS:
@@ -173,6 +175,7 @@ def growth_section(reps: int, tmp: Path) -> tuple[list[str], dict[int, Path]]:
     memory = [s.peak_rss for s in series.values()]
     (n1, n10, n50), (t1, t10, t50) = APP_COUNTS, times
     per_app = (t50 - t1) / (n50 - n1)
+    per_app_cpu = (cpu[2] - cpu[0]) / (n50 - n1)
     lines = [
         "## Growth with apps",
         "",
@@ -187,11 +190,62 @@ def growth_section(reps: int, tmp: Path) -> tuple[list[str], dict[int, Path]]:
         f"{mib((memory[1] - memory[0]) // (n10 - n1))} |",
         f"| 10 -> 50 apps | {(t50 - t10) / (n50 - n10):.3f} s | {(cpu[2] - cpu[1]) / (n50 - n10):.3f} s | "
         f"{mib((memory[2] - memory[1]) // (n50 - n10))} |",
-        f"| **1 -> 50 apps** | **{per_app:.3f} s** (target <= {TARGET_PER_APP} s: {verdict(per_app, TARGET_PER_APP)})"
-        f" | {(cpu[2] - cpu[0]) / (n50 - n1):.3f} s | {mib((memory[2] - memory[0]) // (n50 - n1))} |",
+        f"| **1 -> 50 apps** | {per_app:.3f} s | **{per_app_cpu:.3f} s** (target <= {TARGET_PER_APP} s: "
+        f"{verdict(per_app_cpu, TARGET_PER_APP)}) | {mib((memory[2] - memory[0]) // (n50 - n1))} |",
         "",
     ]
-    return lines, outdirs
+    return lines, outdirs, list(series.values())[-1]
+
+
+def review_section(reps: int, tmp: Path, full: dict[int, Path], whole: Series | None) -> list[str]:
+    """One app's stacks alone (shipway.selection, what ``shipway diff -a`` and ``make review APP=`` synthesize)
+    in a fleet of 1 and of 50: with the platform left out, and with it (a change that touches the platform)."""
+    app = next(iter(shipped_data()["apps"]))
+    own = 1 + len(shipped_data()["environments"])
+    specs = {}
+    for count in REVIEW_APPS:
+        specs[count] = tmp / f"apps-{count}.yaml"
+        if not specs[count].exists():
+            write_spec(spec_with_apps(shipped_data(), count), specs[count])
+    variants, keep = {}, {}
+    for with_platform in (False, True):
+        for count in REVIEW_APPS:
+            label = (f"{app} of {count} app{'s' if count > 1 else ''}, "
+                     + ("with the platform and data stacks" if with_platform else f"its {own} stacks only"))
+            context = {**cli_context(specs[count]), "apps": app, **({} if with_platform else {"platform": "false"})}
+            variants[label] = python_synth(ROOT / "app.py", context)
+            keep[label] = tmp / f"review-{count}-{with_platform}"
+    series = compare(variants, reps, log, keep=keep)
+    rows = list(series.values())
+    lines = [
+        "## Reviewing one app",
+        "",
+        f"`shipway diff -a {app}` and `make review APP={app}` synthesize only {app}'s stacks (its pipeline stack and",
+        "one runtime stack per environment; CDK context `apps=... platform=false`, shipway/selection.py), plus the",
+        "platform and data stacks when the change touches them (the spec outside `apps`, or shipway's template",
+        "code, differs from the base: shipway/review/selection.py). Each row is one such synth, a fresh process;",
+        "`make review` runs one for the base and one for the head, `shipway diff -a` one.",
+        "",
+        *series_rows(series),
+        "",
+        "| one app's review: 50 apps / 1 app (same run) | wall | CPU | target |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for small, large, what in ((rows[0], rows[1], "its stacks only"), (rows[2], rows[3], "with the platform")):
+        ratio = large.cpu_seconds / small.cpu_seconds
+        lines.append(f"| {what} | {ratio_cells(large, small)} | independent of fleet size (CPU <= 1.15x): "
+                     f"{verdict(ratio, 1.15)} |")
+    if whole is not None:
+        lines.append(f"| the whole 50-app synth (what a review cost before) / {app}'s stacks of 50 apps | "
+                     f"{ratio_cells(whole, rows[1])} | |")
+    if 50 in full:
+        selected = sorted((tmp / "review-50-False").glob("*.template.json"))
+        same = bool(selected) and all(filecmp.cmp(t, full[50] / t.name, shallow=False) for t in selected)
+        others = len(list(full[50].glob("*.template.json"))) - len(selected)
+        lines += ["", f"{app}'s {len(selected)} templates synthesized alone are byte-identical to the same stacks of "
+                      f"the full 50-app synth: **{'yes' if same else 'NO'}**; the other {others} stacks are absent."]
+    lines.append("")
+    return lines
 
 
 def node_section(reps: int, node20: str | None, tmp: Path) -> list[str]:
@@ -451,7 +505,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repetitions", type=int, default=5, help="runs per variant; RESULTS.md wants >= 5")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["floor", "growth", "node", "profile"], help="leave a section out (development)")
+                        choices=["floor", "growth", "review", "node", "profile"],
+                        help="leave a section out (development)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     node20 = system_node()
@@ -465,10 +520,14 @@ def main(argv: list[str]) -> int:
             lines, shipped_out = floor_section(args.repetitions, tmp)
             sections += lines
         outdirs: dict[int, Path] = {}
+        whole = None
         if "growth" not in args.skip:
             log("growth")
-            lines, outdirs = growth_section(args.repetitions, tmp)
+            lines, outdirs, whole = growth_section(args.repetitions, tmp)
             sections += lines
+        if "review" not in args.skip:
+            log("review")
+            sections += review_section(args.repetitions, tmp, outdirs, whole)
         if "node" not in args.skip:
             log("node")
             sections += node_section(args.repetitions, node20, tmp)

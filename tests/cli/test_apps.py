@@ -129,6 +129,27 @@ def test_diff_runs_the_pinned_cdk_cli_against_the_deployed_stack(shop, tmp_path)
     assert "[+] AWS::ECS::Service web/Service/Service webService" in output
 
 
+def test_diff_of_one_app_synthesizes_and_diffs_only_its_stacks(shop, tmp_path):
+    """``diff -a store``: the store's pipeline and runtime stacks, no platform or data stack (shipway.selection),
+    each diffed by the real CDK CLI against the emulator."""
+    import os
+    import subprocess
+    import sys
+
+    from shipway.synth import ROOT
+
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "shipway", "diff", "--spec", str(shop.spec_path), "-o", str(out), "-a", "store"],
+        cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in out.glob("*.template.json")) == [
+        "shop-store-production.template.json", "shop-store-staging.template.json", "shop-store.template.json"]
+    output = result.stdout + result.stderr
+    assert "Stack shop-store-staging" in output
+    assert "shop-staging-platform" not in output and "shop-staging-data" not in output
+
+
 def test_apps_create_applies_through_cdk_deploy_and_reports_its_failure_in_one_line(shop):
     """The apply path runs the real, pinned CDK CLI against the emulator. An emulated account is not bootstrapped
     (and moto's CloudFormation cannot create these stacks), so the deploy fails: the verb says so in one line,
