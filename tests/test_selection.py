@@ -15,7 +15,7 @@ import pytest
 from shipway.review.selection import base_context, review_selection, selected_stacks
 from shipway.selection import Selection, SelectionError
 from shipway.spec import load_spec
-from shipway.synth import synthesize
+from shipway.synth import ROOT, synthesize
 
 from .conftest import SHIPPED, SPECS
 
@@ -110,3 +110,17 @@ def test_an_app_new_in_the_change_is_left_out_of_the_base_synth(repo):
     fresh = _select(repo, "fresh")
     assert base_context(fresh, spec=spec, base_ref="HEAD", root=repo) == ["-c", "apps="]
     assert selected_stacks(fresh, spec=spec, base_ref="HEAD", root=repo) == {"tiny-fresh", "tiny-fresh-dev"}
+
+
+def test_the_review_of_one_app_synthesizes_and_compares_only_its_stacks(tmp_path, capsys):
+    """``python -m shipway.review --base-ref HEAD --app api``, as ``make review APP=api`` runs it: the base is
+    synthesized by the ref's own app.py under the CDK CLI with the selection's context, the head in-process."""
+    from shipway.review.__main__ import main
+
+    spec = (SPECS / "cli-roundtrip.yaml").relative_to(ROOT)
+    selection = review_selection(["api"], spec=spec, base_ref="HEAD")
+    synthesize(load_spec(spec), tmp_path / "head", selection=selection)
+    assert main(["--base-ref", "HEAD", "--spec", str(spec), "--head", str(tmp_path / "head"), "--app", "api"]) == 0
+    report = capsys.readouterr().out
+    assert all(name in report for name in ("odd-api", "odd-api-staging", "odd-api-production"))
+    assert "odd-jobs" not in report and "odd-batch" not in report
