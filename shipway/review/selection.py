@@ -81,7 +81,7 @@ def only(stacks: dict[str, StackTemplate], names: set[str]) -> dict[str, StackTe
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shipway.review.selection", description=__doc__.split("\n\n")[2])
+    parser = argparse.ArgumentParser(prog="python -m shipway.review.selection", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-ref", required=True, metavar="GIT_REF")
     parser.add_argument("--spec", type=Path, default=Path("shipway.yaml"))
     parser.add_argument("apps", nargs="+", metavar="APP")
