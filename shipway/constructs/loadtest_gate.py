@@ -15,7 +15,6 @@ parameters at run time: the pipeline stack deploys first and never references th
 
 from __future__ import annotations
 
-import json
 import math
 
 import aws_cdk as cdk
@@ -28,15 +27,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from .. import nag, naming
+from .. import nag, naming, templates
 from ..defaults import BUILD_IMAGE
-from ..loadtest import image
 from ..loadtest.commands import WORKERS_MAX_WAIT
 from ..loadtest.runner import STOP_MARGIN
 from ..naming import LoadTestParam, Param
 from ..spec import Spec
-from . import buildspec
-from .buildspec import _fail, _fail_expanding, _q
 from .loadtest import MASTER_CONTAINER, WORKER_CONTAINER
 from .release import cluster_arn, parameter_arn
 
@@ -50,122 +46,14 @@ def wait_seconds(run_seconds: int) -> int:
     return run_seconds + WORKERS_MAX_WAIT + 2 * STOP_MARGIN
 
 
-def gate_commands() -> list[str]:
-    """Register, start, register in Cloud Map, scale the workers up, wait (bounded), judge."""
-    network = ("awsvpcConfiguration={subnets=[$SUBNETS],securityGroups=[$MASTER_SECURITY_GROUP],"
-               "assignPublicIp=DISABLED}")
-    overrides = json.dumps({"containerOverrides": [{"name": MASTER_CONTAINER, "environment": [
-        {"name": "SHIPWAY_RESULTS_KEY", "value": "@KEY@"}]}]}, separators=(",", ":"))
-    overrides = overrides.replace('"', '\\"').replace("@KEY@", "$RESULTS_KEY")
-    describe_master = 'aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$MASTER_TASK"'
-    status = f"{describe_master} --query 'tasks[0].lastStatus' --output text"
-    return [
-        '{ [ -n "$EXECUTION_ID" ] && [ -n "$IMAGE_TAG" ] && [ -n "${CODEBUILD_BUILD_ID:-}" ]; } || '
-        + _fail("no pipeline execution ID, image tag or CodeBuild build ID"),
-        # A Retry of the stage keeps the execution ID; the build ID (project:uuid) is this attempt's own.
-        'RESULTS_KEY="$EXECUTION_ID/${CODEBUILD_BUILD_ID##*:}"',
-        'echo "results: s3://$RESULTS_BUCKET/$RESULTS_KEY/"',
-        'LOADTEST_IMAGE_URI="$LOADTEST_REPOSITORY_URI:$IMAGE_TAG"',
-        *buildspec.register_revision(family="MASTER_FAMILY", container=MASTER_CONTAINER, image="LOADTEST_IMAGE_URI",
-                                     result="MASTER_TASK_DEFINITION", stem="loadtest-master"),
-        *buildspec.register_revision(family="WORKER_FAMILY", container=WORKER_CONTAINER, image="LOADTEST_IMAGE_URI",
-                                     result="WORKER_TASK_DEFINITION", stem="loadtest-worker"),
-        *[
-            f'{variable}=$(aws ssm get-parameter --name "${parameter}" --query Parameter.Value --output text)'
-            for variable, parameter in (("SUBNETS", "SUBNETS_PARAMETER"),
-                                        ("MASTER_SECURITY_GROUP", "MASTER_SECURITY_GROUP_PARAMETER"),
-                                        ("DISCOVERY_SERVICE_ID", "DISCOVERY_SERVICE_PARAMETER"))
-        ],
-        'MASTER_TASK=$(aws ecs run-task --cluster "$CLUSTER" --task-definition "$MASTER_TASK_DEFINITION"'
-        " --capacity-provider-strategy capacityProvider=FARGATE,weight=1"
-        f' --network-configuration "{network}" --overrides "{overrides}"'
-        " --started-by shipway-loadtest --query 'tasks[0].taskArn' --output text)",
-        '[ "${MASTER_TASK:-None}" != None ] || ' + _fail("run-task started no Locust master"),
-        'MASTER_ID="${MASTER_TASK##*/}"',
-        'echo "Locust master: $MASTER_TASK"',
-        # A master that stops before it runs (an image that cannot be pulled, no capacity) says why here.
-        'aws ecs wait tasks-running --cluster "$CLUSTER" --tasks "$MASTER_TASK" || { '
-        f"{describe_master} --output json > loadtest-master.json; "
-        + " ".join(f"{c};" for c in buildspec.read_stop("loadtest-master.json", container=MASTER_CONTAINER,
-                                                        prefix="MASTER", label="master"))
-        + " "
-        + _fail("the Locust master never ran (it stopped, see above, or did not start within 10 minutes)")
-        + "; }",
-        f"MASTER_IP=$({describe_master} --query 'tasks[0].containers[0].networkInterfaces[0].privateIpv4Address'"
-        " --output text)",
-        # Noted first: a registration that fails after Cloud Map accepted it still gets deregistered.
-        'MASTER_REGISTERED=1',
-        'aws servicediscovery register-instance --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID"'
-        ' --attributes "AWS_INSTANCE_IPV4=$MASTER_IP" > /dev/null',
-        'echo "Locust master registered in Cloud Map as $MASTER_ID ($MASTER_IP)"',
-        'aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"'
-        ' --task-definition "$WORKER_TASK_DEFINITION" --desired-count "$WORKERS" > /dev/null',
-        'echo "$WORKERS workers starting; waiting up to $WAIT_SECONDS s for the master"',
-        # Bounded: past the deadline the build fails, and `finally` stops the master and the workers.
-        f'DEADLINE=$((SECONDS + WAIT_SECONDS)); until [ "$({status})" = STOPPED ] || [ "$SECONDS" -ge "$DEADLINE" ];'
-        f" do sleep {POLL_SECONDS}; done",
-        f'[ "$({status})" = STOPPED ] || ' + _fail("timeout: the Locust master was still running; the gate fails"),
-        f"{describe_master} --output json > loadtest-master.json",
-        'aws s3 cp "s3://$RESULTS_BUCKET/$RESULTS_KEY/summary.md" loadtest-summary.md --only-show-errors || '
-        'echo "no summary in s3://$RESULTS_BUCKET/$RESULTS_KEY/ (the master stopped before writing one)"'
-        ' > loadtest-summary.md',
-        *judge("loadtest-master.json", "loadtest-summary.md"),
-    ]
-
-
-def judge(described: str, summary: str) -> list[str]:
-    """The verdict on the master's ``describe-tasks`` document: its container's exit code is the gate's.
-
-    0 passed; 1 is the master's own verdict (thresholds, no requests, or a Locust that failed: the summary
-    says which); anything else, or no exit code at all (killed: out of memory, stopped), is a master that
-    never reached a verdict, and the message says so with the exit code and the reasons ECS gives.
-    """
-    verdict = _fail_expanding("the load-test gate failed: the master's verdict is exit code 1 (see the summary above)")
-    crashed = _fail_expanding(
-        "the load-test gate failed: the Locust master ended without a verdict (exit code $MASTER_EXIT, reason:"
-        " $MASTER_REASON; task stopped: $MASTER_STOPPED); its log stream loadtest-master/... says why"
-    )
-    return [
-        f"cat {_q(summary)}",
-        *buildspec.read_stop(described, container=MASTER_CONTAINER, prefix="MASTER", label="master"),
-        f'[ "$MASTER_EXIT" != 1 ] || {verdict}',
-        f'[ "$MASTER_EXIT" = 0 ] || {crashed}',
-        'echo "load-test gate passed"',
-    ]
-
-
-def cleanup_commands() -> list[str]:
-    """Always, every step whatever the others did: workers back to 0, the master deregistered from Cloud Map
-    and stopped.
-
-    CodeBuild stops a ``finally`` block at its first failing command, as it does ``commands``: one failed call
-    would skip the steps after it (a stale Cloud Map record beside the next run's master, a master left
-    running). So no step fails on its own; each failure is noted, and the last command fails the build when
-    any step failed, naming them.
-    """
-    failed = _fail_expanding("the load-test gate's cleanup failed:$CLEANUP_FAILED (see the errors above)")
-    return [
-        'CLEANUP_FAILED=""',
-        'if aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE" --desired-count 0 > /dev/null;'
-        ' then echo "workers scaled back to 0";'
-        ' else CLEANUP_FAILED="$CLEANUP_FAILED scaling the workers of $WORKER_SERVICE to 0;"; fi',
-        'if [ -n "${MASTER_REGISTERED:-}" ]; then if aws servicediscovery deregister-instance'
-        ' --service-id "$DISCOVERY_SERVICE_ID" --instance-id "$MASTER_ID" > /dev/null;'
-        ' then echo "Locust master deregistered from Cloud Map";'
-        ' else CLEANUP_FAILED="$CLEANUP_FAILED deregistering $MASTER_ID from Cloud Map service $DISCOVERY_SERVICE_ID;";'
-        " fi; fi",
-        'if [ -n "${MASTER_TASK:-}" ] && [ "$MASTER_TASK" != None ]; then if aws ecs stop-task --cluster "$CLUSTER"'
-        ' --task "$MASTER_TASK" --reason "load-test gate finished" > /dev/null; then echo "Locust master stopped";'
-        ' else CLEANUP_FAILED="$CLEANUP_FAILED stopping the master $MASTER_TASK;"; fi; fi',
-        f'[ -z "$CLEANUP_FAILED" ] || {failed}',
-    ]
-
-
 def gate_build_spec() -> dict:
+    """The gate's buildspec: its commands and its ``finally`` cleanup (``shipway/loadtest/gate.sh.j2``)."""
+    phases = templates.shell_phases("loadtest/gate.sh.j2", master_container=MASTER_CONTAINER,
+                                    worker_container=WORKER_CONTAINER, poll_seconds=POLL_SECONDS)
     return {
         "version": "0.2",
         "env": {"shell": "bash"},
-        "phases": {"build": {"commands": gate_commands(), "finally": cleanup_commands()}},
+        "phases": {"build": {"commands": phases["build"], "finally": phases["build_finally"]}},
     }
 
 
@@ -298,12 +186,3 @@ def loadtest_repository(scope: Construct, *, spec: Spec, app: str) -> ecr.Reposi
         ],
         removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )
-
-
-def add_image_build(build_spec: dict, *, locustfile: str) -> dict:
-    """The build stage's buildspec, which also builds and pushes the load-test image with the commit's tag."""
-    phases = build_spec["phases"]
-    if buildspec.buildx_setup()[1] not in phases["install"]["commands"]:  # a buildpacks app: no builder yet
-        phases["install"]["commands"] = [*phases["install"]["commands"], *buildspec.buildx_setup()]
-    phases["build"]["commands"] = [*phases["build"]["commands"], *image.build_commands(locustfile)]
-    return build_spec

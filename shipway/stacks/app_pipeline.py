@@ -16,6 +16,7 @@ from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.pipeline import BuildNetwork, DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
+from ..loadtest import image as loadtest_image
 from ..spec import Spec
 from ..spec.model import MAX_DEPLOY_MINUTES
 from ..spec.references import build_environment
@@ -118,12 +119,12 @@ class AppPipelineStack(ShipwayStack):
 
         targets = [self._target(env) for env in spec.environments]
         registries = {t.env: t.image_repository for t in targets if t.image_repository}
-        build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks,
-                                                registries=registries or None)
         # The load-test image (issue 6) is built beside the app's, with the same tag.
         self.loadtest_repository = loadtest_gate.loadtest_repository(self, spec=spec, app=app)
-        if self.loadtest_repository is not None and app_spec.loadtest is not None:
-            build_spec = loadtest_gate.add_image_build(build_spec, locustfile=app_spec.loadtest.locustfile)
+        loadtest_build = (loadtest_image.build_commands(app_spec.loadtest.locustfile)
+                          if self.loadtest_repository is not None and app_spec.loadtest is not None else [])
+        build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks,
+                                                extra_builds=loadtest_build, registries=registries or None)
 
         self.delivery = DeliveryPipeline(
             self,
