@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from shipway.constructs import buildspec, loadtest_gate
-from shipway.loadtest import image
+from shipway.constructs import buildspec
+from shipway.loadtest import gate_construct, image
 
 MASTER_ROLES = [f"acme-minne-staging-loadtest-{r}-{k}" for r in ("master", "worker") for k in ("task", "execution")]
 
@@ -130,7 +130,7 @@ def test_a_buildpacks_app_gets_a_builder_for_the_load_test_image():
 
 @pytest.mark.parametrize("phase", ["commands", "finally"])
 def test_every_gate_command_is_valid_bash(phase):
-    commands = loadtest_gate.gate_build_spec()["phases"]["build"][phase]
+    commands = gate_construct.gate_build_spec()["phases"]["build"][phase]
     for command in commands:
         result = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True, check=False)
         assert result.returncode == 0, (command, result.stderr)
@@ -138,7 +138,7 @@ def test_every_gate_command_is_valid_bash(phase):
 
 def test_workers_go_back_to_zero_always():
     """Every cleanup step runs, and fails the build when it fails (run against moto: tests/test_pipeline_scripts.py)."""
-    cleanup = loadtest_gate.gate_build_spec()["phases"]["build"]["finally"]
+    cleanup = gate_construct.gate_build_spec()["phases"]["build"]["finally"]
     assert cleanup[1].startswith('if aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"')
     assert "--desired-count 0" in cleanup[1]
     assert not any("|| true" in c for c in cleanup)
@@ -147,7 +147,7 @@ def test_workers_go_back_to_zero_always():
 
 def _judge(tmp_path, containers, reason="Essential container in task exited"):
     """The gate's verdict as shipped, from ``cat loadtest-summary.md`` on, run by bash on a describe-tasks answer."""
-    commands = loadtest_gate.gate_build_spec()["phases"]["build"]["commands"]
+    commands = gate_construct.gate_build_spec()["phases"]["build"]["commands"]
     judge = commands[commands.index("cat loadtest-summary.md"):]
     assert judge[-1] == 'echo "load-test gate passed"'
     (tmp_path / "loadtest-master.json").write_text(
@@ -206,7 +206,7 @@ def test_the_docs_shell_examples_are_valid_bash():
 
 def test_the_master_learns_its_results_key_from_the_execution_and_build_ids():
     """A Retry keeps the execution ID; the CodeBuild build ID makes each attempt's key its own."""
-    commands = loadtest_gate.gate_build_spec()["phases"]["build"]["commands"]
+    commands = gate_construct.gate_build_spec()["phases"]["build"]["commands"]
     (key,) = [c for c in commands if c.startswith("RESULTS_KEY=")]
     (run,) = [c for c in commands if c.startswith("MASTER_TASK=$(aws ecs run-task")]
     overrides = run.split("--overrides ", 1)[1].split(" --started-by", 1)[0]

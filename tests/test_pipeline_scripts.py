@@ -25,8 +25,8 @@ import requests
 from moto.core import enable_iam_authentication
 
 from shipway import naming, templates
-from shipway.constructs import buildspec, loadtest_gate
-from shipway.loadtest import image
+from shipway.constructs import buildspec
+from shipway.loadtest import gate_construct, image
 
 from .codebuild import REAL_AWS, REGION, aws_env, reset, run_buildspec, unset_transitions
 
@@ -278,7 +278,7 @@ def gate_account(endpoint: str, template: dict, tmp_path, **more: str) -> dict[s
 
 def gate_spec(template: dict) -> dict:
     spec = build_spec_named(template, "LoadTestGate/Default")
-    assert spec == loadtest_gate.gate_build_spec()
+    assert spec == gate_construct.gate_build_spec()
     return spec
 
 

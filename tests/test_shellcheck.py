@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from shipway.constructs import buildspec, loadtest_gate
-from shipway.loadtest import image
+from shipway.constructs import buildspec
+from shipway.loadtest import gate_construct, image
 
 ROOT = Path(__file__).parent.parent
 REGISTRIES = {"staging": "registry.staging.example.com/acme/minne", "production": "reg.example.com:5000/acme/it's"}
@@ -64,7 +64,7 @@ def every_branch() -> dict[str, dict]:
             "echo 'it''s' \"done\" && rake db:migrate", wait_rounds=2, buildpacks=buildpacks)
     specs |= {"record": buildspec.record_build_spec(), "go live": buildspec.go_live_build_spec(),
               "live target groups": buildspec.live_target_groups_build_spec(),
-              "load-test gate": loadtest_gate.gate_build_spec()}
+              "load-test gate": gate_construct.gate_build_spec()}
     return specs
 
 

@@ -10,7 +10,8 @@ deregisters the master and stops it: each step runs even when another failed, an
 the build.
 
 The addresses the app-env stack creates (master security group, Cloud Map service) are read from its SSM
-parameters at run time: the pipeline stack deploys first and never references that stack.
+parameters at run time: the pipeline stack deploys first and never references that stack. The gate's shell is
+``shipway/loadtest/gate.sh.j2``.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .. import nag, naming, templates
+from ..constructs.release import cluster_arn, parameter_arn
 from ..defaults import BUILD_IMAGE
-from ..loadtest.commands import WORKERS_MAX_WAIT
-from ..loadtest.runner import STOP_MARGIN
 from ..naming import LoadTestParam, Param
-from ..spec import Spec
-from .loadtest import MASTER_CONTAINER, WORKER_CONTAINER
-from .release import cluster_arn, parameter_arn
+from .commands import WORKERS_MAX_WAIT
+from .limits import STOP_MARGIN
+from .locust_construct import MASTER_CONTAINER, WORKER_CONTAINER
 
 # Before the master runs: registering revisions and starting the task (`aws ecs wait tasks-running`: 10 min).
 START_MINUTES = 12
@@ -167,22 +167,22 @@ class LoadTestGate(Construct):
         )
 
 
-def loadtest_repository(scope: Construct, *, spec: Spec, app: str) -> ecr.Repository | None:
-    """The app's load-test image repository in ``<name>-<app>``, when the app has a load test."""
-    if spec.apps[app].loadtest is None:
-        return None
-    build = spec.apps[app].build
+def loadtest_repository(scope: Construct, *, repository_name: str, untagged_days: int,
+                        keep_images: int) -> ecr.Repository:
+    """The app's load-test image repository in ``<name>-<app>``: immutable tags, scanned, encrypted, retained;
+    untagged images (failed or interrupted pushes) expire after ``untagged_days``, and the newest
+    ``keep_images`` are kept."""
     return ecr.Repository(
         scope, "LoadTestRepository",
-        repository_name=naming.loadtest_repository(spec.name, app),
+        repository_name=repository_name,
         image_scan_on_push=True,
         image_tag_mutability=ecr.TagMutability.IMMUTABLE,
         encryption=ecr.RepositoryEncryption.KMS,
         lifecycle_rules=[
             ecr.LifecycleRule(rule_priority=1, description="untagged images: failed or interrupted pushes",
-                              tag_status=ecr.TagStatus.UNTAGGED, max_image_age=cdk.Duration.days(build.untagged_days)),
-            ecr.LifecycleRule(rule_priority=2, description=f"keep the newest {build.keep_images} images",
-                              tag_status=ecr.TagStatus.ANY, max_image_count=build.keep_images),
+                              tag_status=ecr.TagStatus.UNTAGGED, max_image_age=cdk.Duration.days(untagged_days)),
+            ecr.LifecycleRule(rule_priority=2, description=f"keep the newest {keep_images} images",
+                              tag_status=ecr.TagStatus.ANY, max_image_count=keep_images),
         ],
         removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import naming, templates
 
-LOCUST_VERSION = "2.47.0"  # the same Locust as requirements.txt: the loopback runner's
+LOCUST_VERSION = "2.47.0"  # the same Locust as the extra shipway[loadtest]: the loopback runner's
 LOCUST_IMAGE = f"locustio/locust:{LOCUST_VERSION}"
 BOTO3_VERSION = "1.44.5"  # the same boto3 as requirements-dev.txt, which the tests run the master with
 APP_ROOT = "/mnt/app"  # where the app's files live in the image; the locustfile path is relative to it

@@ -9,7 +9,9 @@ web UI, when run by hand, is reached through ECS Exec port forwarding, never thr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -22,15 +24,15 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import checkov, naming, nag
-from ..loadtest.commands import MASTER_PORT, Load, locust_commands
-from ..loadtest.gate import Thresholds
-from ..loadtest.image import locustfile_in_image
+from .. import checkov, nag, naming
+from ..constructs import placement
+from ..constructs.platform_imports import PlatformImports
 from ..naming import LoadTestParam
-from ..spec import Spec
-from ..spec.capacity import loadtest_pool
-from . import placement
-from .platform_imports import PlatformImports
+from .commands import MASTER_PORT, Load, locust_commands
+from .gate import Thresholds
+
+if TYPE_CHECKING:
+    from .props import LocustLoadTestProps
 
 # Where the master writes its CSV stats inside the container (the task's ephemeral storage).
 CSV_PREFIX = "/tmp/loadtest/stats"
@@ -102,7 +104,7 @@ class LocustLoadTest(Construct):
         log_group: logs.ILogGroup,
         worker_capacity: WorkerCapacity | None = None,
         results_bucket: s3.IBucket | None = None,
-        publish_parameter=None,
+        publish_parameter: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         worker_capacity = worker_capacity or WorkerCapacity()
@@ -131,10 +133,12 @@ class LocustLoadTest(Construct):
         cdk.Tags.of(self.discovery_service).add(naming.DISCOVERY_TAG, master_host)
         commands = locust_commands(load, master_host=master_host, csv_prefix=CSV_PREFIX)
 
+        master_role = self._role("MasterTaskRole", names.master_role, "ecs-tasks.amazonaws.com")
+        master_execution_role = self._role("MasterExecutionRole", names.master_execution_role,
+                                           "ecs-tasks.amazonaws.com")
         self.task_definition = ecs.FargateTaskDefinition(
             self, "MasterTask", family=names.master_family, cpu=cpu, memory_limit_mib=memory,
-            task_role=self._role("MasterTaskRole", names.master_role, "ecs-tasks.amazonaws.com"),
-            execution_role=self._role("MasterExecutionRole", names.master_execution_role, "ecs-tasks.amazonaws.com"),
+            task_role=master_role, execution_role=master_execution_role,
         )
         self.task_definition.add_container(
             MASTER_CONTAINER,
@@ -161,18 +165,19 @@ class LocustLoadTest(Construct):
             resources=["*"],
         ))
 
-        worker_roles = dict(
-            task_role=self._role("WorkerTaskRole", names.worker_role, "ecs-tasks.amazonaws.com"),
-            execution_role=self._role("WorkerExecutionRole", names.worker_execution_role, "ecs-tasks.amazonaws.com"),
-        )
+        worker_role = self._role("WorkerTaskRole", names.worker_role, "ecs-tasks.amazonaws.com")
+        worker_execution_role = self._role("WorkerExecutionRole", names.worker_execution_role,
+                                           "ecs-tasks.amazonaws.com")
         if worker_capacity.fargate:
             self.worker_task_definition: ecs.TaskDefinition = ecs.FargateTaskDefinition(
-                self, "WorkerTask", family=names.worker_family, cpu=cpu, memory_limit_mib=memory, **worker_roles,
+                self, "WorkerTask", family=names.worker_family, cpu=cpu, memory_limit_mib=memory,
+                task_role=worker_role, execution_role=worker_execution_role,
             )
         else:
             # awsvpc on EC2 too: the workers wear their security group, which the master admits.
             self.worker_task_definition = ecs.Ec2TaskDefinition(
-                self, "WorkerTask", family=names.worker_family, network_mode=ecs.NetworkMode.AWS_VPC, **worker_roles,
+                self, "WorkerTask", family=names.worker_family, network_mode=ecs.NetworkMode.AWS_VPC,
+                task_role=worker_role, execution_role=worker_execution_role,
             )
         self.worker_task_definition.add_container(
             WORKER_CONTAINER,
@@ -185,21 +190,21 @@ class LocustLoadTest(Construct):
             essential=True,
         )
 
-        service_props = dict(
-            cluster=cluster,
-            task_definition=self.worker_task_definition,
-            service_name=names.worker_service,
-            desired_count=0,  # between runs; the gate action scales to load.workers and back
-            min_healthy_percent=0,
-            max_healthy_percent=200,
-            security_groups=[self.worker_security_group],
-            vpc_subnets=ec2.SubnetSelection(subnets=vpc.private_subnets),
-            assign_public_ip=False,
-            capacity_provider_strategies=worker_capacity.strategies or None,
+        service_props: dict[str, Any] = {
+            "cluster": cluster,
+            "task_definition": self.worker_task_definition,
+            "service_name": names.worker_service,
+            "desired_count": 0,  # between runs; the gate action scales to load.workers and back
+            "min_healthy_percent": 0,
+            "max_healthy_percent": 200,
+            "security_groups": [self.worker_security_group],
+            "vpc_subnets": ec2.SubnetSelection(subnets=vpc.private_subnets),
+            "assign_public_ip": False,
+            "capacity_provider_strategies": worker_capacity.strategies or None,
             # Fail a worker deployment fast, without rolling back to another locustfile: the master then
             # gives up waiting for its workers and the gate fails.
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=False),
-        )
+            "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=False),
+        }
         if worker_capacity.fargate:
             self.service: ecs.BaseService = ecs.FargateService(self, "Workers", **service_props)
         else:
@@ -212,7 +217,7 @@ class LocustLoadTest(Construct):
             publish_parameter(LoadTestParam.MASTER_SECURITY_GROUP, self.master_security_group.security_group_id)
             publish_parameter(LoadTestParam.DISCOVERY_SERVICE_ID, self.discovery_service.service_id)
             publish_parameter(LoadTestParam.DISCOVERY_SERVICE_ARN, self.discovery_service.service_arn)
-        self._acknowledge()
+        self._acknowledge(execution_roles=(master_execution_role, worker_execution_role))
 
     def _role(self, construct_id: str, role_name: str, principal: str) -> iam.Role:
         return iam.Role(self, construct_id, role_name=role_name, assumed_by=iam.ServicePrincipal(principal))
@@ -238,7 +243,7 @@ class LocustLoadTest(Construct):
         )
         return bucket
 
-    def _acknowledge(self) -> None:
+    def _acknowledge(self, *, execution_roles: tuple[iam.Role, iam.Role]) -> None:
         nag.acknowledge(
             self.task_definition.task_role, "AwsSolutions-IAM5[Resource::*]",
             "ssmmessages channels (ECS Exec, for the web UI by hand) have no resource-level permissions.",
@@ -250,7 +255,7 @@ class LocustLoadTest(Construct):
                 f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(bucket)}.Arn>/*]",
                 "The master puts a run's CSV stats and summary as new objects under the run's execution ID.",
             )
-        for role in (self.task_definition.execution_role, self.worker_task_definition.execution_role):
+        for role in execution_roles:
             nag.acknowledge(
                 role, "AwsSolutions-IAM5[Resource::*]",
                 "ecr:GetAuthorizationToken, which pulling the load-test image needs, has no resource-level permissions.",
@@ -265,83 +270,31 @@ class LocustLoadTest(Construct):
         )
 
 
-def load_of(spec: Spec, app: str) -> Load:
-    """The app's load test as the command lines need it; the default host is the gated environment's own."""
-    test = spec.apps[app].loadtest
-    assert test is not None
-    return Load(host=test.host or default_host(spec, app), locustfile=locustfile_in_image(test.locustfile),
-                workers=test.workers, users=test.users, spawn_rate=test.spawn_rate, run_time=test.run_time)
-
-
-def default_host(spec: Spec, app: str) -> str:
-    """The first host of the app's first web process in the gated environment: that environment's own router,
-    never another environment's (host names are per environment, references.py keeps them apart)."""
-    test = spec.apps[app].loadtest
-    assert test is not None
-    web = next(iter(spec.apps[app].web_processes.values()))
-    secure = spec.environments[test.environment].router.certificate_arn is not None
-    return f"{'https' if secure else 'http'}://{web.hosts_in(test.environment)[0]}"
-
-
-def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:
-    """The first pool (by name) whose metadata offers ``loadtest: "true"``; FARGATE_SPOT when none does."""
-    pool = loadtest_pool(spec.environments[env].cluster)
-    if pool is None:
-        return WorkerCapacity()
-    key, value = naming.LOADTEST_POOL_METADATA
-    strategies = placement.capacity_provider_strategies(spec, env, f"pool:{pool}")
-    constraints = [placement.member_of(key, value)]
-    if not strategies:  # a Spot Fleet: launch type EC2, kept on the pool's own instances
-        constraints.insert(0, placement.pool_constraint(pool))
-    return WorkerCapacity(fargate=False, strategies=strategies, constraints=constraints)
-
-
-def names(spec: Spec, app: str, env: str) -> Names:
-    project = spec.name
-    return Names(
-        master_family=naming.task_family(project, app, env, naming.LOADTEST_MASTER),
-        worker_family=naming.task_family(project, app, env, naming.LOADTEST_WORKER),
-        worker_service=naming.service_name(app, naming.LOADTEST_WORKER),
-        discovery=naming.loadtest_master_discovery(app),
-        results_bucket=naming.loadtest_results_bucket(project, app, env, cdk.Aws.ACCOUNT_ID, cdk.Aws.REGION),
-        master_role=naming.loadtest_role(project, app, env, "master", "task"),
-        master_execution_role=naming.loadtest_role(project, app, env, "master", "execution"),
-        worker_role=naming.loadtest_role(project, app, env, "worker", "task"),
-        worker_execution_role=naming.loadtest_role(project, app, env, "worker", "execution"),
-    )
-
-
-def add_to_runtime(scope: Construct, *, spec: Spec, app: str, env: str, platform: PlatformImports,
-                   log_group: logs.ILogGroup) -> LocustLoadTest | None:
-    """The app's load test in ``env`` when ``loadtest.environment`` is ``env``; None otherwise."""
-    test = spec.apps[app].loadtest
-    if test is None or test.environment != env:
-        return None
+def add_to_runtime(scope: Construct, *, project: str, app: str, env: str, platform: PlatformImports,
+                   log_group: logs.ILogGroup, props: LocustLoadTestProps) -> LocustLoadTest:
+    """``LocustLoadTest`` of ``app`` in ``env``, in the stack ``scope`` with what surrounds it there: its image is
+    the load-test repository's tag the pipeline recorded (the gate registers a revision with the exact image it
+    built), and the SSM parameters the gate reads at run time sit beside it."""
     repository = ecr.Repository.from_repository_name(scope, "LoadTestRepository",
-                                                     naming.loadtest_repository(spec.name, app))
+                                                     naming.loadtest_repository(project, app))
 
     def publish(key: str, value: str) -> None:
         ssm.StringParameter(
             scope, "LoadTestParam" + "".join(part.capitalize() for part in key.split("-")),
-            parameter_name=naming.loadtest_parameter(spec.name, app, env, key), string_value=value,
+            parameter_name=naming.loadtest_parameter(project, app, env, key), string_value=value,
             description=f"Load test of {app} in {env}: {key}, read by the pipeline's gate",
         )
 
     return LocustLoadTest(
         scope, "LoadTest",
+        # PlatformImports reads each parameter on first use and the template lists them in that order: the
+        # platform's first, then the image tag's.
         cluster=platform.cluster,
         vpc=platform.private_vpc,
         namespace=platform.namespace,
-        # The tag the pipeline recorded; its gate registers a revision with the exact image it built.
-        image=ecs.ContainerImage.from_ecr_repository(
-            repository, ssm.StringParameter.value_for_string_parameter(scope, naming.image_tag_parameter(spec.name, app, env))
-        ),
-        load=load_of(spec, app),
-        thresholds=Thresholds(p95_ms=test.p95_ms, failure_ratio=test.failure_ratio),
-        cpu=test.size.cpu,
-        memory=test.size.memory,
-        names=names(spec, app, env),
+        image=ecs.ContainerImage.from_ecr_repository(repository, ssm.StringParameter.value_for_string_parameter(
+            scope, naming.image_tag_parameter(project, app, env))),
         log_group=log_group,
-        worker_capacity=worker_capacity(spec, env),
         publish_parameter=publish,
+        **props,
     )

@@ -11,12 +11,14 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import checkov, naming
-from ..constructs import buildspec, loadtest_gate
+from ..constructs import buildspec
 from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.pipeline import BuildNetwork, DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
+from ..loadtest import gate_construct as loadtest_gate
 from ..loadtest import image as loadtest_image
+from ..loadtest import props as loadtest_props
 from ..spec import Spec
 from ..spec.model import MAX_DEPLOY_MINUTES
 from ..spec.references import build_environment
@@ -120,7 +122,8 @@ class AppPipelineStack(ShipwayStack):
         targets = [self._target(env) for env in spec.environments]
         registries = {t.env: t.image_repository for t in targets if t.image_repository}
         # The load-test image (issue 6) is built beside the app's, with the same tag.
-        self.loadtest_repository = loadtest_gate.loadtest_repository(self, spec=spec, app=app)
+        repository = loadtest_props.loadtest_repository(spec, app)
+        self.loadtest_repository = loadtest_gate.loadtest_repository(self, **repository) if repository else None
         loadtest_build = (loadtest_image.build_commands(app_spec.loadtest.locustfile)
                           if self.loadtest_repository is not None and app_spec.loadtest is not None else [])
         build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks,

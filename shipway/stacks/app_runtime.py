@@ -11,7 +11,7 @@ pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG`
 keeps every service at zero tasks with autoscaling suspended, so the stack creates without pulling an image that
 does not exist; the pipeline's GoLive step then starts them at the counts published in ``ServiceCounts``.
 
-The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the environment the app's
+``shipway.loadtest.locust_construct.add_to_runtime`` adds the Locust tasks of the environment the app's
 ``loadtest`` names.
 """
 
@@ -31,7 +31,6 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
-from ..constructs import loadtest
 from ..constructs.app_database import AppDatabase, RedeployOnRotation
 from ..constructs.app_task import AppContainer, TaskPlacement
 from ..constructs.cron import CronJobs
@@ -41,6 +40,8 @@ from ..constructs.one_off import OneOffTask
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..constructs.service import ProcessService
+from ..loadtest import locust_construct
+from ..loadtest import props as loadtest_props
 from ..nag import acknowledge, resource_finding
 from ..naming import Param
 from ..spec import Spec, listener_priority
@@ -73,9 +74,11 @@ class AppRuntimeStack(ShipwayStack):
             retention=retention(app_spec.log_retention_days),
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
-        self.load_test = loadtest.add_to_runtime(
-            self, spec=spec, app=app, env=env, platform=self.platform, log_group=self.log_group
-        )
+        load_test = loadtest_props.locust_load_test(spec, app, env)
+        self.load_test = locust_construct.add_to_runtime(
+            self, project=spec.name, app=app, env=env, platform=self.platform, log_group=self.log_group,
+            props=load_test,
+        ) if load_test else None
 
         tag = ssm.StringParameter.value_for_string_parameter(self, naming.image_tag_parameter(spec.name, app, env))
         self.image_built = cdk.CfnCondition(
