@@ -86,5 +86,5 @@ def shell_phases(template: str, **values) -> dict[str, list[str]]:
     A buildspec's template holds one block per part of a phase (``build``, ``build_finally``, ...), in the order
     CodeBuild runs them: the whole template renders as the one script CodeBuild's shell runs.
     """
-    template_ = shell_environment().get_template(template)
-    return {name: commands("".join(block(template_.new_context(values)))) for name, block in template_.blocks.items()}
+    compiled = shell_environment().get_template(template)
+    return {name: commands("".join(block(compiled.new_context(values)))) for name, block in compiled.blocks.items()}

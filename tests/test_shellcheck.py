@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from shipway import templates
 from shipway.constructs import buildspec
 from shipway.loadtest import gate_construct, image
 
@@ -101,3 +102,17 @@ def test_the_shell_files_pass_shellcheck(shellcheck, tmp_path):
     for path in files:
         result = check(shellcheck, path.read_text(), tmp_path)
         assert result.returncode == 0, f"{path}\n{result.stdout}"
+
+
+def test_a_template_renders_as_the_script_codebuild_runs():
+    """A buildspec's template, rendered whole, is its phases' commands in CodeBuild's order (the blocks)."""
+    gate = gate_construct.gate_build_spec()["phases"]["build"]
+    values = {"master_container": "master", "worker_container": "worker", "poll_seconds": gate_construct.POLL_SECONDS}
+    whole = templates.shell_environment().get_template("loadtest/gate.sh.j2").render(**values)
+    assert templates.commands(whole) == [*gate["commands"], *gate["finally"]]
+
+
+def test_a_continued_line_joins_the_next_without_its_indentation():
+    assert templates.commands('a \\\n    b "c d" \\\n  e\n\n  f\n') == ['a b "c d" e', "f"]
+    with pytest.raises(ValueError, match="continued line"):
+        templates.commands("a \\\n")
