@@ -62,8 +62,8 @@ def commands(script: str) -> list[str]:
     words); blank lines are no command. A template breaks a line only between words, never inside quotes."""
     found: list[str] = []
     pending = ""
-    for line in script.splitlines():
-        line = line.strip()
+    for text in script.splitlines():
+        line = text.strip()
         if line.endswith("\\"):
             pending += line[:-1]
             continue

@@ -54,7 +54,7 @@ def test_the_extra_is_pinned_as_the_tests_and_the_image_run_it():
     for name, version in pins.items():
         assert dev[name] == version, name
         assert not re.search(rf"^{name}\b", runtime, flags=re.MULTILINE), f"{name} is in requirements.txt"
-    assert image.LOCUST_VERSION == pins["locust"]  # the image's Locust is the loopback runner's
+    assert pins["locust"] == image.LOCUST_VERSION  # the image's Locust is the loopback runner's
 
 
 def test_the_runner_without_the_extra_says_what_to_install(tmp_path):

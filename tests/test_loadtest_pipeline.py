@@ -153,8 +153,8 @@ def _judge(tmp_path, containers, reason="Essential container in task exited"):
     (tmp_path / "loadtest-master.json").write_text(
         json.dumps({"tasks": [{"stoppedReason": reason, "containers": containers}]}))
     (tmp_path / "loadtest-summary.md").write_text("# Load test: SOMETHING\n")
-    return subprocess.run(["bash", "-e", "-c", "\n".join(judge)], cwd=tmp_path, capture_output=True, text=True, check=False,
-                          timeout=30)
+    return subprocess.run(["bash", "-e", "-c", "\n".join(judge)], cwd=tmp_path, capture_output=True, text=True,
+                          check=False, timeout=30)
 
 
 def test_the_verdict_is_the_masters_exit_code(tmp_path):
@@ -167,7 +167,8 @@ def test_the_verdict_is_the_masters_exit_code(tmp_path):
     ]
     failed = _judge(tmp_path, [{"name": "master", "exitCode": 1}])
     assert failed.returncode != 0
-    assert failed.stderr.strip() == "the load-test gate failed: the master's verdict is exit code 1 (see the summary above)"
+    assert failed.stderr.strip() == ("the load-test gate failed: the master's verdict is exit code 1 "
+                                     "(see the summary above)")
 
 
 @pytest.mark.parametrize(("container", "printed"), [

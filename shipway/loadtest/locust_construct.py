@@ -258,7 +258,8 @@ class LocustLoadTest(Construct):
         for role in execution_roles:
             nag.acknowledge(
                 role, "AwsSolutions-IAM5[Resource::*]",
-                "ecr:GetAuthorizationToken, which pulling the load-test image needs, has no resource-level permissions.",
+                "ecr:GetAuthorizationToken, which pulling the load-test image needs, has no resource-level "
+                "permissions.",
             )
         nag.acknowledge(
             self.task_definition, "AwsSolutions-ECS2",

@@ -108,10 +108,8 @@ def _stop_strays(before: set[int]) -> None:
 
 def _signal(process: subprocess.Popen, signum: int) -> None:
     if process.poll() is None:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def _tail(log: Path, lines: int = 20) -> str:
