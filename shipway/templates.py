@@ -1,5 +1,5 @@
-"""Jinja2 rendering of the files under ``shipway/cloud-init/`` (user data, registry config, ...), and of the
-shell templates (``*.sh.j2``) whose commands the pipeline's buildspecs carry.
+"""Jinja2 rendering of the files under ``shipway/cloud-init/`` (user data, registry config, ...), of the shell
+templates (``*.sh.j2``) whose commands the pipeline's buildspecs carry, and of the load-test image's Dockerfile.
 
 StrictUndefined turns a missing variable into an error instead of an empty string, and nothing here
 depends on time or ordering of dicts the caller did not sort: rendering is deterministic.
@@ -37,8 +37,9 @@ def render(template: str, **context) -> str:
 
 
 @lru_cache(maxsize=1)
-def shell_environment() -> jinja2.Environment:
-    """Shell templates (``*.sh.j2``) named by their path in the package: ``scripts/build.sh.j2``.
+def package_environment() -> jinja2.Environment:
+    """Templates named by their path in the package: the buildspecs' shell (``scripts/build.sh.j2``), the
+    load-test image's Dockerfile (``loadtest/Dockerfile.j2``).
 
     ``q`` quotes a value as one shell word (``shlex.quote``); ``inline`` puts a macro's commands on one line,
     each ended by ``;``, for a ``{ ...; }`` group inside one command.
@@ -77,7 +78,7 @@ def commands(script: str) -> list[str]:
 
 def shell_commands(template: str, **values) -> list[str]:
     """``shipway/<template>`` rendered with ``values``, as buildspec commands."""
-    return commands(shell_environment().get_template(template).render(**values))
+    return commands(package_environment().get_template(template).render(**values))
 
 
 def shell_phases(template: str, **values) -> dict[str, list[str]]:
@@ -86,5 +87,5 @@ def shell_phases(template: str, **values) -> dict[str, list[str]]:
     A buildspec's template holds one block per part of a phase (``build``, ``build_finally``, ...), in the order
     CodeBuild runs them: the whole template renders as the one script CodeBuild's shell runs.
     """
-    compiled = shell_environment().get_template(template)
+    compiled = package_environment().get_template(template)
     return {name: commands("".join(block(compiled.new_context(values)))) for name, block in compiled.blocks.items()}

@@ -74,7 +74,7 @@ def test_the_scripts_run_the_pinned_cli_from_the_venv(tmp_path):
 
 def image_check(build: str, **arguments: str) -> str:
     """The image check every build shares (``unless_image_exists`` in scripts/functions.sh.j2) around ``build``."""
-    macros: Any = templates.shell_environment().get_template("scripts/functions.sh.j2").module  # Jinja macros
+    macros: Any = templates.package_environment().get_template("scripts/functions.sh.j2").module  # Jinja macros
     (command,) = templates.commands(macros.unless_image_exists(build, **arguments))
     return command
 

@@ -108,7 +108,7 @@ def test_a_template_renders_as_the_script_codebuild_runs():
     """A buildspec's template, rendered whole, is its phases' commands in CodeBuild's order (the blocks)."""
     gate = gate_construct.gate_build_spec()["phases"]["build"]
     values = {"master_container": "master", "worker_container": "worker", "poll_seconds": gate_construct.POLL_SECONDS}
-    whole = templates.shell_environment().get_template("loadtest/gate.sh.j2").render(**values)
+    whole = templates.package_environment().get_template("loadtest/gate.sh.j2").render(**values)
     assert templates.commands(whole) == [*gate["commands"], *gate["finally"]]
 
 

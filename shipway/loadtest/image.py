@@ -35,8 +35,8 @@ def locustfile_in_image(locustfile: str) -> str:
 
 def dockerfile(locustfile: str) -> str:
     locust_dir = posixpath.dirname(locustfile)
-    return templates.render(
-        "loadtest.Dockerfile.j2", locust_image=LOCUST_IMAGE, boto3_version=BOTO3_VERSION, locust_dir=locust_dir,
+    return templates.package_environment().get_template("loadtest/Dockerfile.j2").render(
+        locust_image=LOCUST_IMAGE, boto3_version=BOTO3_VERSION, locust_dir=locust_dir,
         app_dir=posixpath.join(APP_ROOT, locust_dir).rstrip("/"), app_root=APP_ROOT,
     )
 
