@@ -7,7 +7,10 @@ sections live in ``references.py`` so that each problem is reported at its exact
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import typing
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -79,8 +82,18 @@ class Router(Model):
     access_log_days: int = Field(90, ge=1, le=3650, description="Days the ALB access logs are kept in their bucket.")
 
 
-class Pool(Model):
-    provisioning: Literal["asg", "spot-fleet"] = Field(
+Provisioning = Literal["asg", "spot-fleet"]
+"""The pool kinds' names, as ``provisioning`` takes them; each names one class of the ``Pool`` union below."""
+
+
+class PoolFields(Model, ABC):
+    """What every pool kind has, and what each kind answers about itself: the spec's side of a pool kind.
+
+    A kind owns its arithmetic (``fewest_instances``, ``most_instances``, ``buys_spot``) and its own checks
+    (``problems``); its CDK side is ``shipway.constructs.pools`` (translated by ``shipway.props.pools``).
+    """
+
+    provisioning: Provisioning = Field(
         "asg", description="asg: an Auto Scaling group as a capacity provider; spot-fleet: AWS::EC2::SpotFleet."
     )
     instance_types: list[Annotated[str, _matches(v.INSTANCE_TYPE, "an EC2 instance type such as c6i.large")]] = (
@@ -102,6 +115,98 @@ class Pool(Model):
     stop_timeout: int = Field(
         110, ge=30, le=119, description="ECS_CONTAINER_STOP_TIMEOUT seconds; under the 2-minute Spot notice."
     )
+
+    SIZE_KEY: ClassVar[str]
+    """The key that sets how many instances the pool may run: what a capacity shortfall asks to raise."""
+    DESCRIPTION: ClassVar[str]
+    """The kind in words, for the cost estimate's lines."""
+
+    @property
+    @abstractmethod
+    def fewest_instances(self) -> int:
+        """Instances the pool runs at its least."""
+
+    @property
+    @abstractmethod
+    def most_instances(self) -> int:
+        """Instances the pool runs at its most: what the capacity check counts on."""
+
+    @property
+    @abstractmethod
+    def buys_spot(self) -> bool:
+        """Its instances are Spot Instances."""
+
+    @abstractmethod
+    def problems(self) -> Iterator[tuple[str, str]]:
+        """(key, message) for each setting this kind refuses; ``references.py`` reports each at its key."""
+
+
+class AsgPool(PoolFields):
+    """``provisioning: asg`` (the default): an Auto Scaling group of ``min`` to ``max`` instances, an ECS
+    capacity provider, on Spot or on demand."""
+
+    SIZE_KEY = "max"
+    DESCRIPTION = "Auto Scaling group"
+
+    @property
+    def fewest_instances(self) -> int:
+        return self.min
+
+    @property
+    def most_instances(self) -> int:
+        return self.max
+
+    @property
+    def buys_spot(self) -> bool:
+        return self.spot
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if "capacity" in self.model_fields_set:
+            yield "capacity", "capacity is for provisioning: spot-fleet; an asg pool takes min and max"
+        if self.min > self.max:
+            yield "min", f"min {self.min} is above max {self.max}"
+
+
+class SpotFleetPool(PoolFields):
+    """``provisioning: spot-fleet``: an ``AWS::EC2::SpotFleet`` held at ``capacity`` Spot Instances; no capacity
+    provider."""
+
+    SIZE_KEY = "capacity"
+    DESCRIPTION = "Spot Fleet"
+
+    @property
+    def fewest_instances(self) -> int:
+        return self.capacity
+
+    @property
+    def most_instances(self) -> int:
+        return self.capacity
+
+    @property
+    def buys_spot(self) -> bool:
+        return True
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        for key in ("min", "max"):
+            if key in self.model_fields_set:
+                yield key, f"{key} is for provisioning: asg; a spot-fleet pool takes capacity"
+        if not self.spot:
+            yield "spot", "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand"
+
+
+def _pool_kind(value: Any) -> str:
+    """The tag of a pool's kind: its ``provisioning``, ``asg`` when it gives none. A value that is no kind goes to
+    the default kind, whose ``provisioning`` field then names the kinds there are, at that key."""
+    given = value.get("provisioning", "asg") if isinstance(value, dict) else getattr(value, "provisioning", "asg")
+    return f"[{given}]" if given in typing.get_args(Provisioning) else "[asg]"
+
+
+# The registration of the pool kinds: one member per ``Provisioning`` name. The tags are bracketed so that the
+# loader leaves them out of the paths it prints.
+Pool = Annotated[
+    Annotated[AsgPool, Tag("[asg]")] | Annotated[SpotFleetPool, Tag("[spot-fleet]")],
+    Discriminator(_pool_kind),
+]
 
 
 class Cluster(Model):

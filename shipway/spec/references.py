@@ -187,18 +187,8 @@ def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None
         add((*base,), f"the database identifier {db!r} is longer than 63 characters")
     for pool_name, pool in env.cluster.pools.items():
         where = (*base, "cluster", "pools", pool_name)
-        given = pool.model_fields_set
-        if pool.provisioning == "asg":
-            if "capacity" in given:
-                add((*where, "capacity"), "capacity is for provisioning: spot-fleet; an asg pool takes min and max")
-            if pool.min > pool.max:
-                add((*where, "min"), f"min {pool.min} is above max {pool.max}")
-        else:
-            for key in ("min", "max"):
-                if key in given:
-                    add((*where, key), f"{key} is for provisioning: asg; a spot-fleet pool takes capacity")
-            if not pool.spot:
-                add((*where, "spot"), "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand")
+        for key, message in pool.problems():
+            add((*where, key), message)
         if naming.POOL_ATTRIBUTE in pool.metadata:
             add(
                 (*where, "metadata", naming.POOL_ATTRIBUTE),
