@@ -80,14 +80,14 @@ def test_a_spot_fleet_pool_has_no_capacity_provider(spec):
     assert isinstance(spec.environments["staging"].cluster.pools["loadtest"], SpotFleetPool)
     fleet = capacity(spec, "staging", "pool:loadtest")
     assert fleet.capacity_provider_strategies() == []
-    assert (fleet.ec2, fleet.launch_type) == (True, "EC2")
+    assert (fleet.on_instances, fleet.launch_type) == (True, "EC2")
     assert rendered(fleet.placement_constraints({"zone": "a"})) == [
         ("memberOf", "attribute:shipway.pool == loadtest"), ("memberOf", "attribute:zone == a")]
 
 
 def test_an_asg_pool_takes_the_process_placement_and_no_launch_type(spec):
     pool = capacity(spec, "production", "pool:dedicated")
-    assert (pool.ec2, pool.launch_type) == (True, None)
+    assert (pool.on_instances, pool.launch_type) == (True, None)
     assert rendered(pool.placement_constraints({"zone": "a"})) == [("memberOf", "attribute:zone == a")]
     assert rendered_strategies(pool.placement_strategies()) == rendered_strategies(placement_strategies())
 
@@ -95,7 +95,7 @@ def test_an_asg_pool_takes_the_process_placement_and_no_launch_type(spec):
 @pytest.mark.parametrize("name", ["fargate", "fargate-spot"])
 def test_fargate_takes_neither_constraints_nor_strategies(spec, name):
     fargate = capacity(spec, "staging", name)
-    assert (fargate.ec2, fargate.launch_type) == (False, None)
+    assert (fargate.on_instances, fargate.launch_type) == (False, None)
     assert fargate.placement_constraints({}) == [] and fargate.placement_strategies() == []
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Mapping
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -17,7 +19,7 @@ from pydantic import Tag
 from shipway import naming
 from shipway.constructs.app_task import TaskPlacement
 from shipway.constructs.placement import Capacity
-from shipway.constructs.pools import Pools, PoolProps
+from shipway.constructs.pools import PoolProps, Pools
 from shipway.props import pools as pool_props
 from shipway.spec import parse_spec
 from shipway.spec.model import Pool, PoolFields, Provisioning
@@ -80,7 +82,7 @@ def test_every_kind_provides_every_behaviour(kind):
 
     props = pool_props.pool_props("kinds", "dev", f"p-{kind}", spec_pool)
     assert isinstance(props, PoolProps) and isinstance(props, Capacity) and not inspect.isabstract(type(props))
-    assert props.ec2 and props.buys_spot == spec_pool.buys_spot
+    assert props.on_instances and props.buys_spot == spec_pool.buys_spot
     assert props.placement_strategies()
     assert pool_props.capacity(SPEC, "dev", f"pool:p-{kind}") == props
     strategies = props.capacity_provider_strategies()
@@ -91,12 +93,12 @@ def test_every_kind_provides_every_behaviour(kind):
         assert f"attribute:{naming.POOL_ATTRIBUTE} == p-{kind}" in expressions
 
 
-def resources(template: dict, kind: str) -> list[dict]:
+def resources(template: Mapping[str, Any], kind: str) -> list[dict]:
     return [r["Properties"] for r in template["Resources"].values() if r["Type"] == kind]
 
 
 @pytest.fixture(scope="module")
-def synthesized() -> dict:
+def synthesized() -> Mapping[str, Any]:
     """The pools of every kind with a service on each, as the platform and app stacks wire them, in one stack."""
     stack = cdk.Stack(cdk.App(), "Kinds")
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=1)

@@ -22,10 +22,8 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 
 from .. import naming
-from ..spec import Spec
 from ..spec.model import Size
 from . import placement as p
-
 
 LAUNCHER = "launcher"
 """The CNB launcher, on the PATH of every buildpacks image (``/cnb/lifecycle/launcher``)."""
@@ -119,7 +117,7 @@ class TaskPlacement:
     def of(cls, capacity: p.Capacity, placement: Mapping[str, str]) -> TaskPlacement:
         """A task on ``capacity`` (``shipway.props.pools.capacity``) with a process's ``placement``."""
         return cls(
-            ec2=capacity.ec2,
+            ec2=capacity.on_instances,
             capacity_provider_strategies=capacity.capacity_provider_strategies(),
             placement_constraints=capacity.placement_constraints(placement),
             placement_strategies=capacity.placement_strategies(),

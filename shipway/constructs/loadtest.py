@@ -22,7 +22,7 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import checkov, naming, nag
+from .. import checkov, nag, naming
 from ..loadtest.commands import MASTER_PORT, Load, locust_commands
 from ..loadtest.gate import Thresholds
 from ..loadtest.image import locustfile_in_image

@@ -66,8 +66,8 @@ def placement_strategies() -> list[ecs.PlacementStrategy]:
 class Capacity(ABC):
     """One kind of capacity a task runs on: its capacity provider strategy, launch type and placement rule."""
 
-    ec2: ClassVar[bool]
-    """Instances of the cluster (an EC2 task definition) rather than Fargate."""
+    on_instances: ClassVar[bool]
+    """On the cluster's instances (an EC2 task definition), not Fargate."""
     launch_type: ClassVar[str | None] = None
     """``EC2`` where no capacity provider reaches the capacity; otherwise the strategy decides."""
 
@@ -89,7 +89,7 @@ class Fargate(Capacity):
     it on, and no instances to constrain."""
 
     capacity_provider: str
-    ec2: ClassVar[bool] = False
+    on_instances: ClassVar[bool] = False
 
     def capacity_provider_strategies(self) -> list[ecs.CapacityProviderStrategy]:
         return [ecs.CapacityProviderStrategy(capacity_provider=self.capacity_provider, weight=1)]

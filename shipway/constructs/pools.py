@@ -55,7 +55,7 @@ class PoolProps(Capacity, ABC):
     metadata: Mapping[str, str]
     root_volume_gb: int
     stop_timeout: int
-    ec2: ClassVar[bool] = True
+    on_instances: ClassVar[bool] = True
 
     @property
     @abstractmethod

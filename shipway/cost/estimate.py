@@ -111,14 +111,14 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
         spec_name=spec.name, regions=regions, region_notes=notes, sources=sources,
         assumptions=[
             f"A month is {a.HOURS_PER_MONTH} hours; cron schedules count {DAYS} days and {WEEKS} weeks.",
-            f"Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
-            f"minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima.",
+            ("Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
+             "minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima."),
             f"EC2 pools are priced at the first instance type they list. {spot['assumption']}",
-            f"{a.PUSHES} pushes a month per app, each running the whole pipeline; the pipeline's lines use "
-            f"the first environment's Region ({regions[first]}).",
+            (f"{a.PUSHES} pushes a month per app, each running the whole pipeline; the pipeline's lines use "
+             f"the first environment's Region ({regions[first]})."),
             a.NOT_PRICED,
-            "Heroku: Common Runtime dynos at the baseline counts and one Heroku Postgres plan per environment "
-            "(the mapping is in docs/cost.md); fixed egress IPs would need a Private Space, not priced.",
+            ("Heroku: Common Runtime dynos at the baseline counts and one Heroku Postgres plan per environment "
+             "(the mapping is in docs/cost.md); fixed egress IPs would need a Private Space, not priced."),
         ],
         lines=lines, heroku=equivalents,
     )
@@ -192,7 +192,9 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
 def _holding(spec: Spec, env_name: str, pool_name: str) -> str:
     """What runs on a pool, for its line: the processes (priced by the pool) and the load-test workers."""
     held = [f"{app_name} {name}" for app_name, app in spec.apps.items()
-            for name, process in [*app.processes.items(), *app.cron.items()] if process.capacity == f"pool:{pool_name}"]
+            for name, capacity in [*((n, p.capacity) for n, p in app.processes.items()),
+                                   *((n, j.capacity) for n, j in app.cron.items())]
+            if capacity == f"pool:{pool_name}"]
     held += [f"{app_name} load-test workers" for app_name, app in spec.apps.items()
              if app.loadtest and app.loadtest.environment == env_name
              and loadtest_pool(spec.environments[env_name].cluster) == pool_name]

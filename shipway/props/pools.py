@@ -22,14 +22,19 @@ FARGATE: dict[str, placement.Fargate] = {"fargate": placement.FARGATE, "fargate-
 
 def pool_props(project: str, env: str, name: str, pool: Pool) -> PoolProps:
     """The props of pool ``name`` of environment ``env`` of ``project``: its kind's construct side."""
-    common = dict(name=name, instance_types=tuple(pool.instance_types), metadata=dict(pool.metadata),
-                  root_volume_gb=pool.root_volume_gb, stop_timeout=pool.stop_timeout)
+    instance_types, metadata = tuple(pool.instance_types), dict(pool.metadata)
     match pool:
         case AsgPool():
-            return AsgPoolProps(capacity_provider_name=naming.capacity_provider_name(project, env, name),
-                                spot=pool.spot, min_capacity=pool.min, max_capacity=pool.max, **common)
+            return AsgPoolProps(
+                name=name, instance_types=instance_types, metadata=metadata, root_volume_gb=pool.root_volume_gb,
+                stop_timeout=pool.stop_timeout, capacity_provider_name=naming.capacity_provider_name(project, env, name),
+                spot=pool.spot, min_capacity=pool.min, max_capacity=pool.max,
+            )
         case SpotFleetPool():
-            return SpotFleetPoolProps(target_capacity=pool.capacity, **common)
+            return SpotFleetPoolProps(
+                name=name, instance_types=instance_types, metadata=metadata, root_volume_gb=pool.root_volume_gb,
+                stop_timeout=pool.stop_timeout, target_capacity=pool.capacity,
+            )
         case _:
             assert_never(pool)
 

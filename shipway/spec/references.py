@@ -71,7 +71,7 @@ def registry_priorities(sources: int) -> list[int]:
 
 def check_references(spec: Spec) -> list[Problem]:
     problems: list[Problem] = []
-    add = lambda path, message: problems.append(Problem(tuple(path), message))  # noqa: E731
+    add = lambda path, message: problems.append(Problem(tuple(path), message))
 
     for env_name, env in spec.environments.items():
         _check_environment(spec, env_name, env, add)
@@ -276,7 +276,7 @@ def _check_one_pipeline_home(spec: Spec, add) -> None:
     first_name, first = next(iter(spec.environments.items()))
     for env_name, env in spec.environments.items():
         if (env.account, env.region) != (first.account, first.region):
-            where = lambda e: f"{e.account or 'any account'}/{e.region or 'any region'}"  # noqa: E731
+            where = lambda e: f"{e.account or 'any account'}/{e.region or 'any region'}"
             add(
                 ("environments", env_name, "account" if env.account != first.account else "region"),
                 f"{env_name} is in {where(env)} but {first_name} is in {where(first)}: an app's pipeline deploys "
