@@ -30,7 +30,9 @@ EDGE_POOLS: dict[str, Pool] = {
         instance_types=["m6i.large"], metadata={f"key{i}": f"value {i}" for i in range(9)}, stop_timeout=30
     ),
     "ondemand": AsgPool(instance_types=["m6i.large", "m5.large"], spot=False, metadata={"tier": "steady"}),
-    "fleet": SpotFleetPool(provisioning="spot-fleet", instance_types=["c6i.large"], capacity=3, metadata={"a.b/c-d_e": "x@y:z"}),
+    "fleet": SpotFleetPool(
+        provisioning="spot-fleet", instance_types=["c6i.large"], capacity=3, metadata={"a.b/c-d_e": "x@y:z"}
+    ),
 }
 ALL = [(f"{env}-{name}", naming.cluster_name("acme", env), pool_props("acme", env, name, pool))
        for env, name, pool in SHIPPED_POOLS] + [

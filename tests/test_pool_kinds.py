@@ -65,7 +65,9 @@ def test_the_spec_decides_the_kind_by_provisioning(kind):
 
 
 def test_a_pool_without_provisioning_is_an_asg_pool_as_before():
-    spec = parse_spec("name: n\nenvironments:\n  dev:\n    cluster:\n      pools:\n        p: {instance_types: [c6i.large]}\n")
+    spec = parse_spec(
+        "name: n\nenvironments:\n  dev:\n    cluster:\n      pools:\n        p: {instance_types: [c6i.large]}\n"
+    )
     assert type(spec.environments["dev"].cluster.pools["p"]) is registered()["[asg]"]
 
 
@@ -123,10 +125,9 @@ def synthesized() -> Mapping[str, Any]:
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_kind_synthesizes_the_capacity_provider_its_tasks_name(synthesized, kind):
     providers = {p["Name"] for p in resources(synthesized, "AWS::ECS::CapacityProvider")}
-    associated = {s["CapacityProvider"]["Ref"] for a in resources(synthesized, "AWS::ECS::ClusterCapacityProviderAssociations")
-                  for s in a["DefaultCapacityProviderStrategy"] or []} | {
-        p["Ref"] for a in resources(synthesized, "AWS::ECS::ClusterCapacityProviderAssociations")
-        for p in a["CapacityProviders"]}
+    # The cluster's association names each provider by a Ref to its resource (FARGATE is off in this cluster).
+    associated = {p["Ref"] for a in resources(synthesized, "AWS::ECS::ClusterCapacityProviderAssociations")
+                  for p in a["CapacityProviders"]}
     named = {logical_id: r["Properties"]["Name"] for logical_id, r in synthesized["Resources"].items()
              if r["Type"] == "AWS::ECS::CapacityProvider"}
     (service,) = [r["Properties"] for logical_id, r in synthesized["Resources"].items()

@@ -27,8 +27,8 @@ def pool_props(project: str, env: str, name: str, pool: Pool) -> PoolProps:
         case AsgPool():
             return AsgPoolProps(
                 name=name, instance_types=instance_types, metadata=metadata, root_volume_gb=pool.root_volume_gb,
-                stop_timeout=pool.stop_timeout, capacity_provider_name=naming.capacity_provider_name(project, env, name),
-                spot=pool.spot, min_capacity=pool.min, max_capacity=pool.max,
+                stop_timeout=pool.stop_timeout, spot=pool.spot, min_capacity=pool.min, max_capacity=pool.max,
+                capacity_provider_name=naming.capacity_provider_name(project, env, name),
             )
         case SpotFleetPool():
             return SpotFleetPoolProps(
@@ -41,7 +41,8 @@ def pool_props(project: str, env: str, name: str, pool: Pool) -> PoolProps:
 
 def pools(spec: Spec, env: str) -> list[PoolProps]:
     """Every pool of environment ``env``, by name."""
-    return [pool_props(spec.name, env, name, pool) for name, pool in sorted(spec.environments[env].cluster.pools.items())]
+    pools = spec.environments[env].cluster.pools
+    return [pool_props(spec.name, env, name, pools[name]) for name in sorted(pools)]
 
 
 def capacity(spec: Spec, env: str, capacity: str) -> placement.Capacity:

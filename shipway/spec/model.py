@@ -47,7 +47,9 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
-LogRetention = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+LogRetention = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
 
 
 # --- platform ------------------------------------------------------------------------------------
@@ -212,7 +214,9 @@ Pool = Annotated[
 class Cluster(Model):
     fargate: bool = Field(True, description="Register the FARGATE capacity provider.")
     fargate_spot: bool = Field(True, description="Register the FARGATE_SPOT capacity provider.")
-    pools: dict[Name, Pool] = Field(default_factory=dict, description="EC2 capacity; instances join through cloud-init.")
+    pools: dict[Name, Pool] = Field(
+        default_factory=dict, description="EC2 capacity; instances join through cloud-init."
+    )
     awsvpc_trunking: bool = Field(
         False,
         description="The account has ECS's awsvpcTrunking setting on (aws ecs put-account-setting-default --name "
@@ -245,7 +249,8 @@ class Environment(Model):
         None, description="With account."
     )
     availability_zones: list[str] | None = Field(
-        None, min_length=1, max_length=6, description="Only with account and region; otherwise the AZs are looked up by CloudFormation."
+        None, min_length=1, max_length=6,
+        description="Only with account and region; otherwise the AZs are looked up by CloudFormation.",
     )
     network: Network = Field(default_factory=Network)
     router: Router = Field(default_factory=Router)
@@ -270,11 +275,15 @@ class Source(Model):
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
         if (self.codecommit is None) == (self.connection_arn is None):
-            raise ValueError("give either codecommit: <repository> or connection_arn: <arn> with repository: <owner/name>")
+            raise ValueError(
+                "give either codecommit: <repository> or connection_arn: <arn> with repository: <owner/name>"
+            )
         if self.connection_arn is not None and self.repository is None:
             raise ValueError("connection_arn needs repository: <owner/name>")
         if self.codecommit is not None and self.repository is not None:
-            raise ValueError("repository goes with connection_arn; a CodeCommit source names its repository in codecommit")
+            raise ValueError(
+                "repository goes with connection_arn; a CodeCommit source names its repository in codecommit"
+            )
         return self
 
 
@@ -432,7 +441,9 @@ class CronJob(Model):
     size: SizeField = "1x"  # type: ignore[assignment]
     capacity: Capacity = "fargate"
     placement: dict[str, str] = Field(default_factory=dict)
-    retry_attempts: int = Field(2, ge=0, le=185, description="EventBridge Scheduler retries before the dead-letter queue.")
+    retry_attempts: int = Field(
+        2, ge=0, le=185, description="EventBridge Scheduler retries before the dead-letter queue."
+    )
     max_event_age: int = Field(3600, ge=60, le=86400, description="Seconds Scheduler keeps retrying a run.")
 
 
@@ -528,7 +539,9 @@ class App(Model):
         30, ge=10, le=480, description="Minutes the release command may run before its stage fails."
     )
     config: dict[EnvVarName, str] = Field(default_factory=dict, description="Config vars: environment variables.")
-    secrets: dict[EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]] = (
+    secrets: dict[
+        EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]
+    ] = (
         Field(default_factory=dict)
     )
     processes: dict[Name, Process] = Field(min_length=1, description="One ECS service per process.")

@@ -71,7 +71,7 @@ def registry_priorities(sources: int) -> list[int]:
 
 def check_references(spec: Spec) -> list[Problem]:
     problems: list[Problem] = []
-    add = lambda path, message: problems.append(Problem(tuple(path), message))
+    add = lambda path, message: problems.append(Problem(tuple(path), message))  # noqa: E731
 
     for env_name, env in spec.environments.items():
         _check_environment(spec, env_name, env, add)
@@ -100,7 +100,7 @@ def check_references(spec: Spec) -> list[Problem]:
                         add(where, f"host {host!r} is environment {registry_env}'s registry_host")
             if proc.is_web:
                 priority = listener_priority(app_name, proc_name, proc.priority)
-                for env_name, env in spec.environments.items():
+                for env_name in spec.environments:
                     if spec.registry == "s3" and priority in registry_priorities(registry_sources(spec, env_name)):
                         add(
                             (*base, "priority"),
@@ -276,7 +276,7 @@ def _check_one_pipeline_home(spec: Spec, add) -> None:
     first_name, first = next(iter(spec.environments.items()))
     for env_name, env in spec.environments.items():
         if (env.account, env.region) != (first.account, first.region):
-            where = lambda e: f"{e.account or 'any account'}/{e.region or 'any region'}"
+            where = lambda e: f"{e.account or 'any account'}/{e.region or 'any region'}"  # noqa: E731
             add(
                 ("environments", env_name, "account" if env.account != first.account else "region"),
                 f"{env_name} is in {where(env)} but {first_name} is in {where(first)}: an app's pipeline deploys "
@@ -292,7 +292,8 @@ def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], 
             if not getattr(env.cluster, flag):
                 add((*path, "capacity"), f"environment {env_name} turns {capacity} off (cluster.{flag}: false)")
         if placement:
-            add((*path, "placement"), f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
+            add((*path, "placement"),
+                f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
         return
     for env_name, env in spec.environments.items():
         pool = env.cluster.pools.get(pool_name)
@@ -408,13 +409,15 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         if target is not None:
             where = f"environments.{app.loadtest.environment}.cluster"
             if not target.cluster.fargate:
-                add((*base, "loadtest", "environment"), f"the Locust master runs on FARGATE, which {where}.fargate turns off")
+                add((*base, "loadtest", "environment"),
+                    f"the Locust master runs on FARGATE, which {where}.fargate turns off")
             key, value = naming.LOADTEST_POOL_METADATA
             offered = any(pool.metadata.get(key) == value for pool in target.cluster.pools.values())
             if not offered and not target.cluster.fargate_spot:
                 add(
                     (*base, "loadtest", "environment"),
-                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; {where} has neither",
+                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; "
+                    f"{where} has neither",
                 )
         bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, app.loadtest.environment)
         if len(bucket) > naming.LOADTEST_BUCKET_PREFIX_MAX:
