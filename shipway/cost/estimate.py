@@ -17,7 +17,7 @@ from ..catalog.prices import PRICES, heroku, known_regions, region_prices, spot_
 from ..naming import LOADTEST_POOL_METADATA
 from ..spec import Spec
 from ..spec.capacity import loadtest_pool
-from ..spec.model import App, Environment, Process, app_database
+from ..spec.model import App, Environment, Process, app_database, pool_of
 from . import assumptions as a
 from .model import PIPELINES, Estimate, HerokuLine, Line
 from .schedule import DAYS, WEEKS, runs_per_month
@@ -244,7 +244,7 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
             quantity_max=high * hours, spot=fargate_spot if spot else None,
         ))
     for name, job in app.cron.items():
-        if job.capacity.startswith("pool:"):
+        if pool_of(job.capacity) is not None:  # its instances are the pool's line
             continue
         runs = runs_per_month(job.schedule)
         spot = job.capacity == "fargate-spot"
