@@ -111,14 +111,14 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
         spec_name=spec.name, regions=regions, region_notes=notes, sources=sources,
         assumptions=[
             f"A month is {a.HOURS_PER_MONTH} hours; cron schedules count {DAYS} days and {WEEKS} weeks.",
-            ("Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
-             "minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima."),
+            "Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
+            "minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima.",
             f"EC2 pools are priced at the first instance type they list. {spot['assumption']}",
-            (f"{a.PUSHES} pushes a month per app, each running the whole pipeline; the pipeline's lines use "
-             f"the first environment's Region ({regions[first]})."),
+            f"{a.PUSHES} pushes a month per app, each running the whole pipeline; the pipeline's lines use "
+            f"the first environment's Region ({regions[first]}).",
             a.NOT_PRICED,
-            ("Heroku: Common Runtime dynos at the baseline counts and one Heroku Postgres plan per environment "
-             "(the mapping is in docs/cost.md); fixed egress IPs would need a Private Space, not priced."),
+            "Heroku: Common Runtime dynos at the baseline counts and one Heroku Postgres plan per environment "
+            "(the mapping is in docs/cost.md); fixed egress IPs would need a Private Space, not priced.",
         ],
         lines=lines, heroku=equivalents,
     )
