@@ -25,13 +25,16 @@ SHIPPED_POOLS = [
     for name, pool in environment.cluster.pools.items()
 ]
 EDGE_POOLS: dict[str, Pool] = {
-    "bare": AsgPool(instance_types=["t3.small"]),
-    "many": AsgPool(
-        instance_types=["m6i.large"], metadata={f"key{i}": f"value {i}" for i in range(9)}, stop_timeout=30
+    "bare": AsgPool.model_validate({"instance_types": ["t3.small"]}),
+    "many": AsgPool.model_validate(
+        {"instance_types": ["m6i.large"], "metadata": {f"key{i}": f"value {i}" for i in range(9)}, "stop_timeout": 30}
     ),
-    "ondemand": AsgPool(instance_types=["m6i.large", "m5.large"], spot=False, metadata={"tier": "steady"}),
-    "fleet": SpotFleetPool(
-        provisioning="spot-fleet", instance_types=["c6i.large"], capacity=3, metadata={"a.b/c-d_e": "x@y:z"}
+    "ondemand": AsgPool.model_validate(
+        {"instance_types": ["m6i.large", "m5.large"], "spot": False, "metadata": {"tier": "steady"}}
+    ),
+    "fleet": SpotFleetPool.model_validate(
+        {"provisioning": "spot-fleet", "instance_types": ["c6i.large"], "capacity": 3,
+         "metadata": {"a.b/c-d_e": "x@y:z"}}
     ),
 }
 ALL = [(f"{env}-{name}", naming.cluster_name("acme", env), pool_props("acme", env, name, pool))

@@ -146,10 +146,12 @@ def _check_hosts(spec: Spec, path: tuple, proc: Process, add) -> None:
     for where, _, host in _routed_hosts(spec, path, proc):
         if not HOSTNAME.match(host):
             add(where, f"{host!r} is not a host name such as app.example.com")
-    lists = proc.hosts.items() if isinstance(proc.hosts, dict) else [(None, proc.hosts)]
-    for env_name, hosts in lists:
+    lists: list[tuple[str | None, list[str]]] = (
+        list(proc.hosts.items()) if isinstance(proc.hosts, dict) else [(None, proc.hosts)]
+    )
+    for listed_in, hosts in lists:
         if len(set(hosts)) != len(hosts):
-            add((*path, "hosts", *((env_name,) if env_name else ())), "hosts repeat")
+            add((*path, "hosts", *((listed_in,) if listed_in else ())), "hosts repeat")
 
 
 def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None:
@@ -316,7 +318,7 @@ def _check_launcher_commands(app_name: str, app: App, add) -> None:
     if app.build.buildpacks is None:
         return
     base = ("apps", app_name)
-    commands = [((*base, "release"), app.release, "the release")]
+    commands: list[tuple[tuple[str, ...], str | None, str]] = [((*base, "release"), app.release, "the release")]
     commands += [((*base, "processes", name, "command"), p.command, f"process {name}")
                  for name, p in app.processes.items()]
     commands += [((*base, "cron", name, "command"), job.command, f"cron job {name}") for name, job in app.cron.items()]
