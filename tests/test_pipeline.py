@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 import subprocess
+from functools import partial
 
 import aws_cdk as cdk
 import pytest
@@ -14,6 +15,7 @@ from aws_cdk.assertions import Match, Template
 
 from shipway import defaults, naming
 from shipway.constructs import buildspec
+from shipway.constructs.stage_actions import Phase, StageAction
 from shipway.spec import SpecError, load_spec, parse_spec
 from shipway.stacks.app_pipeline import AppPipelineStack
 
@@ -684,19 +686,18 @@ def test_pipeline_stack_is_deployed_after_the_platforms_it_reads(shipped):
 # --- the hook for gates ---------------------------------------------------------------------------
 
 
-def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
+def test_further_actions_run_after_each_deploy_beside_the_tag_record():
     """The hook through which the load-test gate joins a stage (here with a stand-in action)."""
     spec = load_spec(SHIPPED)
     seen = []
 
     class Gated(AppPipelineStack):
-        def gate_actions(self):
-            def gates(context):
-                seen.append(context.env)
-                if context.env != spec.apps["minne"].loadtest.environment:
-                    return []
-                return [actions.ManualApprovalAction(action_name="Gate", run_order=context.run_order)]
-            return gates
+        def more_actions(self, context):
+            seen.append(context.env)
+            if context.env != spec.apps["minne"].loadtest.environment:
+                return []
+            return [StageAction("Gate", Phase.POST_DEPLOY, partial(actions.ManualApprovalAction, action_name="Gate"),
+                                beside="RecordImageTag")]
 
     app = cdk.App()
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()
