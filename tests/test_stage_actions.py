@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 
 from shipway import defaults, nag, naming
 from shipway.constructs.pipeline import ActionContext
-from shipway.constructs.stage_actions import Phase, StageAction, run_orders
+from shipway.constructs.stage_actions import Phase, StageAction, pipeline_actions, run_orders
 from shipway.constructs.task_runner import TaskRunnerGrant
 from shipway.spec import load_spec
 from shipway.stacks.app_pipeline import AppPipelineStack
@@ -110,6 +110,12 @@ def test_run_orders_follow_the_phases_whatever_order_the_actions_are_listed_in()
 def test_a_plan_that_cannot_run_says_why(plan, message):
     with pytest.raises(ValueError, match=message):
         run_orders(plan)
+
+
+def test_an_action_made_under_another_name_than_its_description_is_refused():
+    wrong = StageAction("Check", Phase.POST_DEPLOY, partial(actions.ManualApprovalAction, action_name="Other"))
+    with pytest.raises(ValueError, match="the action described as Check is named Other"):
+        pipeline_actions([wrong])
 
 
 # --- the task-runner grant -------------------------------------------------------------------------

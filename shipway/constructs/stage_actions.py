@@ -76,4 +76,10 @@ def run_orders(plan: Sequence[StageAction]) -> list[tuple[StageAction, int]]:
 
 def pipeline_actions(plan: Sequence[StageAction]) -> list[codepipeline.IAction]:
     """The stage's CodePipeline actions, made in order with their computed run orders."""
-    return [action.make(run_order=order) for action, order in run_orders(plan)]
+    made = []
+    for action, order in run_orders(plan):
+        made.append(action.make(run_order=order))
+        if made[-1].action_properties.action_name != action.name:
+            raise ValueError(f"the action described as {action.name} is named "
+                             f"{made[-1].action_properties.action_name}")
+    return made
