@@ -46,7 +46,7 @@ class WithSmokeTest(AppPipelineStack):
 def smoke() -> dict:
     spec = load_spec(SHIPPED)
     app = cdk.App(context=cdk_context())
-    return Template.from_stack(WithSmokeTest(app, spec=spec, app="minne")).to_json()
+    return dict(Template.from_stack(WithSmokeTest(app, spec=spec, app="minne")).to_json())
 
 
 def test_a_new_post_deploy_action_runs_after_everything_before_it(smoke):
@@ -77,13 +77,15 @@ def test_a_new_post_deploy_action_is_announced_when_it_fails(smoke):
 
 
 def test_a_new_project_is_made_like_every_other(smoke):
-    projects = {r["Metadata"]["aws:cdk:path"]: r["Properties"] for r in of_type(smoke, "AWS::CodeBuild::Project").values()}
+    projects = {r["Metadata"]["aws:cdk:path"]: r["Properties"]
+                for r in of_type(smoke, "AWS::CodeBuild::Project").values()}
     (smoke_test,) = [p for path, p in projects.items() if "SmokeTest-staging" in path]
     (record,) = [p for path, p in projects.items() if path.endswith("/Delivery/Record/Resource")]
     assert smoke_test["Environment"]["Image"] == defaults.BUILD_IMAGE.image_id
     assert smoke_test["EncryptionKey"] == record["EncryptionKey"]
-    assert smoke_test["LogsConfig"]["CloudWatchLogs"]["GroupName"] == record["LogsConfig"]["CloudWatchLogs"]["GroupName"]
-    assert smoke_test["LogsConfig"]["CloudWatchLogs"]["StreamName"] == "smoke"
+    logs, record_logs = smoke_test["LogsConfig"]["CloudWatchLogs"], record["LogsConfig"]["CloudWatchLogs"]
+    assert logs["GroupName"] == record_logs["GroupName"]
+    assert logs["StreamName"] == "smoke"
 
 
 # --- run orders ------------------------------------------------------------------------------------
@@ -125,7 +127,7 @@ def granted(grant: TaskRunnerGrant, **kwargs) -> list[dict]:
     stack = cdk.Stack(cdk.App(), "Grant")
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"))
     grant.grant(role, **kwargs)
-    (policy,) = of_type(Template.from_stack(stack).to_json(), "AWS::IAM::Policy").values()
+    (policy,) = of_type(dict(Template.from_stack(stack).to_json()), "AWS::IAM::Policy").values()
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -142,7 +144,8 @@ def test_the_grant_runs_only_its_families_in_its_clusters_and_passes_only_its_ro
     assert len(run["Condition"]["ArnEquals"]["ecs:cluster"]) == 2, "several clusters: a list"
     assert tag["Condition"] == {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
-    assert sorted(json.dumps(r).split(":role/")[1].split('"')[0] for r in passing["Resource"]) == ["r-execution", "r-task"]
+    roles = sorted(json.dumps(r).split(":role/")[1].split('"')[0] for r in passing["Resource"])
+    assert roles == ["r-execution", "r-task"]
 
 
 def test_a_grant_for_one_cluster_names_it_once_and_may_put_its_services_first():

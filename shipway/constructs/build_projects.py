@@ -56,16 +56,17 @@ class BuildProjects:
         :param network: run in a VPC. Default: CodeBuild's own network.
         :param writes_artifacts: the project writes the stage's output artifact (the image build).
         """
+        secret = codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER
         environment_variables = {
             **{k: codebuild.BuildEnvironmentVariable(value=v) for k, v in (variables or {}).items()},
-            **{k: codebuild.BuildEnvironmentVariable(value=v, type=codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER)
-               for k, v in (secrets or {}).items()},
+            **{k: codebuild.BuildEnvironmentVariable(value=v, type=secret) for k, v in (secrets or {}).items()},
         }
         project = codebuild.PipelineProject(
             scope, construct_id,
             description=description,
             build_spec=codebuild.BuildSpec.from_object(build_spec),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=compute, privileged=privileged),
+            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=compute,
+                                                   privileged=privileged),
             environment_variables=environment_variables or None,
             vpc=network.vpc if network else None,
             subnet_selection=ec2.SubnetSelection(subnets=network.vpc.private_subnets) if network else None,

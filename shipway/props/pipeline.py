@@ -60,7 +60,9 @@ def delivery_props(spec: Spec, app: str) -> DeliveryProps:
         release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
         deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
         # every environment provisions the app's database before its release (data.md)
-        provision_state_machines={env: naming.provision_state_machine(spec.name, app, env) for env in spec.environments},
+        provision_state_machines={
+            env: naming.provision_state_machine(spec.name, app, env) for env in spec.environments
+        },
     )
 
 
