@@ -159,6 +159,11 @@ def test_a_grant_for_one_cluster_names_it_once_and_may_put_its_services_first():
     assert ":service/c/s" in json.dumps(statements[0]["Resource"])
 
 
+def test_a_grant_runs_only_families_it_registers():
+    with pytest.raises(ValueError, match=r"runs \['other'\]: a task runner runs only the families"):
+        TaskRunnerGrant(clusters="c", families=["f"], runs=["other"], roles=["r"])
+
+
 # --- every acknowledgement of the pipeline answers a real finding -----------------------------------
 
 

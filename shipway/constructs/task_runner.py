@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from constructs import IConstruct
 
 from .. import nag
 
@@ -42,7 +43,7 @@ class TaskRunnerGrant:
     :param roles: names of the roles the revisions carry (task and execution): ``iam:PassRole`` names exactly
         them, towards ``ecs-tasks.amazonaws.com`` only.
     :param runs: of ``families``, those it starts with ``ecs:RunTask``, only in the cluster(s).
-    :param services: services of the (one) cluster it updates to new revisions.
+    :param services: services it updates to new revisions (``ecs:UpdateService``), in the cluster(s).
     :param task_actions: what it may do to the cluster's tasks, whose IDs are known only at run time.
     :param list_tasks: also ``ecs:ListTasks`` in the cluster(s) (CodePipeline's ECS deploy action lists them).
     """
@@ -55,58 +56,58 @@ class TaskRunnerGrant:
     task_actions: Sequence[str] = WATCH_AND_STOP
     list_tasks: bool = False
 
+    def __post_init__(self) -> None:
+        if not set(self.runs) <= set(self.families):
+            raise ValueError(f"runs {sorted(set(self.runs) - set(self.families))}: a task runner runs only the "
+                             "families whose revisions it registers")
+
     def grant(self, role: iam.IRole, *, services_first: bool = False) -> None:
         """Add the statements to ``role``'s policy and acknowledge their wildcards on it.
 
-        ``services_first``: the ECS deploy roles list their services before the rest; kept so that their
-        templates stay byte-identical to those written before this grant existed (IAM does not care).
+        ``services_first``: the services statement leads instead of following the tasks one. Only the ECS deploy
+        roles ask for it: they have always listed their services first, and their templates stay byte-identical
+        to those written before this grant existed (IAM does not care about the order).
         """
-        statements = self.statements(role)
-        if services_first and self.services:
-            statements.insert(0, statements.pop(-2))
-        for statement in statements:
+        for statement in self.statements(role, services_first=services_first):
             role.add_to_principal_policy(statement)
         self._acknowledge(role)
 
-    def statements(self, scope: iam.IRole) -> list[iam.PolicyStatement]:
-        """The statements, in the order the steps' roles have always listed them."""
+    def statements(self, scope: IConstruct, *, services_first: bool = False) -> list[iam.PolicyStatement]:
+        """Register, [run], tag while registering, [list tasks], watch tasks, [update services], pass roles."""
         stack = cdk.Stack.of(scope)
-        clusters = [self.clusters] if isinstance(self.clusters, str) else list(self.clusters)
+        clusters = self._clusters()
         arns = [cluster_arn(stack, c) for c in clusters]
         in_clusters = {"ArnEquals": {"ecs:cluster": arns[0] if isinstance(self.clusters, str) else arns}}
         revisions = self._revisions(stack)
-        statements = [iam.PolicyStatement(actions=list(REGISTER_ACTIONS), resources=["*"])]
-        if self.runs:
-            statements.append(iam.PolicyStatement(
-                actions=["ecs:RunTask"], resources=[revisions[f] for f in self.runs], conditions=in_clusters,
-            ))
-        statements.append(iam.PolicyStatement(
-            actions=["ecs:TagResource"], resources=list(revisions.values()),
-            conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
-        ))
-        if self.list_tasks:
-            statements.append(iam.PolicyStatement(actions=["ecs:ListTasks"], resources=["*"], conditions=in_clusters))
-        statements.append(iam.PolicyStatement(actions=list(self.task_actions), resources=self._tasks(stack)))
-        if self.services:
-            (cluster,) = clusters
-            statements.append(iam.PolicyStatement(
-                actions=["ecs:DescribeServices", "ecs:UpdateService"],
-                resources=[stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{s}")
-                           for s in self.services],
-            ))
-        statements.append(iam.PolicyStatement(
-            actions=["iam:PassRole"], resources=role_arns(stack, self.roles),
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        ))
-        return statements
+        services = [iam.PolicyStatement(
+            actions=["ecs:DescribeServices", "ecs:UpdateService"],
+            resources=[stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{s}")
+                       for cluster in clusters for s in self.services],
+        )] if self.services else []
+        return [
+            *(services if services_first else []),
+            iam.PolicyStatement(actions=list(REGISTER_ACTIONS), resources=["*"]),
+            *([iam.PolicyStatement(actions=["ecs:RunTask"], resources=[revisions[f] for f in self.runs],
+                                   conditions=in_clusters)] if self.runs else []),
+            iam.PolicyStatement(actions=["ecs:TagResource"], resources=list(revisions.values()),
+                                conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}),
+            *([iam.PolicyStatement(actions=["ecs:ListTasks"], resources=["*"], conditions=in_clusters)]
+              if self.list_tasks else []),
+            iam.PolicyStatement(actions=list(self.task_actions), resources=self._tasks(stack)),
+            *(services if not services_first else []),
+            iam.PolicyStatement(actions=["iam:PassRole"], resources=role_arns(stack, self.roles),
+                                conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
+        ]
+
+    def _clusters(self) -> list[str]:
+        return [self.clusters] if isinstance(self.clusters, str) else list(self.clusters)
 
     def _revisions(self, stack: cdk.Stack) -> dict[str, str]:
         return {f: stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*")
                 for f in self.families}
 
     def _tasks(self, stack: cdk.Stack) -> list[str]:
-        clusters = [self.clusters] if isinstance(self.clusters, str) else self.clusters
-        return [stack.format_arn(service="ecs", resource="task", resource_name=f"{c}/*") for c in clusters]
+        return [stack.format_arn(service="ecs", resource="task", resource_name=f"{c}/*") for c in self._clusters()]
 
     def _acknowledge(self, role: iam.IRole) -> None:
         stack = cdk.Stack.of(role)
