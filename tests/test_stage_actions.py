@@ -8,12 +8,18 @@ from functools import partial
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
 from aws_cdk.assertions import Template
 
 from shipway import defaults, nag, naming
-from shipway.constructs.pipeline import ActionContext
+from shipway.constructs.pipeline import ActionContext, DeliveryPipeline, SourceRepository, Target
 from shipway.constructs.stage_actions import Phase, StageAction, pipeline_actions, run_orders
 from shipway.constructs.task_runner import TaskRunnerGrant
 from shipway.spec import load_spec
@@ -188,3 +194,35 @@ def test_each_acknowledgement_of_the_pipeline_answers_a_real_finding(app_name, t
     assert len(acknowledged) > 20
     for path, finding in acknowledged:
         assert any(f == finding and (p == path or p.startswith(path + "/")) for p, f in findings), (path, finding)
+
+
+# --- the construct alone: primitives and CDK types, no spec ----------------------------------------
+
+
+def test_delivery_pipeline_in_a_bare_stack():
+    """DeliveryPipeline knows nothing of the spec: a plain Stack, its own repositories, topic and parameter."""
+    stack = cdk.Stack(cdk.App(), "Bare")
+    topic = sns.Topic(stack, "Topic")
+    target = Target(
+        env="dev", cluster_name="c-dev", services={"web": "app-web"}, task_families=["app-dev-web"],
+        alarm_topic=topic, image_tag_parameter=ssm.StringParameter(stack, "Tag", string_value="none"),
+        service_counts_parameter="/counts", no_image_tag="none", approve=True,
+    )
+    delivery = DeliveryPipeline(
+        stack, "Delivery", pipeline_name="app", project="p", app="app",
+        source=SourceRepository(branch="main", codecommit=codecommit.Repository(stack, "Code", repository_name="c")),
+        repository=ecr.Repository(stack, "Images"), cache_repository=ecr.Repository(stack, "Cache"),
+        build_spec={"version": "0.2", "phases": {"build": {"commands": ["true"]}}},
+        compute=codebuild.ComputeType.SMALL, targets=[target], log_retention=logs.RetentionDays.ONE_WEEK,
+        log_group_name="/p/app", release_command="./migrate", release_timeout=cdk.Duration.minutes(30),
+        deploy_timeout=cdk.Duration.minutes(60),
+    )
+    template = dict(Template.from_stack(stack).to_json())
+    assert stage_plan(template)[2] == ("dev", [["Approve"], ["Release"], ["Deploy-web"], ["GoLive"],
+                                               ["RecordImageTag"]])
+    assert [a.name for a in delivery.plans["dev"]] == ["Approve", "Release", "Deploy-web", "GoLive", "RecordImageTag"]
+    (rule,) = [r["Properties"] for r in of_type(template, "AWS::Events::Rule").values()
+               if r["Properties"]["EventPattern"].get("source") == ["aws.codepipeline"]]
+    assert rule["EventPattern"]["detail"]["stage"] == ["Source", "Build", "dev"]
+    images = {r["Properties"]["Environment"]["Image"] for r in of_type(template, "AWS::CodeBuild::Project").values()}
+    assert images == {defaults.BUILD_IMAGE.image_id}
