@@ -8,7 +8,7 @@ from typing import TypedDict
 import aws_cdk as cdk
 
 from .. import naming
-from ..constructs import placement
+from ..props import pools as pool_props
 from ..spec import Spec
 from ..spec.capacity import loadtest_pool
 from .commands import Load
@@ -83,12 +83,10 @@ def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:
     pool = loadtest_pool(spec.environments[env].cluster)
     if pool is None:
         return WorkerCapacity()
+    on = pool_props.capacity(spec, env, f"pool:{pool}")
     key, value = naming.LOADTEST_POOL_METADATA
-    strategies = placement.capacity_provider_strategies(spec, env, f"pool:{pool}")
-    constraints = [placement.member_of(key, value)]
-    if not strategies:  # a Spot Fleet: launch type EC2, kept on the pool's own instances
-        constraints.insert(0, placement.pool_constraint(pool))
-    return WorkerCapacity(fargate=False, strategies=strategies, constraints=constraints)
+    return WorkerCapacity(fargate=False, strategies=on.capacity_provider_strategies(),
+                          constraints=on.placement_constraints({key: value}))
 
 
 def names(spec: Spec, app: str, env: str) -> Names:
