@@ -52,12 +52,15 @@ system:
 	@scripts/install-system-packages.sh
 
 synth: setup
-	@rm -rf cdk.out && mkdir -p $(dir $(REVIEW_MD))
+	@rm -rf $(CDK_OUT) && mkdir -p $(dir $(REVIEW_MD))
 	@$(MAKE) --no-print-directory _synth
 
+# The CLI's own lines that shipway has answered (an INFO CDK cannot acknowledge, the stack list the summary
+# gives) are dropped by shipway.acknowledged, each with its reason; anything else the CLI says is printed.
+CDK_OUT ?= cdk.out
 _synth:
-	$(CDK) synth --quiet -c spec=$(SPEC) > /dev/null
-	@$(PY) -m shipway.summary cdk.out
+	@set -o pipefail; $(CDK) synth --quiet -c spec=$(SPEC) -o $(CDK_OUT) 2>&1 >/dev/null | $(PY) -m shipway.acknowledged >&2
+	@$(PY) -m shipway.summary $(CDK_OUT)
 
 test: setup system
 	$(PY) -m pytest $(PYTEST_ARGS)
