@@ -25,7 +25,7 @@ def write_templates(assembly: Path, out: Path) -> list[Path]:
     found = [f"{s.name}: {p}" for s in stacks for p in problems(s)]
     if found:
         raise NotReusable("\n".join(found))
-    project = next(iter({s.tags.get("shipway:project") for s in stacks} - {None}), "shipway")
+    project = next((s.tags["shipway:project"] for s in stacks if "shipway:project" in s.tags), "shipway")
     stacks = [with_typeable_parameters(s, project) for s in stacks]
     if out.exists():
         shutil.rmtree(out)
