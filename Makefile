@@ -14,7 +14,7 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth test e2e bench diff deploy review preflight cost cost-docs clean
+.PHONY: help setup system synth test e2e bench diff deploy review preflight cost cost-docs architecture-docs clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
@@ -97,6 +97,11 @@ review: setup
 # The monthly cost of SPEC from the price table (shipway/catalog/prices.json); no AWS account needed.
 cost: $(VENV)/.installed
 	@$(PY) -m shipway cost --spec $(SPEC) $(addprefix --region ,$(REGION)) $(addprefix --format ,$(FORMAT))
+
+# docs/architecture.md's diagrams, drawn from a synthesis of tests/specs/minimal.yaml and the imports
+# (tests/test_architecture_docs.py checks them).
+architecture-docs: $(VENV)/.installed
+	$(PY) scripts/architecture.py
 
 # docs/cost.md's example block: the shipped spec's estimate, regenerated (tests/test_cost_docs.py checks it).
 cost-docs: $(VENV)/.installed
