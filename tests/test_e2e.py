@@ -100,8 +100,8 @@ def test_without_the_record_after_a_stack_deployment_the_next_rule_rewrite_forwa
 def test_make_e2e_prints_one_line_per_service_and_step(tmp_path):
     spec = tmp_path / "spec.yaml"
     shutil.copy(SPECS / "minimal.yaml", spec)
-    done = subprocess.run([sys.executable, "-m", "e2e", "--spec", str(spec)], cwd=ROOT, capture_output=True, check=False,
-                          text=True, timeout=900)
+    done = subprocess.run([sys.executable, "-m", "e2e", "--spec", str(spec)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line.split() for line in done.stdout.splitlines() if not line.startswith("#")]
     assert lines == [["dev", "hello-web", "0/0", "none"]] + [["dev", "hello-web", "1/1", "c0ffee1"]] * 2 \

@@ -110,8 +110,8 @@ def estimate(spec: Spec, *, region: str = DEFAULT_REGION, prices: Path = PRICES)
         spec_name=spec.name, regions=regions, region_notes=notes, sources=sources,
         assumptions=[
             f"A month is {a.HOURS_PER_MONTH} hours; cron schedules count {DAYS} days and {WEEKS} weeks.",
-            f"Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
-            f"minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima.",
+            "Baseline: each process at its desired count within its autoscaling bounds, each pool at its "
+            "minimum (a Spot Fleet at its capacity); 'at max' at the autoscaling and pool maxima.",
             f"EC2 pools are priced at the first instance type they list. {spot['assumption']}",
             f"{a.PUSHES} pushes a month per app, each running the whole pipeline; the pipeline's lines use "
             f"the first environment's Region ({regions[first]}).",

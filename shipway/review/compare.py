@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +104,7 @@ class Review:
         return [c for c in self.changes if c.blocking]
 
 
-def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow: list[str] = ()) -> Review:
+def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow: Sequence[str] = ()) -> Review:
     """What deploying ``head`` over ``base`` does to every resource, with ``allow`` (``TYPE:LogicalId``) let through."""
     stacks = []
     for name in [*head, *(n for n in base if n not in head)]:
@@ -123,9 +124,12 @@ def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow
 
 
 def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | None) -> list[ResourceChange]:
+    either = new or old
+    if either is None:
+        raise ValueError(f"stack {name} is in neither assembly")
     before = old.resources if old else {}
     after = new.resources if new else {}
-    region = (new or old).region
+    region = either.region
     removed = [i for i in before if i not in after]
     added = [i for i in after if i not in before]
     renames = _renames(before, after, removed, added)
@@ -206,13 +210,13 @@ def _judge_refused(change: ResourceChange, old: dict, new: dict) -> None:
     if change.resource_type not in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
         return
     was, now = old.get("Properties", {}), new.get("Properties", {})
-    storage = [_number(was.get("AllocatedStorage")), _number(now.get("AllocatedStorage"))]
-    if None not in storage and storage[1] < storage[0]:
+    storage_was, storage_now = _number(was.get("AllocatedStorage")), _number(now.get("AllocatedStorage"))
+    if storage_was is not None and storage_now is not None and storage_now < storage_was:
         change.obstacle = "refused by AWS"
-        change.details.append(f"storage shrinks from {storage[0]} to {storage[1]} GB: RDS cannot shrink allocated "
+        change.details.append(f"storage shrinks from {storage_was} to {storage_now} GB: RDS cannot shrink allocated "
                               "storage; keep it, or move the data to a new, smaller database")
-    versions = [_version(was.get("EngineVersion")), _version(now.get("EngineVersion"))]
-    if None not in versions and versions[1] < versions[0]:
+    version_was, version_now = _version(was.get("EngineVersion")), _version(now.get("EngineVersion"))
+    if version_was is not None and version_now is not None and version_now < version_was:
         change.obstacle = "refused by AWS"
         change.details.append(f"engine version goes down from {was['EngineVersion']} to {now['EngineVersion']}: "
                               "RDS upgrades in place but never downgrades; restore a snapshot into a new database")
@@ -256,7 +260,7 @@ def _sits_in(head: dict[str, StackTemplate], published: dict, stack: str, holder
     """The containers ``holder`` reaches through its references: containers lead on to what they sit in, and a
     template parameter that reads an SSM parameter leads to the resource that writes it, in whichever stack."""
     found: dict[tuple, list[str]] = {}
-    queue = [(stack, holder, [])]
+    queue: list[tuple[str, str, list[str]]] = [(stack, holder, [])]
     seen = {(stack, holder)}
     while queue:
         where, logical_id, path = queue.pop(0)
@@ -455,7 +459,7 @@ def _diff_paths(old: Any, new: Any, path: tuple = ()) -> list[tuple]:
         return [p for key in dict.fromkeys([*old, *new]) for p in _diff_paths(old.get(key, _MISSING),
                                                                              new.get(key, _MISSING), (*path, key))]
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [p for i, (a, b) in enumerate(zip(old, new)) for p in _diff_paths(a, b, (*path, i))]
+        return [p for i, (a, b) in enumerate(zip(old, new, strict=True)) for p in _diff_paths(a, b, (*path, i))]
     return [path]
 
 

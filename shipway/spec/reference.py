@@ -7,6 +7,7 @@ docs/spec.md in step.
 from __future__ import annotations
 
 import sys
+import types
 import typing
 
 from pydantic import BaseModel
@@ -42,7 +43,7 @@ def _type(annotation) -> str:
         return _type(args[0])
     if origin is typing.Literal:
         return " \\| ".join(repr(a) for a in args)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if origin in (typing.Union, types.UnionType):
         return " \\| ".join(_type(a) for a in args)
     if origin is dict:
         return f"map of {_type(args[1])}"

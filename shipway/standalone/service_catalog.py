@@ -45,7 +45,8 @@ def portfolio_template(stacks: list[StackTemplate], project: str) -> Template:
             f"{name}Product", Name=stack.name, Owner=Ref(provider),
             Description=stack.template.get("Description", stack.name),
             ProvisioningArtifactParameters=[sc.ProvisioningArtifactProperties(
-                Name=Ref(version), Info=sc.Info(LoadTemplateFromURL=Join("", [Ref(prefix), f"/{stack.name}.template.json"])),
+                Name=Ref(version),
+                Info=sc.Info(LoadTemplateFromURL=Join("", [Ref(prefix), f"/{stack.name}.template.json"])),
             )],
         ))
         association = template.add_resource(sc.PortfolioProductAssociation(
