@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shipway.assembly import AWS_PUBLIC_PARAMETERS, StackTemplate, publishers, read_assembly
-from shipway.spec.vocabulary import SIZES
+from shipway.assembly import AWS_PUBLIC_PARAMETERS, StackTemplate, publishers, read_assembly  # noqa: E402
+from shipway.spec.vocabulary import SIZES  # noqa: E402
 
 DOC = ROOT / "docs" / "architecture.md"
 SPEC = ROOT / "tests" / "specs" / "minimal.yaml"
@@ -59,8 +59,8 @@ def stack_graph(stacks: Iterable[StackTemplate], project: str) -> str:
         lines.append(f'  {node[path]}(["{label}"])')
     lines += [f"  {sid[stack]} -- publishes --> {node[path]}" for path, (stack, _) in sorted(published.items())]
     lines += [f"  {node[path]} -. read at deploy .-> {sid[stack]}" for stack, path in sorted(read)]
-    lines += [f'  {sid[stack]} == "{role} writes at run time" ==> {node[path]}' for stack, role, path in sorted(written)]
-    lines += [f'  {node[path]} -. "{role} reads at run time" .-> {sid[stack]}' for stack, role, path in sorted(fetched)]
+    lines += [f'  {sid[s]} == "{role} writes at run time" ==> {node[path]}' for s, role, path in sorted(written)]
+    lines += [f'  {node[path]} -. "{role} reads at run time" .-> {sid[s]}' for s, role, path in sorted(fetched)]
     return "\n".join(lines)
 
 
