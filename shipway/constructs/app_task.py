@@ -22,10 +22,8 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 
 from .. import naming
-from ..spec import Spec
-from ..spec.model import Size, pool_of
+from ..spec.model import Size
 from . import placement as p
-
 
 LAUNCHER = "launcher"
 """The CNB launcher, on the PATH of every buildpacks image (``/cnb/lifecycle/launcher``)."""
@@ -105,35 +103,26 @@ class AppContainer:
 class TaskPlacement:
     """Where a task runs: Fargate (``ec2`` false) or a pool's instances, with constraints and strategies.
 
-    A Spot Fleet pool has no capacity provider: ``capacity_provider_strategies`` is empty and the task
-    uses launch type EC2, kept on the pool by ``placement.pool_constraint``.
+    ``launch_type`` is ``EC2`` for a Spot Fleet pool, which has no capacity provider (its tasks are kept on the
+    pool by ``placement.pool_constraint``); otherwise the capacity provider strategy decides.
     """
 
     ec2: bool
     capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy]
     placement_constraints: Sequence[ecs.PlacementConstraint] = field(default_factory=list)
     placement_strategies: Sequence[ecs.PlacementStrategy] = field(default_factory=list)
+    launch_type: str | None = None
 
     @classmethod
-    def of(cls, spec: Spec, env: str, capacity: str, placement: Mapping[str, str]) -> TaskPlacement:
-        strategies = p.capacity_provider_strategies(spec, env, capacity)
-        pool = pool_of(capacity)
-        if pool is None:
-            return cls(ec2=False, capacity_provider_strategies=strategies)
-        constraints = p.placement_constraints(dict(placement))
-        if not strategies:  # Spot Fleet: launch type EC2, pinned to the pool's instances
-            constraints = [p.pool_constraint(pool), *constraints]
+    def of(cls, capacity: p.Capacity, placement: Mapping[str, str]) -> TaskPlacement:
+        """A task on ``capacity`` (``shipway.props.pools.capacity``) with a process's ``placement``."""
         return cls(
-            ec2=True,
-            capacity_provider_strategies=strategies,
-            placement_constraints=constraints,
-            placement_strategies=p.placement_strategies(),
+            ec2=capacity.on_instances,
+            capacity_provider_strategies=capacity.capacity_provider_strategies(),
+            placement_constraints=capacity.placement_constraints(placement),
+            placement_strategies=capacity.placement_strategies(),
+            launch_type=capacity.launch_type,
         )
-
-    @property
-    def launch_type(self) -> str | None:
-        """``EC2`` for a Spot Fleet pool (no capacity provider); otherwise the strategy decides."""
-        return "EC2" if self.ec2 and not self.capacity_provider_strategies else None
 
     def compatibility(self) -> ecs.Compatibility:
         return ecs.Compatibility.EC2 if self.ec2 else ecs.Compatibility.FARGATE

@@ -43,6 +43,7 @@ from ..constructs.retention import retention
 from ..constructs.service import ProcessService
 from ..nag import acknowledge, resource_finding
 from ..naming import Param
+from ..props import pools as pool_props
 from ..spec import Spec, listener_priority
 from ..spec.model import app_database
 from .base import ShipwayStack
@@ -127,7 +128,7 @@ class AppRuntimeStack(ShipwayStack):
                 hosts=proc.hosts_in(env),
                 service_name=naming.service_name(app, proc_name),
                 family=naming.task_family(spec.name, app, env, proc_name),
-                placement=TaskPlacement.of(spec, env, proc.capacity, proc.placement),
+                placement=TaskPlacement.of(pool_props.capacity(spec, env, proc.capacity), proc.placement),
                 listener=platform.listener if web else None,
                 priority=listener_priority(app, proc_name, proc.priority) if web else None,
                 test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
@@ -172,7 +173,7 @@ class AppRuntimeStack(ShipwayStack):
             for job_name, job in app_spec.cron.items():
                 self.cron.add_job(
                     job_name, job, schedule_name=naming.schedule_name(spec.name, app, env, job_name),
-                    placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
+                    placement=TaskPlacement.of(pool_props.capacity(spec, env, job.capacity), job.placement),
                 )
         self._acknowledge()
 
