@@ -30,11 +30,13 @@ END = "<!-- END generated -->"
 
 # Which box each module of the package is drawn in; the arrows come from the imports alone.
 LAYERS = {
+    # loadtest: the load test's constructs and spec translation are the app's; its loopback runner (Locust,
+    # psutil: the extra shipway[loadtest]) is never imported by it.
     "the CDK app (app.py runs it)": ["spec", "props", "constructs", "stacks", "app", "defaults", "naming", "nag",
-                                     "checkov", "cloud-init", "scripts"],
+                                     "checkov", "cloud-init", "scripts", "loadtest"],
     "reading what was synthesized": ["assembly", "stateful", "synth", "summary", "acknowledged", "review",
                                      "standalone", "templates"],
-    "the shipway command (beside the CDK app)": ["cli", "cost", "catalog", "preflight", "importers", "loadtest"],
+    "the shipway command (beside the CDK app)": ["cli", "cost", "catalog", "preflight", "importers"],
 }
 WRITE, READ = "ssm:PutParameter", "ssm:GetParameter"
 
