@@ -33,7 +33,7 @@ from constructs import Construct
 from .. import naming
 from ..constructs import loadtest
 from ..constructs.app_database import AppDatabase, RedeployOnRotation
-from ..constructs.app_task import AppContainer, TaskPlacement
+from ..constructs.app_task import AppContainer
 from ..constructs.cron import CronJobs
 from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.monitoring import AppMonitoring
@@ -43,7 +43,8 @@ from ..constructs.retention import retention
 from ..constructs.service import ProcessService
 from ..nag import acknowledge, resource_finding
 from ..naming import Param
-from ..spec import Spec, listener_priority
+from ..props import runtime
+from ..spec import Spec
 from ..spec.model import app_database
 from .base import ShipwayStack
 
@@ -102,11 +103,10 @@ class AppRuntimeStack(ShipwayStack):
             log_group=self.log_group,
             buildpacks=app_spec.build.buildpacks is not None,
         )
-        roles = dict(execution_role=self.execution_role, task_role=self.task_role)
+        roles = {"execution_role": self.execution_role, "task_role": self.task_role}
 
         self.one_off = OneOffTask(
-            self, "OneOff", container=self.container, family=naming.task_family(spec.name, app, env, "release"),
-            size=app_spec.release_size, **roles,
+            self, "OneOff", container=self.container, **runtime.one_off_task(spec, app, env), **roles,
         )
         self.monitoring = AppMonitoring(
             self, "Monitoring", topic=platform.alarm_topic, thresholds=app_spec.alarms,
@@ -114,8 +114,9 @@ class AppRuntimeStack(ShipwayStack):
         )
 
         self.services: dict[str, ProcessService] = {}
-        for proc_name, proc in app_spec.processes.items():
-            web = proc.is_web
+        for proc_name in app_spec.processes:
+            props = runtime.process_service(spec, app, env, proc_name)
+            web = bool(props["hosts"])
             service = ProcessService(
                 self,
                 proc_name,
@@ -123,18 +124,12 @@ class AppRuntimeStack(ShipwayStack):
                 vpc=platform.private_vpc,
                 security_groups=[platform.app_security_group],
                 container=self.container,
-                process=proc,
-                hosts=proc.hosts_in(env),
-                service_name=naming.service_name(app, proc_name),
-                family=naming.task_family(spec.name, app, env, proc_name),
-                placement=TaskPlacement.of(spec, env, proc.capacity, proc.placement),
                 listener=platform.listener if web else None,
-                priority=listener_priority(app, proc_name, proc.priority) if web else None,
                 test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
                 load_balancer_full_name=platform.load_balancer_full_name if web else None,
-                deploy=app_spec.deploy,
                 alternate_live=self._alternate_live(proc_name) if proc_name in app_spec.shifting_processes else None,
                 running=self.image_built,
+                **props,
                 **roles,
             )
             rollback_alarms = self.monitoring.add_process(proc_name, service)
@@ -170,7 +165,7 @@ class AppRuntimeStack(ShipwayStack):
             for job_name, job in app_spec.cron.items():
                 self.cron.add_job(
                     job_name, job, schedule_name=naming.schedule_name(spec.name, app, env, job_name),
-                    placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
+                    placement=runtime.task_placement(spec, env, job.capacity, job.placement),
                 )
         self._acknowledge()
 
@@ -196,14 +191,15 @@ class AppRuntimeStack(ShipwayStack):
 
     def _publish_routing(self, process: str, service: ProcessService) -> None:
         """The production rule and both target groups, for the pipeline's record of which group is live."""
-        assert service.listener_rule is not None and service.target_group is not None
+        rule, primary, alternate = service.listener_rule, service.target_group, service.alternate_target_group
+        assert rule is not None and primary is not None and alternate is not None
         ssm.StringParameter(
             self, f"{process}Routing",
             parameter_name=naming.routing_parameter(self.spec.name, self.app_name, self.env_name, process),
             string_value=cdk.Fn.sub('{"rule":"${Rule}","primary":"${Primary}","alternate":"${Alternate}"}', {
-                "Rule": service.listener_rule.listener_rule_arn,
-                "Primary": service.target_group.target_group_arn,
-                "Alternate": service.alternate_target_group.target_group_arn,
+                "Rule": rule.listener_rule_arn,
+                "Primary": primary.target_group_arn,
+                "Alternate": alternate.target_group_arn,
             }),
             description=f"{self.app_name}-{process} in {self.env_name}: its production listener rule and target groups",
         )
