@@ -128,3 +128,7 @@ class TaskPlacement:
     def compatibility(self) -> ecs.Compatibility:
         return ecs.Compatibility.EC2 if self.ec2 else ecs.Compatibility.FARGATE
 
+
+
+FARGATE = TaskPlacement(ec2=False, capacity_provider_strategies=())
+"""Fargate by launch type, without a capacity provider strategy: what a task gets unless told otherwise."""

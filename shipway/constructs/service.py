@@ -33,7 +33,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import naming
-from .app_task import AppContainer, TaskPlacement
+from .app_task import FARGATE, AppContainer, TaskPlacement
 
 # Built once: every cdk.Duration is a jsii round-trip, and every metric of every process asks for this one.
 MINUTE = cdk.Duration.minutes(1)
@@ -94,10 +94,6 @@ class Autoscaling:
     schedules: Sequence[ScheduledCapacity] = ()
     scale_in_cooldown: int = 300
     scale_out_cooldown: int = 30
-
-
-FARGATE = TaskPlacement(ec2=False, capacity_provider_strategies=())
-"""Fargate by launch type, without a capacity provider strategy: what a service gets unless told otherwise."""
 
 
 @dataclass(frozen=True)

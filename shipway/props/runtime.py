@@ -126,3 +126,31 @@ def one_off_task(spec: Spec, app: str, env: str) -> OneOffProps:
     """The one-off (release) task definition of ``app`` in ``env``: its family and ``release_size``."""
     size = spec.apps[app].release_size
     return OneOffProps(family=naming.task_family(spec.name, app, env, "release"), cpu=size.cpu, memory=size.memory)
+
+
+class CronJobProps(TypedDict):
+    """The keyword props of ``CronJobs.add_job`` (``cron_job``)."""
+
+    schedule: str
+    command: str
+    cpu: int
+    memory: int
+    placement: TaskPlacement
+    schedule_name: str
+    retry_attempts: int
+    max_event_age: int
+
+
+def cron_job(spec: Spec, app: str, env: str, job: str) -> CronJobProps:
+    """Cron job ``job`` of ``app`` in ``env``: its schedule, command, size, capacity and retries."""
+    cron = spec.apps[app].cron[job]
+    return CronJobProps(
+        schedule=cron.schedule,
+        command=cron.command,
+        cpu=cron.size.cpu,
+        memory=cron.size.memory,
+        placement=task_placement(spec, env, cron.capacity, cron.placement),
+        schedule_name=naming.schedule_name(spec.name, app, env, job),
+        retry_attempts=cron.retry_attempts,
+        max_event_age=cron.max_event_age,
+    )

@@ -162,11 +162,8 @@ class AppRuntimeStack(ShipwayStack):
                 security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
                 buildpacks=self.container.buildpacks,
             )
-            for job_name, job in app_spec.cron.items():
-                self.cron.add_job(
-                    job_name, job, schedule_name=naming.schedule_name(spec.name, app, env, job_name),
-                    placement=runtime.task_placement(spec, env, job.capacity, job.placement),
-                )
+            for job_name in app_spec.cron:
+                self.cron.add_job(job_name, **runtime.cron_job(spec, app, env, job_name))
         self._acknowledge()
 
     def _image(self, tag: str) -> ecs.ContainerImage:

@@ -17,8 +17,8 @@ def stack() -> cdk.Stack:
 @pytest.fixture
 def vpc(stack) -> ec2.IVpc:
     return ec2.Vpc.from_vpc_attributes(
-        stack, "Vpc", vpc_id="vpc-1", availability_zones=["eu-west-1a"], private_subnet_ids=["subnet-1"],
-        private_subnet_route_table_ids=["rtb-1"],
+        stack, "Vpc", vpc_id="vpc-0a1b2c3d4e5f60718", availability_zones=["eu-west-1a"],
+        private_subnet_ids=["subnet-0a1b2c3d4e5f60718"], private_subnet_route_table_ids=["rtb-0a1b2c3d4e5f60718"],
     )
 
 

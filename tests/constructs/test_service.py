@@ -50,7 +50,7 @@ def test_with_only_a_container_it_creates_its_cluster_vpc_roles_and_runs_one_far
 
 
 def test_it_runs_in_your_cluster_with_your_security_groups_and_names(stack, vpc, cluster, container):
-    group = ec2.SecurityGroup.from_security_group_id(stack, "Group", "sg-1", mutable=False)
+    group = ec2.SecurityGroup.from_security_group_id(stack, "Group", "sg-0a1b2c3d4e5f60718", mutable=False)
     ProcessService(stack, "Worker", container=container, cluster=cluster, vpc=vpc, security_groups=[group],
                    service_name="app-worker", family="app-worker", cpu=512, memory=1024, desired_count=3)
     template = Template.from_stack(stack)
@@ -59,7 +59,7 @@ def test_it_runs_in_your_cluster_with_your_security_groups_and_names(stack, vpc,
     template.has_resource_properties("AWS::ECS::Service", {
         "Cluster": "c", "ServiceName": "app-worker", "DesiredCount": 3,
         "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({
-            "SecurityGroups": ["sg-1"], "Subnets": ["subnet-1"],
+            "SecurityGroups": ["sg-0a1b2c3d4e5f60718"], "Subnets": ["subnet-0a1b2c3d4e5f60718"],
         })},
     })
     template.has_resource_properties("AWS::ECS::TaskDefinition", {"Family": "app-worker", "Cpu": "512", "Memory": "1024"})
