@@ -16,6 +16,7 @@ from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.pipeline import BuildNetwork, DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
+from ..props.platform import platform_imports
 from ..spec import Spec
 from ..spec.model import MAX_DEPLOY_MINUTES
 from ..spec.references import build_environment
@@ -178,7 +179,9 @@ class AppPipelineStack(ShipwayStack):
         )
 
     def _target(self, env: str) -> Target:
-        platform = self.platforms[env] = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
+        platform = self.platforms[env] = PlatformImports(
+            self, f"Platform-{env}", **platform_imports(self.spec, env)
+        )
         processes = self.app_spec.processes
         return Target(
             env=env,

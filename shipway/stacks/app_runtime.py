@@ -44,6 +44,7 @@ from ..constructs.service import ProcessService
 from ..nag import acknowledge, resource_finding
 from ..naming import Param
 from ..props import runtime
+from ..props.platform import platform_imports
 from ..spec import Spec
 from ..spec.model import app_database
 from .base import ShipwayStack
@@ -65,7 +66,7 @@ class AppRuntimeStack(ShipwayStack):
         self.app_name = app
         self.env_name = env
         self.app_spec = app_spec = spec.apps[app]
-        self.platform = platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        self.platform = platform = PlatformImports(self, "Platform", **platform_imports(spec, env))
         encrypt_log_groups(self, platform.logs_key_arn)
         self.log_group = logs.LogGroup(
             self,

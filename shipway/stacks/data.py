@@ -13,6 +13,7 @@ from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..naming import Param
+from ..props.platform import platform_imports
 from ..spec import Spec
 from .base import ShipwayStack
 
@@ -29,7 +30,7 @@ class DataStack(ShipwayStack):
             termination_protection=True,
         )
         self.env_name = env
-        self.platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        self.platform = PlatformImports(self, "Platform", **platform_imports(spec, env))
         encrypt_log_groups(self, self.platform.logs_key_arn)
         self.database_security_group = ec2.SecurityGroup(
             self, "DatabaseSecurityGroup", vpc=self.platform.isolated_vpc, description="PostgreSQL: app tasks only",
