@@ -14,11 +14,12 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth test e2e bench diff deploy review preflight cost cost-docs clean
+.PHONY: help setup system synth lint test e2e bench diff deploy review preflight cost cost-docs clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
-	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff check and mypy, as configured in pyproject.toml"
+	@echo "make test    make lint, then the whole test suite"
 	@echo "make e2e     the emulated deploy of $(SPEC) on moto: stacks, first and second push, a stack update (docs/e2e.md)"
 	@echo "make bench   synth cost, growth, Node, budgets, deploy model -> bench/RESULTS.md (BENCH_ARGS=...)"
 	@echo "make diff    cdk diff (ARGS=... passes through)"
@@ -59,7 +60,12 @@ _synth:
 	$(CDK) synth --quiet -c spec=$(SPEC) > /dev/null
 	@$(PY) -m shipway.summary cdk.out
 
-test: setup system
+# ruff, then mypy (its first run, without .mypy_cache, takes about a minute). CI runs both through `make test`.
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: setup system lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 e2e: setup
