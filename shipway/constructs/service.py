@@ -507,5 +507,5 @@ class ProcessService(Construct):
             kinds = ("DynamicScalingIn", "DynamicScalingOut", "ScheduledScaling")
             suspended = {f"{kind}Suspended": True for kind in kinds}
             target.suspended_state = cdk.Fn.condition_if(
-                running.logical_id, {k: False for k in suspended}, suspended
+                running.logical_id, dict.fromkeys(suspended, False), suspended
             )

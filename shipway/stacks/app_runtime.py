@@ -178,7 +178,8 @@ class AppRuntimeStack(ShipwayStack):
                 self, "RegistryCredentials", self.platform.registry_credentials_arn
             )
             return ecs.ContainerImage.from_registry(f"{host}/{repository}:{tag}", credentials=credentials)
-        return ecs.ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(self, "Repository", repository), tag)
+        ecr_repository = ecr.Repository.from_repository_name(self, "Repository", repository)
+        return ecs.ContainerImage.from_ecr_repository(ecr_repository, tag)
 
     def _alternate_live(self, process: str) -> cdk.CfnCondition:
         """True while the pipeline's record says the alternate target group holds the process's live tasks."""

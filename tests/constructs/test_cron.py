@@ -27,7 +27,9 @@ def test_a_job_runs_the_one_off_family_with_its_command_and_size(stack, cluster,
             "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [Match.string_like_regexp("^CronDeadLetterQueue"), "Arn"]}},
             "EcsParameters": Match.object_like({
                 "LaunchType": "FARGATE",
-                "TaskDefinitionArn": {"Fn::Join": ["", Match.array_with([":ecs:eu-west-1:123456789012:task-definition/app-release"])]},
+                "TaskDefinitionArn": {"Fn::Join": ["", Match.array_with([
+                    ":ecs:eu-west-1:123456789012:task-definition/app-release",
+                ])]},
                 "NetworkConfiguration": {"AwsvpcConfiguration": Match.object_like({
                     "Subnets": ["subnet-0a1b2c3d4e5f60718"], "AssignPublicIp": "DISABLED",
                     "SecurityGroups": [{"Fn::GetAtt": [Match.string_like_regexp("^CronSecurityGroup"), "GroupId"]}],

@@ -62,7 +62,9 @@ def test_it_runs_in_your_cluster_with_your_security_groups_and_names(stack, vpc,
             "SecurityGroups": ["sg-0a1b2c3d4e5f60718"], "Subnets": ["subnet-0a1b2c3d4e5f60718"],
         })},
     })
-    template.has_resource_properties("AWS::ECS::TaskDefinition", {"Family": "app-worker", "Cpu": "512", "Memory": "1024"})
+    template.has_resource_properties("AWS::ECS::TaskDefinition", {
+        "Family": "app-worker", "Cpu": "512", "Memory": "1024",
+    })
 
 
 def test_a_web_process_gets_a_fast_draining_target_group_and_a_host_rule(stack, container):
