@@ -425,14 +425,15 @@ class ProcessService(Construct):
             namespace="AWS/ApplicationELB",
             metric_name=metric_name,
             dimensions_map={
-                "LoadBalancer": self._load_balancer_full_name(),
+                "LoadBalancer": self.alb_full_name(),
                 "TargetGroup": target_group.target_group_full_name,
             },
             statistic=statistic,
             period=MINUTE,
         )
 
-    def _load_balancer_full_name(self) -> str:
+    def alb_full_name(self) -> str:
+        """``app/<name>/<id>`` of the listener's ALB: the LoadBalancer dimension of its metrics."""
         if self.load_balancer_full_name is None:
             raise ValueError("ALB metrics need load_balancer_full_name (or an ApplicationListener as listener)")
         return self.load_balancer_full_name
@@ -448,7 +449,7 @@ class ProcessService(Construct):
         (CDK's L2 only tracks single metrics, hence the L1 policy).
         """
         P = appscaling.CfnScalingPolicy
-        load_balancer = self._load_balancer_full_name()
+        load_balancer = self.alb_full_name()
 
         def stat(query_id: str, tg: elbv2.ApplicationTargetGroup, metric_name: str, statistic: str):
             dimensions = [

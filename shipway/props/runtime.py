@@ -154,3 +154,27 @@ def cron_job(spec: Spec, app: str, env: str, job: str) -> CronJobProps:
         retry_attempts=cron.retry_attempts,
         max_event_age=cron.max_event_age,
     )
+
+
+class MonitoringProps(TypedDict):
+    """The keyword props of ``AppMonitoring`` that the spec decides (``app_monitoring``)."""
+
+    name_prefix: str
+    error_rate_percent: float
+    p95_ms: int
+    cpu_percent: int
+    memory_percent: int
+    evaluation_minutes: int
+
+
+def app_monitoring(spec: Spec, app: str, env: str) -> MonitoringProps:
+    """The alarms and dashboard of ``app`` in ``env``: their names' prefix and the app's ``alarms`` thresholds."""
+    alarms = spec.apps[app].alarms
+    return MonitoringProps(
+        name_prefix=naming.dashboard_name(spec.name, app, env),
+        error_rate_percent=alarms.error_rate_percent,
+        p95_ms=alarms.p95_ms,
+        cpu_percent=alarms.cpu_percent,
+        memory_percent=alarms.memory_percent,
+        evaluation_minutes=alarms.evaluation_minutes,
+    )

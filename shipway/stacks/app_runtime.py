@@ -110,8 +110,8 @@ class AppRuntimeStack(ShipwayStack):
             self, "OneOff", container=self.container, **runtime.one_off_task(spec, app, env), **roles,
         )
         self.monitoring = AppMonitoring(
-            self, "Monitoring", topic=platform.alarm_topic, thresholds=app_spec.alarms,
-            cluster_name=platform.cluster_name, name_prefix=naming.dashboard_name(spec.name, app, env),
+            self, "Monitoring", topic=platform.alarm_topic, cluster_name=platform.cluster_name,
+            **runtime.app_monitoring(spec, app, env),
         )
 
         self.services: dict[str, ProcessService] = {}
