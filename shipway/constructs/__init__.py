@@ -1,5 +1,30 @@
-"""Reusable L3 constructs, in the style of aws-cdk-lib's aws-ecs-patterns.
+"""Reusable L3 constructs, in the style of aws-cdk-lib's aws-ecs-patterns (docs/constructs.md).
 
-Props are keyword-only with documented defaults; where a construct needs a resource it accepts yours or
-creates one; the primary child is ``Resource``.
+Props are keyword-only with documented defaults; where a construct needs a resource a user would share (a
+cluster, a VPC, security groups, roles, an alarm topic) it accepts yours or creates one. None of them reads
+shipway's spec: ``shipway.props`` translates the spec into their props, and the stacks call them.
+
+Exported here: the constructs that stand on their own in any CDK app. Modules not listed (the pipeline, the
+load test, the platform's pools) are shipway's own wiring and may change without notice.
 """
+
+from .app_task import FARGATE, AppContainer, TaskPlacement
+from .cron import CronJobs
+from .monitoring import AppMonitoring
+from .one_off import OneOffTask
+from .platform_imports import PlatformImports
+from .service import Autoscaling, Deployment, ProcessService, ScheduledCapacity
+
+__all__ = [
+    "FARGATE",
+    "AppContainer",
+    "AppMonitoring",
+    "Autoscaling",
+    "CronJobs",
+    "Deployment",
+    "OneOffTask",
+    "PlatformImports",
+    "ProcessService",
+    "ScheduledCapacity",
+    "TaskPlacement",
+]
