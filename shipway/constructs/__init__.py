@@ -13,6 +13,7 @@ from .cron import CronJobs
 from .monitoring import AppMonitoring
 from .one_off import OneOffTask
 from .platform_imports import PlatformImports
+from .registry import EcrScanOnPush, S3Registry
 from .service import Autoscaling, Deployment, ProcessService, ScheduledCapacity
 
 __all__ = [
@@ -22,9 +23,11 @@ __all__ = [
     "Autoscaling",
     "CronJobs",
     "Deployment",
+    "EcrScanOnPush",
     "OneOffTask",
     "PlatformImports",
     "ProcessService",
+    "S3Registry",
     "ScheduledCapacity",
     "TaskPlacement",
 ]

@@ -18,3 +18,14 @@ class PlatformImportsProps(TypedDict):
 def platform_imports(spec: Spec, env: str) -> PlatformImportsProps:
     """What names ``env``'s SSM parameters, and how many subnets of each kind its VPC has."""
     return PlatformImportsProps(project=spec.name, env=env, max_azs=spec.environments[env].network.max_azs)
+
+
+def holds_ecr_settings(spec: Spec, env: str) -> bool:
+    """Whether ``env``'s platform stack holds ECR's account-wide settings (``EcrScanOnPush``): only when the spec
+    opts in (``ecr_registry_scanning``), and then the first environment of its account and Region does
+    (environment-agnostic environments count as one account and Region)."""
+    def where(name: str) -> tuple[str | None, str | None]:
+        return spec.environments[name].account, spec.environments[name].region
+
+    home = next(name for name in spec.environments if where(name) == where(env))
+    return spec.registry == "ecr" and spec.ecr_registry_scanning and home == env

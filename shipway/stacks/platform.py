@@ -19,10 +19,11 @@ from ..constructs.cluster import Cluster
 from ..constructs.log_encryption import LogsKey, encrypt_log_groups
 from ..constructs.network import Network
 from ..constructs.pools import Pools
-from ..constructs.registry import EcrScanOnPush, S3Registry, holds_ecr_settings
+from ..constructs.registry import EcrScanOnPush, S3Registry
 from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
+from ..props.platform import holds_ecr_settings
 from ..spec import Spec
 from ..spec.references import build_environment
 from .base import ShipwayStack
