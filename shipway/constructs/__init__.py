@@ -8,8 +8,10 @@ Exported here: the constructs that stand on their own in any CDK app. Modules no
 load test, the platform's pools) are shipway's own wiring and may change without notice.
 """
 
+from .app_database import AppDatabase, RedeployOnRotation
 from .app_task import FARGATE, AppContainer, TaskPlacement
 from .cron import CronJobs
+from .database import Database
 from .monitoring import AppMonitoring
 from .one_off import OneOffTask
 from .platform_imports import PlatformImports
@@ -19,14 +21,17 @@ from .service import Autoscaling, Deployment, ProcessService, ScheduledCapacity
 __all__ = [
     "FARGATE",
     "AppContainer",
+    "AppDatabase",
     "AppMonitoring",
     "Autoscaling",
     "CronJobs",
+    "Database",
     "Deployment",
     "EcrScanOnPush",
     "OneOffTask",
     "PlatformImports",
     "ProcessService",
+    "RedeployOnRotation",
     "S3Registry",
     "ScheduledCapacity",
     "TaskPlacement",

@@ -43,10 +43,9 @@ from ..constructs.retention import retention
 from ..constructs.service import ProcessService
 from ..nag import acknowledge, resource_finding
 from ..naming import Param
-from ..props import runtime
+from ..props import data, runtime
 from ..props.platform import platform_imports
 from ..spec import Spec
-from ..spec.model import app_database
 from .base import ShipwayStack
 
 # A complete Secrets Manager ARN ends in the six random characters Secrets Manager appends to the name.
@@ -206,12 +205,9 @@ class AppRuntimeStack(ShipwayStack):
 
     def _database(self) -> AppDatabase:
         """The app's own database and role in this environment, their secret and the step that provisions them."""
-        spec, app, env, platform = self.spec, self.app_name, self.env_name, self.platform
-        database_name, role_name = app_database(app, self.app_spec)
+        platform = self.platform
         return AppDatabase(
             self, "Database",
-            database_name=database_name, role_name=role_name,
-            shared_database=naming.database_name(spec.name),
             host=platform.param(Param.DATABASE_HOST), port=platform.param(Param.DATABASE_PORT),
             master_secret=secretsmanager.Secret.from_secret_complete_arn(
                 self, "MasterSecret", platform.database_secret_arn,
@@ -219,11 +215,8 @@ class AppRuntimeStack(ShipwayStack):
             cluster=platform.cluster, vpc=platform.private_vpc,
             subnets=ec2.SubnetSelection(subnets=platform.private_vpc.private_subnets),
             security_group=platform.app_security_group,
-            rotation_days=spec.environments[env].database.rotation_days,
             log_group=self.log_group,
-            provision_family=naming.task_family(spec.name, app, env, naming.PROVISION),
-            provision_role_name=naming.provision_role(spec.name, app, env),
-            state_machine_name=naming.provision_state_machine(spec.name, app, env),
+            **data.app_database(self.spec, self.app_name, self.env_name),
         )
 
     def _secrets(self) -> dict[str, ecs.Secret]:
