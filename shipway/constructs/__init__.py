@@ -16,6 +16,7 @@ from .monitoring import AppMonitoring
 from .one_off import OneOffTask
 from .platform_imports import PlatformImports
 from .registry import EcrScanOnPush, S3Registry
+from .router import Router
 from .service import Autoscaling, Deployment, ProcessService, ScheduledCapacity
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "PlatformImports",
     "ProcessService",
     "RedeployOnRotation",
+    "Router",
     "S3Registry",
     "ScheduledCapacity",
     "TaskPlacement",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from .. import naming
 from ..spec import Spec
 
 
@@ -29,3 +30,23 @@ def holds_ecr_settings(spec: Spec, env: str) -> bool:
 
     home = next(name for name in spec.environments if where(name) == where(env))
     return spec.registry == "ecr" and spec.ecr_registry_scanning and home == env
+
+
+class RouterProps(TypedDict):
+    """The keyword props of ``Router`` that the spec decides (``router``)."""
+
+    load_balancer_name: str
+    certificate_arn: str | None
+    idle_timeout: int
+    access_log_days: int
+
+
+def router(spec: Spec, env: str) -> RouterProps:
+    """``env``'s shared ALB: its name and the environment's ``router`` settings."""
+    settings = spec.environments[env].router
+    return RouterProps(
+        load_balancer_name=naming.load_balancer_name(spec.name, env),
+        certificate_arn=settings.certificate_arn,
+        idle_timeout=settings.idle_timeout,
+        access_log_days=settings.access_log_days,
+    )

@@ -23,7 +23,7 @@ from ..constructs.registry import EcrScanOnPush, S3Registry
 from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
-from ..props.platform import holds_ecr_settings
+from ..props import platform as platform_props
 from ..spec import Spec
 from ..spec.references import build_environment
 from .base import ShipwayStack
@@ -64,10 +64,8 @@ class PlatformStack(ShipwayStack):
         for provider in self.pools.capacity_providers:
             self.cluster.add_capacity_provider(provider)
         self.router = Router(
-            self, "Router", load_balancer_name=naming.load_balancer_name(spec.name, env), vpc=vpc,
-            certificate_arn=environment.router.certificate_arn, idle_timeout=environment.router.idle_timeout,
-            access_log_days=environment.router.access_log_days, app_security_group=self.app_security_group,
-            test_sources=self.network.egress_cidrs,
+            self, "Router", vpc=vpc, app_security_group=self.app_security_group,
+            test_sources=self.network.egress_cidrs, **platform_props.router(spec, env),
         )
         self.registry = self._registry(spec, env, log_retention)
         self.alarm_topic = AlarmTopic(self, "Alarms", display_name=f"shipway {spec.name} {env} alarms")
@@ -136,6 +134,6 @@ class PlatformStack(ShipwayStack):
                                value=registry.credentials.secret_arn,
                                description="The registry's user and password: app tasks pull with them")
             return registry
-        if holds_ecr_settings(spec, env):
+        if platform_props.holds_ecr_settings(spec, env):
             return EcrScanOnPush(self, "Registry")
         return None
