@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipway.assembly import read_assembly
+
 # CloudFormation quotas per stack (AWS CloudFormation User Guide, "Understand CloudFormation quotas").
 LIMITS = {
     "resources": 500,
@@ -53,12 +55,7 @@ def budget(stack: str, path: Path) -> Budget:
 
 def stack_templates(outdir: Path) -> dict[str, Path]:
     """Stack name -> template file of a cloud assembly, in the manifest's order."""
-    manifest = json.loads((outdir / "manifest.json").read_text())
-    return {
-        name: outdir / artifact["properties"]["templateFile"]
-        for name, artifact in manifest["artifacts"].items()
-        if artifact.get("type") == "aws:cloudformation:stack"
-    }
+    return {name: stack.template_file for name, stack in read_assembly(outdir).items()}
 
 
 def budgets(outdir: Path) -> list[Budget]:

@@ -24,13 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipway import naming
+from shipway.assembly import read_assembly
 from shipway.spec import Spec
 from shipway.synth import synthesize
 
 from . import moto_patches
 from .emulator import ACCOUNT, Emulator, emulated_account
 from .pipeline import AppPipeline
-from .stacks import deploy_all, stacks_of
+from .stacks import deploy_all
 
 
 @dataclass
@@ -75,7 +76,7 @@ class EmulatedDeploy:
         self.checks: list[Check] = []
 
     def pipelines(self) -> dict[str, AppPipeline]:
-        templates = {s.name: s.template for s in stacks_of(self.assembly)}
+        templates = {name: stack.template for name, stack in read_assembly(self.assembly).items()}
         return {app: AppPipeline(self.emulator, naming.app_stack(self.spec.name, app),
                                  templates[naming.app_stack(self.spec.name, app)], self.pushes)
                 for app in self.spec.apps}

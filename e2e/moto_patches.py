@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from graphlib import TopologicalSorter
 from importlib.metadata import version
+from typing import Any
 
 MOTO_VERSION = "5.2.5"
 
@@ -17,9 +18,22 @@ MOTO_VERSION = "5.2.5"
 STAND_INS: list[type] = []
 
 
+def moto_function(owner: type, name: str) -> Any:
+    """What moto's class ``owner`` has as ``name``, as a patch calls it: a classmethod's own function (called
+    with the class first), any other function as it is."""
+    found = getattr(owner, name)
+    return getattr(found, "__func__", found)
+
+
+def replace(owner: object, name: str, replacement: object) -> None:
+    """Put ``replacement`` where moto has ``owner.name``: the one way a patch changes moto (moto's own types
+    say its methods are fixed, which is what a patch is there to change)."""
+    setattr(owner, name, replacement)
+
+
 def _rewrite_properties(model: type, method: str, rewrite: Callable[[dict], None]) -> None:
     """Let ``rewrite`` edit a resource's CloudFormation properties before moto's own ``method`` reads them."""
-    original = getattr(model, method).__func__
+    original = moto_function(model, method)
 
     def wrapped(cls, *args, **kwargs):
         # create_* is called with (name, json, ...) by position, update_* with keywords
@@ -27,22 +41,22 @@ def _rewrite_properties(model: type, method: str, rewrite: Callable[[dict], None
         rewrite(cloudformation_json.setdefault("Properties", {}))
         return original(cls, *args, **kwargs)
 
-    setattr(model, method, classmethod(wrapped))
+    replace(model, method, classmethod(wrapped))
 
 
 def _eip_public_ip() -> None:
     """``Fn::GetAtt [EIP, PublicIp]`` (CloudFormation documents it; moto knows only AllocationId)."""
     from moto.ec2.models.elastic_ip_addresses import ElasticAddress
 
-    allocation_only = ElasticAddress.get_cfn_attribute
+    allocation_only = moto_function(ElasticAddress, "get_cfn_attribute")
 
     def get_cfn_attribute(self, attribute_name):
         if attribute_name == "PublicIp":
             return self.public_ip
         return allocation_only(self, attribute_name)
 
-    ElasticAddress.has_cfn_attr = classmethod(lambda cls, attr: attr in ("AllocationId", "PublicIp"))
-    ElasticAddress.get_cfn_attribute = get_cfn_attribute
+    replace(ElasticAddress, "has_cfn_attr", classmethod(lambda cls, attr: attr in ("AllocationId", "PublicIp")))
+    replace(ElasticAddress, "get_cfn_attribute", get_cfn_attribute)
 
 
 def _spot_fleet_launch_templates() -> None:
@@ -51,7 +65,7 @@ def _spot_fleet_launch_templates() -> None:
     from moto.ec2.models import ec2_backends
     from moto.ec2.models.spot_requests import SpotFleetRequest
 
-    specifications_only = SpotFleetRequest.create_from_cloudformation_json.__func__
+    specifications_only = moto_function(SpotFleetRequest, "create_from_cloudformation_json")
 
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         config = cloudformation_json["Properties"]["SpotFleetRequestConfigData"]
@@ -63,7 +77,7 @@ def _spot_fleet_launch_templates() -> None:
             launch_template_config=config["LaunchTemplateConfigs"],
         )
 
-    SpotFleetRequest.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    replace(SpotFleetRequest, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))
 
 
 def _kms_key_tags() -> None:
@@ -90,8 +104,8 @@ def _ssm_parameter_tags() -> None:
     _rewrite_properties(Parameter, "update_from_cloudformation_json", rewrite)
 
 
-def _resource_type(type_name: str, create: Callable, attributes: Callable[[object], dict],
-                   physical_id: Callable[[object], str]) -> type:
+def _resource_type(type_name: str, create: Callable, attributes: Callable[[Any], dict],
+                   physical_id: Callable[[Any], str]) -> type:
     """A CloudFormation resource type moto's CloudFormation lacks: ``create(properties, name, account,
     region)`` makes it through moto's own backend (and makes it again on update), ``attributes`` gives its
     ``Fn::GetAtt`` values, ``physical_id`` its ``Ref``."""
@@ -218,7 +232,7 @@ def _db_parameter_group_ref() -> None:
     """``Ref`` of an ``AWS::RDS::DBParameterGroup`` is its name (moto gives the object itself)."""
     from moto.rds.models import DBParameterGroup
 
-    DBParameterGroup.physical_resource_id = property(lambda self: self.name)
+    replace(DBParameterGroup, "physical_resource_id", property(lambda self: self.name))
 
 
 def _db_instance_managed_master_secret() -> None:
@@ -226,8 +240,8 @@ def _db_instance_managed_master_secret() -> None:
     (moto's API makes the secret in its Secrets Manager; its CloudFormation drops the property)."""
     from moto.rds.models import DBInstance, MasterUserSecret
 
-    create = DBInstance.create_from_cloudformation_json.__func__
-    has_attribute, attribute = DBInstance.has_cfn_attr.__func__, DBInstance.get_cfn_attribute
+    create = moto_function(DBInstance, "create_from_cloudformation_json")
+    has_attribute, attribute = moto_function(DBInstance, "has_cfn_attr"), moto_function(DBInstance, "get_cfn_attribute")
 
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, *args, **kwargs):
         database = create(cls, resource_name, cloudformation_json, *args, **kwargs)
@@ -243,10 +257,10 @@ def _db_instance_managed_master_secret() -> None:
             return self.master_user_secret.secret.arn
         return attribute(self, attribute_name)
 
-    DBInstance.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    DBInstance.has_cfn_attr = classmethod(
-        lambda cls, attr: attr == "MasterUserSecret.SecretArn" or has_attribute(cls, attr))
-    DBInstance.get_cfn_attribute = get_cfn_attribute
+    replace(DBInstance, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))
+    replace(DBInstance, "has_cfn_attr", classmethod(
+        lambda cls, attr: attr == "MasterUserSecret.SecretArn" or has_attribute(cls, attr)))
+    replace(DBInstance, "get_cfn_attribute", get_cfn_attribute)
 
 
 def _secret() -> None:
@@ -277,9 +291,9 @@ def _target_group_attributes() -> None:
             "TargetGroupArn": self.arn,
         }[attribute_name]
 
-    FakeTargetGroup.has_cfn_attr = classmethod(
-        lambda cls, attr: attr in ("TargetGroupFullName", "TargetGroupName", "TargetGroupArn"))
-    FakeTargetGroup.get_cfn_attribute = get_cfn_attribute
+    replace(FakeTargetGroup, "has_cfn_attr", classmethod(
+        lambda cls, attr: attr in ("TargetGroupFullName", "TargetGroupName", "TargetGroupArn")))
+    replace(FakeTargetGroup, "get_cfn_attribute", get_cfn_attribute)
 
 
 def _names(node) -> set[str]:
@@ -314,7 +328,7 @@ def _ssm_parameters_resolved_on_update() -> None:
     from moto.cloudformation.parsing import ResourceMap
     from moto.ssm.models import ssm_backends
 
-    text_diff = ResourceMap.build_resource_diff
+    text_diff = moto_function(ResourceMap, "build_resource_diff")
 
     def build_resource_diff(self, other_template, parameters=None):
         actions = text_diff(self, other_template, parameters)
@@ -342,7 +356,7 @@ def _ssm_parameters_resolved_on_update() -> None:
         actions["Modify"] = list(TopologicalSorter(depends).static_order())
         return actions
 
-    ResourceMap.build_resource_diff = build_resource_diff
+    replace(ResourceMap, "build_resource_diff", build_resource_diff)
 
 
 def _task_definition_update_keys() -> None:
@@ -390,7 +404,7 @@ def _ecs_traffic_shift() -> None:
     from moto.ecs.models import EC2ContainerServiceBackend, Service
     from moto.elbv2.models import ELBv2Backend
 
-    create = Service.create_from_cloudformation_json.__func__
+    create = moto_function(Service, "create_from_cloudformation_json")
 
     def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
         service = create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
@@ -406,7 +420,7 @@ def _ecs_traffic_shift() -> None:
                 }
         return service
 
-    update = EC2ContainerServiceBackend.update_service
+    update = moto_function(EC2ContainerServiceBackend, "update_service")
 
     def update_service(self, service_properties):
         cluster = service_properties.get("cluster", "default")
@@ -423,7 +437,7 @@ def _ecs_traffic_shift() -> None:
                     group["Weight"] = 100 if group["TargetGroupArn"] == shift["live"] else 0
         return service
 
-    modify = ELBv2Backend.modify_rule
+    modify = moto_function(ELBv2Backend, "modify_rule")
 
     def modify_rule(self, rule_arn, conditions, actions):
         rule = modify(self, rule_arn, conditions, actions)
@@ -438,9 +452,9 @@ def _ecs_traffic_shift() -> None:
                                                   "written to forward to the target group without its live tasks")
         return rule
 
-    Service.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
-    EC2ContainerServiceBackend.update_service = update_service
-    ELBv2Backend.modify_rule = modify_rule
+    replace(Service, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))
+    replace(EC2ContainerServiceBackend, "update_service", update_service)
+    replace(ELBv2Backend, "modify_rule", modify_rule)
 
 
 def _task_level_memory() -> None:
@@ -448,7 +462,7 @@ def _task_level_memory() -> None:
     containers' memory and fails on a container without any)."""
     from moto.ecs.models import EC2ContainerServiceBackend
 
-    per_container = EC2ContainerServiceBackend._calculate_task_resource_requirements
+    per_container = moto_function(EC2ContainerServiceBackend, "_calculate_task_resource_requirements")
 
     def calculate(task_definition):
         bare = [c for c in task_definition.container_definitions
@@ -461,14 +475,14 @@ def _task_level_memory() -> None:
             for container in bare:
                 del container["memoryReservation"]
 
-    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)
+    replace(EC2ContainerServiceBackend, "_calculate_task_resource_requirements", staticmethod(calculate))
 
 
 PATCHES = (
-    _eip_public_ip, _task_level_memory, _ecs_traffic_shift, _task_definition_update_keys, _ssm_parameters_resolved_on_update,
-    _target_group_attributes, _secret, _db_parameter_group_ref, _db_instance_managed_master_secret,
-    _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags, _scalable_target, _service_discovery,
-    _codecommit_repository, _codebuild_project_arn,
+    _eip_public_ip, _task_level_memory, _ecs_traffic_shift, _task_definition_update_keys,
+    _ssm_parameters_resolved_on_update, _target_group_attributes, _secret, _db_parameter_group_ref,
+    _db_instance_managed_master_secret, _spot_fleet_launch_templates, _kms_key_tags, _ssm_parameter_tags,
+    _scalable_target, _service_discovery, _codecommit_repository, _codebuild_project_arn,
 )
 
 

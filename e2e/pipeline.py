@@ -141,7 +141,7 @@ class AppPipeline:
             last = phases.setdefault("post_build", {})
             last["commands"] = [*last.get("commands", []), *export]
         done = subprocess.run(["bash", "-c", buildspec_script({**spec, "phases": phases})], cwd=run.workdir,
-                              env=env, text=True, capture_output=True, timeout=300)
+                              env=env, text=True, capture_output=True, timeout=300, check=False)
         if done.returncode != 0:
             output = (done.stdout + done.stderr).strip()[-3000:]
             raise ActionFailed(f"{action['Name']} failed ({done.returncode}):\n{output}")
@@ -207,7 +207,7 @@ class AppPipeline:
             (run.workdir / name).touch()
         (build,), = self.stage("Build")
         self.codebuild(build, run, exported=("IMAGE_TAG", "IMAGE_URI"))
-        reached = []
+        reached: list[str] = []
         for env in self.environments():
             for actions in self.stage(env):
                 for action in actions:

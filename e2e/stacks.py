@@ -7,15 +7,12 @@ real account CloudFormation would refuse that stack, after the ones before it we
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from graphlib import TopologicalSorter
 from pathlib import Path
+
+from shipway.assembly import StackTemplate, UnpublishedParameter, deploy_order, read_assembly
 
 from .emulator import Emulator
 
-# AWS's public parameters (the ECS-optimized AMIs): every account has them, no stack publishes them.
-AWS_PUBLIC = "/aws/service/"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
@@ -23,57 +20,10 @@ class DeployFailed(Exception):
     """One line saying which stack failed and why."""
 
 
-@dataclass(frozen=True)
-class StackTemplate:
-    name: str
-    path: Path
-
-    @property
-    def template(self) -> dict:
-        return json.loads(self.path.read_text())
-
-    def publishes(self) -> set[str]:
-        return {r["Properties"]["Name"] for r in self.template.get("Resources", {}).values()
-                if r["Type"] == "AWS::SSM::Parameter" and isinstance(r["Properties"].get("Name"), str)}
-
-    def reads(self) -> set[str]:
-        return {p["Default"] for p in self.template.get("Parameters", {}).values()
-                if p["Type"].startswith("AWS::SSM::Parameter::Value") and "Default" in p}
-
-
-def stacks_of(assembly: Path) -> list[StackTemplate]:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    return [StackTemplate(name, assembly / art["properties"]["templateFile"])
-            for name, art in manifest["artifacts"].items() if art.get("type") == "aws:cloudformation:stack"]
-
-
-def deploy_order(stacks: list[StackTemplate]) -> list[StackTemplate]:
-    """Publishers before readers; a parameter nobody publishes raises ``DeployFailed`` naming it and its reader."""
-    publisher = {parameter: s.name for s in stacks for parameter in s.publishes()}
-    graph: dict[str, set[str]] = {}
-    for stack in stacks:
-        reads = {p for p in stack.reads() if not p.startswith(AWS_PUBLIC)}
-        missing = sorted(p for p in reads if p not in publisher)
-        if missing:
-            raise DeployFailed(f"{stack.name} reads SSM parameter {missing[0]}, which no stack publishes")
-        graph[stack.name] = {publisher[p] for p in reads} - {stack.name}
-    by_name = {s.name: s for s in stacks}
-    # Ties keep the assembly's order, which is the order `cdk deploy --all` lists them in.
-    ranks = {s.name: i for i, s in enumerate(stacks)}
-    sorter = TopologicalSorter(graph)
-    sorter.prepare()
-    order: list[StackTemplate] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=ranks.__getitem__)
-        order += [by_name[n] for n in ready]
-        sorter.done(*ready)
-    return order
-
-
 def deploy(emulator: Emulator, stack: StackTemplate) -> str:
     """Create the stack, or update it when it exists (as ``cdk deploy`` does); gives the final status."""
     cfn = emulator.client("cloudformation")
-    body = stack.path.read_text()
+    body = stack.template_file.read_text()
     existing = [s for s in cfn.list_stacks()["StackSummaries"]
                 if s["StackName"] == stack.name and s["StackStatus"] != "DELETE_COMPLETE"]
     try:
@@ -91,7 +41,10 @@ def deploy(emulator: Emulator, stack: StackTemplate) -> str:
 
 def deploy_all(emulator: Emulator, assembly: Path) -> list[str]:
     """``cdk deploy --all`` through CloudFormation's API: every stack of the assembly, in parameter order."""
-    order = deploy_order(stacks_of(assembly))
+    try:
+        order = deploy_order(read_assembly(assembly).values())
+    except UnpublishedParameter as error:
+        raise DeployFailed(str(error)) from None
     for stack in order:
         deploy(emulator, stack)
     return [s.name for s in order]

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from .assembly import read_assembly
+
 
 def summarize(assembly: Path) -> list[tuple[str, int, int]]:
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    rows = []
-    for name, artifact in manifest["artifacts"].items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        path = assembly / artifact["properties"]["templateFile"]
-        template = json.loads(path.read_text())
-        rows.append((name, len(template.get("Resources", {})), path.stat().st_size))
-    return rows
+    return [(name, len(stack.resources), stack.template_file.stat().st_size)
+            for name, stack in read_assembly(assembly).items()]
 
 
 def main(argv: list[str]) -> int:

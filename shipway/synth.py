@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from . import assembly
 from .app import build_app
 from .spec import Spec
 
@@ -38,12 +39,7 @@ class Synthesized:
     outdir: Path
 
     def templates(self) -> dict[str, dict]:
-        manifest = json.loads((self.outdir / "manifest.json").read_text())
-        return {
-            name: json.loads((self.outdir / art["properties"]["templateFile"]).read_text())
-            for name, art in manifest["artifacts"].items()
-            if art.get("type") == "aws:cloudformation:stack"
-        }
+        return assembly.templates(self.outdir)
 
     def stack(self, name: str) -> cdk.Stack:
         child = self.app.node.find_child(name)

@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -79,7 +80,9 @@ def reset(endpoint: str, *, tasks: str) -> None:
     """Empty moto, and say how its ECS tasks move: ``stop`` at once (a task that ran and exited 0: moto runs
     no container) or ``run`` until something stops them."""
     requests.post(f"{endpoint}/moto-api/reset", timeout=10).raise_for_status()
-    transition = {"stop": {"progression": "immediate"}, "run": {"progression": "manual", "times": 10**9}}[tasks]
+    transitions: dict[str, dict[str, Any]] = {
+        "stop": {"progression": "immediate"}, "run": {"progression": "manual", "times": 10**9}}
+    transition = transitions[tasks]
     requests.post(f"{endpoint}/moto-api/state-manager/set-transition", timeout=10,
                   json={"model_name": "ecs::task", "transition": transition}).raise_for_status()
 

@@ -19,12 +19,13 @@ import os
 import re
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
+from e2e.moto_patches import moto_function, replace
 from shipway import naming
 from shipway.cli import aws as cli_aws
 from shipway.spec import Spec
@@ -33,6 +34,8 @@ from shipway.synth import Synthesized
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 IMAGE_TAG = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
+# The emulator's patches of moto applied in this process (each wraps moto once).
+_PATCHED: set[str] = set()
 
 
 def _honour_log_stream_prefix() -> None:
@@ -40,9 +43,9 @@ def _honour_log_stream_prefix() -> None:
     the stream names it stands for before moto answers."""
     from moto.logs.responses import LogsResponse
 
-    original = LogsResponse.filter_log_events
-    if getattr(original, "shipway_patch", False):
+    if "filter_log_events" in _PATCHED:
         return
+    original = moto_function(LogsResponse, "filter_log_events")
 
     def filter_log_events(self):
         body = json.loads(self.body or "{}")
@@ -56,8 +59,8 @@ def _honour_log_stream_prefix() -> None:
             self.body = json.dumps(body)
         return original(self)
 
-    filter_log_events.shipway_patch = True
-    LogsResponse.filter_log_events = filter_log_events
+    replace(LogsResponse, "filter_log_events", filter_log_events)
+    _PATCHED.add("filter_log_events")
 
 
 def _accept_task_level_memory() -> None:
@@ -67,17 +70,17 @@ def _accept_task_level_memory() -> None:
 
     from moto.ecs.models import EC2ContainerServiceBackend
 
-    original = EC2ContainerServiceBackend._calculate_task_resource_requirements
-    if getattr(original, "shipway_patch", False):
+    if "_calculate_task_resource_requirements" in _PATCHED:
         return
+    original = moto_function(EC2ContainerServiceBackend, "_calculate_task_resource_requirements")
 
     def calculate(task_definition):
         containers = [c if c.get("memory") or c.get("memoryReservation") else {**c, "memory": 0}
                       for c in task_definition.container_definitions]
         return original(SimpleNamespace(container_definitions=containers))
 
-    calculate.shipway_patch = True
-    EC2ContainerServiceBackend._calculate_task_resource_requirements = staticmethod(calculate)
+    replace(EC2ContainerServiceBackend, "_calculate_task_resource_requirements", staticmethod(calculate))
+    _PATCHED.add("_calculate_task_resource_requirements")
 
 
 @contextmanager
@@ -299,7 +302,7 @@ def deploy_runtime(spec: Spec, app: str, env: str, template: dict) -> None:
             if props["ResourceId"] in unset:  # Application Auto Scaling raises the count to the minimum
                 cluster, name = unset[props["ResourceId"]]
                 ecs.update_service(cluster=cluster, service=name, desiredCount=props["MinCapacity"])
-    for logical, resource in resources.items():
+    for resource in resources.values():
         if resource["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy":
             props = r(resource["Properties"])
             config = props.get("TargetTrackingScalingPolicyConfiguration", {})
@@ -435,8 +438,8 @@ def pipeline_history(spec: Spec, app: str, commits: list[tuple[str, str]]) -> li
         execution.last_update_time = execution.start_time.replace(minute=12)
         revisions = [{"actionName": "Source", "revisionId": commit, "revisionSummary": f"Change number {i + 1}"}]
         summary = execution.to_summary_dict  # emulator patch (docs/cli.md): moto answers sourceRevisions: []
-        execution.to_summary_dict = lambda summary=summary, revisions=revisions: {
-            **summary(), "sourceRevisions": revisions}
+        replace(execution, "to_summary_dict", lambda summary=summary, revisions=revisions: {
+            **summary(), "sourceRevisions": revisions})
         ids.append(execution_id)
     return ids
 
@@ -444,9 +447,7 @@ def pipeline_history(spec: Spec, app: str, commits: list[tuple[str, str]]) -> li
 def put_logs(group: str, stream: str, messages: list[str], start_ms: int) -> None:
     """Play a container writing to its awslogs stream."""
     logs = client("logs")
-    try:
+    with suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=[
         {"timestamp": start_ms + i, "message": m} for i, m in enumerate(messages)])

@@ -27,7 +27,8 @@ def test_cdk_synth_of_a_bad_spec_prints_the_problems_and_fails(tmp_path):
     bad.write_text("name: tiny\nenvironments:\n  dev: {network: {nat_gateways: 9}}\napps: {}\n")
     result = cdk_synth("-c", f"spec={bad}", tmp_path=tmp_path)
     assert result.returncode != 0
-    assert f"{bad}:3: environments.dev.network.nat_gateways: Input should be less than or equal to 6 (got 9)" in result.stderr
+    assert (f"{bad}:3: environments.dev.network.nat_gateways: Input should be less than or equal to 6 (got 9)"
+            in result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -375,12 +375,17 @@ def _check_estimate(spec) -> None:
         result = estimate(spec, region=region)
         for line in result.lines:
             assert (line.unit_price is None) == (line.missing is not None)
-            assert line.amount is None or 0 <= line.amount <= line.amount_max
-            assert line.on_demand is None or line.amount <= line.on_demand
-        priced = [line for line in result.lines if line.amount is not None]
+            amount, amount_max, on_demand = line.amount, line.amount_max, line.on_demand
+            if amount is None:
+                assert line.unit_price is None and amount_max is None
+                continue
+            assert amount_max is not None and on_demand is not None
+            assert 0 <= amount <= amount_max
+            assert amount <= on_demand
+        amounts = [line.amount for line in result.lines if line.amount is not None]
         total = result.total()
-        assert total.monthly == sum((line.amount for line in priced), D(0))
-        assert total.missing == len(result.lines) - len(priced)
+        assert total.monthly == sum(amounts, D(0))
+        assert total.missing == len(result.lines) - len(amounts)
         assert total.monthly <= total.monthly_max and total.monthly <= total.on_demand
         assert sum((result.total(environment=g).monthly for g in result.groups), D(0)) == total.monthly
         table(result), markdown(result), json.dumps(as_json(result))

@@ -98,7 +98,7 @@ def test_a_refused_request_leaves_the_table_and_says_why(table):
     with Stubber(client) as stubber:
         stubber.add_client_error("get_products", service_error_code="AccessDeniedException",
                                  service_message="not authorized to perform: pricing:GetProducts")
-        with pytest.raises(r.RefreshError, match="did not answer for us-east-1: .*AccessDenied"):
+        with pytest.raises(r.RefreshError, match=r"did not answer for us-east-1: .*AccessDenied"):
             r.refresh(client=client, path=table)
     assert table.read_text() == before
 

@@ -11,8 +11,6 @@ import pytest
 
 from e2e.emulator import emulated_account
 from e2e.flow import EmulatedDeploy, emulated_deploy
-from e2e.stacks import DeployFailed, deploy_order, stacks_of
-from shipway import naming
 from shipway.spec import load_spec
 from shipway.synth import ROOT, synthesize
 from tests.conftest import SHIPPED, SPECS
@@ -99,29 +97,11 @@ def test_without_the_record_after_a_stack_deployment_the_next_rule_rewrite_forwa
     assert checks[-1].problems == [WRITTEN_TO_EMPTY, LEFT_ON_EMPTY]
 
 
-def test_stacks_deploy_after_the_stacks_whose_parameters_they_read(shipped):
-    order = [s.name for s in deploy_order(stacks_of(shipped.outdir))]
-    for env in ("staging", "production"):
-        platform, data = naming.platform_stack("acme", env), naming.data_stack("acme", env)
-        assert order.index(platform) < order.index(data)
-        for app in ("minne", "blog"):
-            assert order.index(platform) < order.index(naming.app_stack("acme", app))
-            assert order.index(naming.app_stack("acme", app)) < order.index(naming.app_env_stack("acme", app, env))
-            assert order.index(data) < order.index(naming.app_env_stack("acme", app, env))
-
-
-def test_a_parameter_no_stack_publishes_fails_first_with_its_name(shipped):
-    stacks = [s for s in stacks_of(shipped.outdir) if s.name != naming.platform_stack("acme", "staging")]
-    with pytest.raises(DeployFailed, match=r"^acme-staging-data reads SSM parameter /shipway/acme/staging/\S+, "
-                                           r"which no stack publishes$"):
-        deploy_order(stacks)
-
-
 def test_make_e2e_prints_one_line_per_service_and_step(tmp_path):
     spec = tmp_path / "spec.yaml"
     shutil.copy(SPECS / "minimal.yaml", spec)
     done = subprocess.run([sys.executable, "-m", "e2e", "--spec", str(spec)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [line.split() for line in done.stdout.splitlines() if not line.startswith("#")]
     assert lines == [["dev", "hello-web", "0/0", "none"]] + [["dev", "hello-web", "1/1", "c0ffee1"]] * 2 \

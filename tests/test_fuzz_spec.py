@@ -73,8 +73,8 @@ def environments(draw) -> dict:
 def _capacities(environment: dict) -> list[tuple[str, dict]]:
     """Where a process may run in ``environment``, with the metadata its placement may ask for."""
     cluster = environment["cluster"]
-    found = [(kind, {}) for kind, on in (("fargate", cluster["fargate"]), ("fargate-spot", cluster["fargate_spot"]))
-             if on]
+    kinds = (("fargate", cluster["fargate"]), ("fargate-spot", cluster["fargate_spot"]))
+    found: list[tuple[str, dict]] = [(kind, {}) for kind, on in kinds if on]
     return found + [(f"pool:{name}", pool["metadata"]) for name, pool in cluster["pools"].items()]
 
 
@@ -159,7 +159,8 @@ def valid_specs(draw) -> dict:
 ODD_VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=12), st.sampled_from(["", "x" * 300, "pool:nowhere", "cron(bad)", "0x", "99x", "fargate"]),
-    st.just([]), st.just({}), st.lists(st.integers(0, 3), max_size=2), st.dictionaries(names, st.integers(), max_size=2),
+    st.just([]), st.just({}), st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(names, st.integers(), max_size=2),
 )
 
 

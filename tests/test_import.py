@@ -398,8 +398,8 @@ def test_a_spec_that_does_not_validate_is_written_and_its_problems_printed(tmp_p
     result = CliRunner().invoke(cli, ["import", "copilot", str(workspace), "-o", str(out)])
     assert result.exit_code == 1
     assert f"{out} is written but does not validate yet:" in result.output
-    assert "apps.frontend.processes.frontend.hosts.test[0]: host 'test.shop.example.com' is already routed to " \
-           "apps.api.processes.api in environment test" in result.output
+    assert ("apps.frontend.processes.frontend.hosts.test[0]: host 'test.shop.example.com' is already routed to "
+            "apps.api.processes.api in environment test") in result.output
     assert out.exists() and "Traceback" not in result.output
 
 

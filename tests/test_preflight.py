@@ -125,6 +125,7 @@ def test_an_environment_in_another_account_is_named(account, tmp_path):
     path = tmp_path / "far.yaml"
     path.write_text(yaml.safe_dump(spec))
     code, lines = run(path)
+    assert code == 1
     assert lines[0] == (
         "missing: credentials for account 999999999999 (environment prod deploys there, but the "
         f"caller is in {ACCOUNT}); run: aws sts get-caller-identity  # after signing in to 999999999999")

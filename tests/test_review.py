@@ -55,7 +55,7 @@ def _guard(base, head, *allow: str) -> tuple[int, str]:
     return code, out.read_text()
 
 
-def _blocked(base, head) -> dict[str, str]:
+def _blocked(base, head) -> dict[str, str | None]:
     """Blocking findings as ``TYPE:LogicalId`` -> fate."""
     return {c.key: c.fate for c in review(read_assembly(base), read_assembly(head)).blocking}
 
@@ -77,6 +77,8 @@ def test_renaming_a_stateful_construct_blocks(minimal, tmp_path, resource_type):
     assert code == 1
     assert _blocked(minimal.outdir, head) == {f"{resource_type}:Renamed": "replaced"}
     assert f"logical ID renamed from `{renamed['old']}`" in text
+    # The vanished ID is one shipway pins (shipway/stateful.py): the guard says it is shipway's own construct.
+    assert f"`{renamed['old']}` is one of shipway's pinned logical IDs (shipway/stateful.py)" in text
 
 
 def test_a_bucket_given_a_new_physical_name_blocks(minimal, tmp_path):
@@ -109,7 +111,8 @@ def test_replacement_cascades_through_references_and_a_group_the_database_sits_i
     """A replaced security group replaces its ingress rules (their create-only GroupId is its new ID); the
     database wears it, and cannot be moved to the new group by the same update: blocking."""
     def plant(app):
-        [group] = [g for g in _resources(app, "AWS::EC2::SecurityGroup") if cdk.Stack.of(g).stack_name.endswith("-data")]
+        [group] = [g for g in _resources(app, "AWS::EC2::SecurityGroup")
+                   if cdk.Stack.of(g).stack_name.endswith("-data")]
         group.add_property_override("GroupDescription", "a new description, which is create-only")
 
     result = review(read_assembly(minimal.outdir), read_assembly(_variant(tmp_path, plant=plant)))
@@ -179,7 +182,8 @@ def test_a_database_whose_subnet_group_is_replaced_is_replaced(minimal, tmp_path
 
 
 def test_a_conditionally_create_only_change_warns_and_passes(minimal, tmp_path):
-    head = _variant(tmp_path, edit=lambda spec: spec["environments"]["dev"].update(database={"backup_retention_days": 14}))
+    head = _variant(tmp_path,
+                    edit=lambda spec: spec["environments"]["dev"].update(database={"backup_retention_days": 14}))
     code, text = _guard(minimal.outdir, head)
     assert code == 0, text
     assert "`BackupRetentionPeriod`: `7` → `14`" in text

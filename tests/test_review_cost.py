@@ -61,17 +61,17 @@ def test_one_more_nat_gateway_shows_its_cost_per_environment_and_line(tmp_path):
     # the minimal spec's dev, as tests/test_cost.py prices it by hand (with hello's own database secret)
     assert f"| dev | $100.81 | ${D('100.81') + NAT.quantize(D('0.01')):,} | {increase} |" in text
     assert "| (pipelines) | $16.90 | $16.90 | ±$0.00 |" in text
-    assert f"| **total** |" in text and text.count(increase) >= 2
-    assert f"| dev | NAT gateways | $32.85 | $65.70 | +$32.85 |" in text
-    assert f"| dev | Public IPv4 addresses | $10.95 | $14.60 | +$3.65 |" in text
+    assert "| **total** |" in text and text.count(increase) >= 2
+    assert "| dev | NAT gateways | $32.85 | $65.70 | +$32.85 |" in text
+    assert "| dev | Public IPv4 addresses | $10.95 | $14.60 | +$3.65 |" in text
 
 
 def test_max_monthly_increase_fails_above_it_and_passes_within(tmp_path):
     repo = _repo(tmp_path)
     over = cost_review(repo / "shipway.yaml", region="us-east-1", base_ref="HEAD", root=repo,
                        max_increase=NAT - D("0.01"))
-    assert over.blocking == f"the change adds ${NAT.quantize(D('0.01'))} a month, above --max-monthly-increase " \
-                            f"${(NAT - D('0.01')).quantize(D('0.01'))}"
+    assert over.blocking == (f"the change adds ${NAT.quantize(D('0.01'))} a month, above --max-monthly-increase "
+                             f"${(NAT - D('0.01')).quantize(D('0.01'))}")
     assert f"**⛔ {over.blocking}.**" in over.markdown
     within = cost_review(repo / "shipway.yaml", region="us-east-1", base_ref="HEAD", root=repo, max_increase=NAT)
     assert within.blocking is None and "within --max-monthly-increase" in within.markdown

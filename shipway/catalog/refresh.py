@@ -165,7 +165,7 @@ def refresh(extra_region: str | None = None, *, client=None, path: Path = PRICES
         client = boto3.client("pricing", region_name=PRICING_REGION)
     table = json.loads(path.read_text())
     regions = sorted(set(table["regions"]) | ({extra_region} if extra_region else set()))
-    taken = (today or datetime.date.today()).isoformat()
+    taken = (today or datetime.datetime.now(datetime.UTC).date()).isoformat()
     notes = []
     for region in regions:
         old = table["regions"].get(region, {})

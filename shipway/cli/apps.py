@@ -61,7 +61,7 @@ def _short(tag: str) -> str:
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @cli.command("info")
@@ -291,7 +291,8 @@ def _physical_name(properties: dict) -> str | None:
 
 def _review_removal(spec_path: Path, document: SpecDocument, progress: Progress) -> tuple[list[str], list[str]]:
     """What the review guard says removing the app does: (kept resources, data-losing changes)."""
-    from ..review import read_assembly, review
+    from ..assembly import read_assembly
+    from ..review import review
     from ..spec import parse_spec
     from ..synth import synthesize
 

@@ -130,5 +130,5 @@ def review(spec_path, outdir, base_ref, base_dir, allow, markdown_path, base_spe
     code = review_main(args)
     if code != 0:
         raise click.exceptions.Exit(code)
-    progress.done("Review passed: no stateful resource is destroyed, replaced or orphaned"
-                  + (f", and the monthly cost rises by at most ${max_monthly_increase}" if max_monthly_increase else ""))
+    bound = f", and the monthly cost rises by at most ${max_monthly_increase}" if max_monthly_increase else ""
+    progress.done(f"Review passed: no stateful resource is destroyed, replaced or orphaned{bound}")

@@ -10,6 +10,7 @@ again from the edited spec.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -265,8 +266,6 @@ def _drop_grants(target: Target, keys: list[str]) -> None:
             continue
         iam = aws.client(target.spec, env, "iam")
         for key in keys:
-            try:
+            with contextlib.suppress(iam.exceptions.NoSuchEntityException):
                 iam.delete_role_policy(RoleName=role.rsplit("/", 1)[-1], PolicyName=_exec_policy_name(key))
-            except iam.exceptions.NoSuchEntityException:
-                pass
 

@@ -33,7 +33,8 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int = FAILED):
         super().__init__(message)
-        self.exit_code = exit_code
+        # click declares exit_code a ClassVar (a class's default) but reads it from the raised instance
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file=None) -> None:
         click.echo(f"shipway: {self.format_message()}", err=True)
@@ -58,7 +59,8 @@ def translate(exc: BaseException) -> CliError | None:
         )
     if isinstance(exc, NoRegionError):
         return CliError(
-            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or the environment's region in shipway.yaml)", CREDENTIALS
+            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION (or the environment's region in shipway.yaml)",
+            CREDENTIALS,
         )
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -84,7 +86,7 @@ class ShipwayGroup(click.Group):
             raise
         except KeyboardInterrupt:
             raise CliError("interrupted", INTERRUPTED) from None
-        except Exception as exc:  # noqa: BLE001 - anything else is a bug and keeps its traceback
+        except Exception as exc:  # anything untranslated is a bug and keeps its traceback
             translated = translate(exc)
             if translated is None:
                 raise

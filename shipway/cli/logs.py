@@ -8,7 +8,7 @@ under ``one-off`` (``-p one-off``); a stream is ``<prefix>/app/<task id>``. Line
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 
@@ -31,7 +31,7 @@ def stream_prefix(target: Target, process: str | None) -> str | None:
 
 
 def format_event(event: dict) -> str:
-    when = datetime.fromtimestamp(event["timestamp"] / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    when = datetime.fromtimestamp(event["timestamp"] / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     stream = event.get("logStreamName", "")
     prefix, _, task = stream.partition("/app/")
     who = prefix or stream

@@ -17,7 +17,8 @@ def preflight(spec_path: str) -> None:
 
     Exit 0 when nothing is missing, 1 when something is, 2 when the spec or the account cannot be read.
     """
-    from ..preflight import PreflightError, preflight as run
+    from ..preflight import PreflightError
+    from ..preflight import preflight as run
     from ..spec import SpecError, load_spec
 
     try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 import click
 
@@ -23,6 +24,7 @@ from .context import Target, app_env_options, app_option, no_apply_option, spec_
 from .errors import FAILED, CliError, NotFound
 from .progress import Progress
 from .spec_edit import SpecDocument
+
 
 def wait_options(f):
     f = click.option("--timeout", type=click.IntRange(1), default=600, show_default=True,
@@ -133,7 +135,8 @@ def _running_image(target: Target) -> bool:
 @spec_option
 @no_apply_option
 @wait_options
-def ps_scale(changes, app, spec_path, no_apply, wait, timeout):
+def ps_scale(changes: tuple[str, ...], app: str | None, spec_path: Path, no_apply: bool, wait: bool,
+             timeout: int) -> None:
     """Set process counts and sizes: ps:scale web=6 worker=2x web=3:2x (sizes: 1x 2x 4x 8x 16x)."""
     progress = Progress()
     document = SpecDocument(spec_path)
@@ -160,7 +163,7 @@ def ps_scale(changes, app, spec_path, no_apply, wait, timeout):
     for process, size in sizes.items():
         document.set((*path, process), "size", size)
     spec = document.save()
-    summary = ", ".join(f"{p}={counts[p] if p in counts else ''}{':' if p in counts and p in sizes else ''}"
+    summary = ", ".join(f"{p}={counts.get(p, '')}{':' if p in counts and p in sizes else ''}"
                         f"{sizes.get(p, '')}" for p in dict.fromkeys([*counts, *sizes]))
     if no_apply:
         progress.done(f"Scaled {summary} in {spec_path} (not applied: the next cdk deploy applies it)")
@@ -170,13 +173,13 @@ def ps_scale(changes, app, spec_path, no_apply, wait, timeout):
     for process, size in sizes.items():
         cpu, memory = SIZES[size]
 
-        def change(request, cpu=cpu, memory=memory):
+        def resize(request: dict, cpu: int = cpu, memory: int = memory) -> None:
             request["cpu"], request["memory"] = str(cpu), str(memory)
             container = runtime.app_container(request)
             container["environment"] = [e for e in container.get("environment", []) if e["name"] != "MEMORY_MB"]
             container["environment"].append({"name": "MEMORY_MB", "value": str(memory)})
 
-        applied.update(runtime.roll_out(target, change, progress, processes=[process], one_off=False))
+        applied.update(runtime.roll_out(target, resize, progress, processes=[process], one_off=False))
     for env in spec.environments:
         here = target.in_env(env)
         if not counts:

@@ -10,6 +10,7 @@ alarms, the recorded image tag and the load-test gate, in the spec's order.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import click
 
@@ -119,7 +120,7 @@ def rollback(release, app, spec_path, wait):
 
 def _start(target: Target, name: str, commit: str | None) -> str:
     client = pipeline_client(target)
-    request = {"name": name}
+    request: dict[str, Any] = {"name": name}
     if commit is not None:
         request["sourceRevisions"] = [{"actionName": SOURCE_ACTION, "revisionType": "COMMIT_ID",
                                        "revisionValue": commit}]

@@ -18,6 +18,8 @@ import shlex
 import shutil
 import subprocess
 import time
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,7 +44,8 @@ def shell_command(command: str) -> list[str]:
 @click.option("-s", "--size", type=click.Choice(list(SIZES)), help="Task size (default: the definition's).")
 @click.option("-d", "--detach", is_flag=True, help="Start the task and print its ID; do not wait.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def run(spec_path, app, env, process, size, detach, command):
+def run(spec_path: Path, app: str | None, env: str | None, process: str | None, size: str | None, detach: bool,
+        command: tuple[str, ...]) -> None:
     """Run COMMAND in a one-off task with the app's image, roles, config and secrets: shipway run -- rake db:seed"""
     target = Target.of(spec_path, app, env)
     if target.app_spec.build.buildpacks:
@@ -58,7 +61,7 @@ def run(spec_path, app, env, process, size, detach, command):
     if subnets is None or group is None:
         raise NotFound(f"{naming.platform_stack(target.name, target.env)} is not deployed (its SSM parameters under "
                        f"{naming.parameter_prefix(target.name, target.env)} are missing)")
-    override = {"name": naming.CONTAINER_NAME, "command": shell_command(line)}
+    override: dict[str, Any] = {"name": naming.CONTAINER_NAME, "command": shell_command(line)}
     overrides: dict = {"containerOverrides": [override]}
     if size:
         cpu, memory = SIZES[size]
@@ -107,7 +110,8 @@ def _task_definition(target: Target, process: str | None) -> tuple[str, str, dic
     placement: dict = {}
     if d.get("capacityProviderStrategy"):
         placement["capacityProviderStrategy"] = [
-            {"capacityProvider": s["capacityProvider"], "weight": s.get("weight", 1)} for s in d["capacityProviderStrategy"]]
+            {"capacityProvider": s["capacityProvider"], "weight": s.get("weight", 1)}
+            for s in d["capacityProviderStrategy"]]
     elif d.get("launchType"):
         placement["launchType"] = d["launchType"]
     if d.get("placementConstraints"):
@@ -127,7 +131,8 @@ def _attach(target: Target, task: str, stream: str, progress: Progress) -> int |
         token = _drain(log_client, group, stream, token, progress)
         if status == "STOPPED":
             _drain(log_client, group, stream, token, progress)
-            container = next((c for c in described.get("containers", []) if c["name"] == naming.CONTAINER_NAME), {})
+            container: dict[str, Any] = next(
+                (c for c in described.get("containers", []) if c["name"] == naming.CONTAINER_NAME), {})
             return container.get("exitCode")
         if status != "RUNNING":
             progress.step(f"waiting for task {task.rsplit('/', 1)[-1][:8]} to start ({status})")
@@ -178,7 +183,7 @@ def exec_(spec_path, app, env, process, task_id, command):
                                  desiredStatus="RUNNING")["taskArns"]
         if not arns:
             raise NotFound(f"no running task of {target.service(process)} in {target.cluster}")
-        task_id = sorted(arns)[0].rsplit("/", 1)[-1]
+        task_id = min(arns).rsplit("/", 1)[-1]
     plugin = shutil.which("session-manager-plugin")
     if plugin is None:
         raise CliError("ECS Exec needs AWS's session-manager-plugin on PATH: https://docs.aws.amazon.com/"

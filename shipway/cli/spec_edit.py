@@ -54,7 +54,7 @@ class SpecDocument:
         self.yaml, self.data = self._load()
 
     def _load(self) -> tuple[YAML, CommentedMap]:
-        best: tuple[int, YAML, Any] | None = None
+        best: tuple[int, YAML, Any, str] | None = None
         for layout in _LAYOUTS:
             yaml = _yaml(*layout)
             try:
@@ -211,7 +211,7 @@ def _reattach_comments(segment: list[str], original: list[str]) -> list[str]:
 
 def _differing_lines(a: str, b: str) -> int:
     a_lines, b_lines = a.splitlines(), b.splitlines()
-    return sum(x != y for x, y in zip(a_lines, b_lines)) + abs(len(a_lines) - len(b_lines))
+    return sum(x != y for x, y in zip(a_lines, b_lines, strict=False)) + abs(len(a_lines) - len(b_lines))
 
 
 def _keep_anchors(node: Any) -> None:

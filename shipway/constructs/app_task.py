@@ -22,6 +22,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 
 from .. import naming
+from . import placement as p
 
 LAUNCHER = "launcher"
 """The CNB launcher, on the PATH of every buildpacks image (``/cnb/lifecycle/launcher``)."""
@@ -106,29 +107,32 @@ class AppContainer:
 class TaskPlacement:
     """Where a task runs: Fargate (``ec2`` false) or a pool's instances, with constraints and strategies.
 
-    A Spot Fleet pool has no capacity provider: ``capacity_provider_strategies`` is empty and the task
-    uses launch type EC2, kept on the pool by ``placement.pool_constraint``. Fargate without a strategy runs by
-    launch type. ``shipway.props.runtime.task_placement`` builds one from a process's ``capacity`` and
-    ``placement``.
+    ``launch_type`` is ``EC2`` for a Spot Fleet pool, which has no capacity provider (its tasks are kept on the
+    pool by ``placement.pool_constraint``) and ``FARGATE`` for ``FARGATE`` below; otherwise the capacity provider
+    strategy decides.
+    ``shipway.props.runtime.task_placement`` builds one from a process's ``capacity`` and ``placement``.
     """
 
     ec2: bool
     capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy]
     placement_constraints: Sequence[ecs.PlacementConstraint] = field(default_factory=list)
     placement_strategies: Sequence[ecs.PlacementStrategy] = field(default_factory=list)
+    launch_type: str | None = None
 
-    @property
-    def launch_type(self) -> str | None:
-        """With a capacity provider strategy none (the strategy decides); else ``EC2`` (a Spot Fleet pool, which has
-        no capacity provider) or ``FARGATE``."""
-        if self.capacity_provider_strategies:
-            return None
-        return "EC2" if self.ec2 else "FARGATE"
+    @classmethod
+    def of(cls, capacity: p.Capacity, placement: Mapping[str, str]) -> TaskPlacement:
+        """A task on ``capacity`` (``shipway.props.pools.capacity``) with a process's ``placement``."""
+        return cls(
+            ec2=capacity.on_instances,
+            capacity_provider_strategies=capacity.capacity_provider_strategies(),
+            placement_constraints=capacity.placement_constraints(placement),
+            placement_strategies=capacity.placement_strategies(),
+            launch_type=capacity.launch_type,
+        )
 
     def compatibility(self) -> ecs.Compatibility:
         return ecs.Compatibility.EC2 if self.ec2 else ecs.Compatibility.FARGATE
 
 
-
-FARGATE = TaskPlacement(ec2=False, capacity_provider_strategies=())
+FARGATE = TaskPlacement(ec2=False, capacity_provider_strategies=(), launch_type="FARGATE")
 """Fargate by launch type, without a capacity provider strategy: what a task gets unless told otherwise."""

@@ -22,11 +22,12 @@ from aws_cdk import aws_servicediscovery as servicediscovery
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .. import checkov, naming, nag
+from .. import checkov, nag, naming
 from ..loadtest.commands import MASTER_PORT, Load, locust_commands
 from ..loadtest.gate import Thresholds
 from ..loadtest.image import locustfile_in_image
 from ..naming import LoadTestParam
+from ..props import pools as pool_props
 from ..spec import Spec
 from ..spec.capacity import loadtest_pool
 from . import placement
@@ -288,12 +289,10 @@ def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:
     pool = loadtest_pool(spec.environments[env].cluster)
     if pool is None:
         return WorkerCapacity()
+    on = pool_props.capacity(spec, env, f"pool:{pool}")
     key, value = naming.LOADTEST_POOL_METADATA
-    strategies = placement.capacity_provider_strategies(spec, env, f"pool:{pool}")
-    constraints = [placement.member_of(key, value)]
-    if not strategies:  # a Spot Fleet: launch type EC2, kept on the pool's own instances
-        constraints.insert(0, placement.pool_constraint(pool))
-    return WorkerCapacity(fargate=False, strategies=strategies, constraints=constraints)
+    return WorkerCapacity(fargate=False, strategies=on.capacity_provider_strategies(),
+                          constraints=on.placement_constraints({key: value}))
 
 
 def names(spec: Spec, app: str, env: str) -> Names:

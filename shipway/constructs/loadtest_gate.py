@@ -24,21 +24,20 @@ from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .. import nag, naming
-from ..defaults import BUILD_IMAGE
 from ..loadtest import image
 from ..loadtest.commands import WORKERS_MAX_WAIT
 from ..loadtest.runner import STOP_MARGIN
 from ..naming import LoadTestParam, Param
 from ..spec import Spec
 from . import buildspec
+from .build_projects import BuildProjects
 from .buildspec import _fail, _fail_expanding, _q
 from .loadtest import MASTER_CONTAINER, WORKER_CONTAINER
-from .release import cluster_arn, parameter_arn
+from .release import parameter_arn
+from .task_runner import TaskRunnerGrant
 
 # Before the master runs: registering revisions and starting the task (`aws ecs wait tasks-running`: 10 min).
 START_MINUTES = 12
@@ -178,8 +177,7 @@ class LoadTestGate(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: str, app: str, env: str, workers: int,
-                 run_seconds: int, repository: ecr.IRepository, log_group: logs.ILogGroup,
-                 encryption_key: kms.IKey, hosted_zone_id: str) -> None:
+                 run_seconds: int, repository: ecr.IRepository, projects: BuildProjects, hosted_zone_id: str) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.env_name = env
@@ -204,38 +202,23 @@ class LoadTestGate(Construct):
             "MASTER_SECURITY_GROUP_PARAMETER": parameters[LoadTestParam.MASTER_SECURITY_GROUP],
             "DISCOVERY_SERVICE_PARAMETER": parameters[LoadTestParam.DISCOVERY_SERVICE_ID],
         }
-        self.project = codebuild.PipelineProject(
+        self.project = projects.project(
             self, "Default",
             description=f"shipway {project} {app}: the load-test gate after the deploy to {env}",
-            build_spec=codebuild.BuildSpec.from_object(gate_build_spec()),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
-            environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in self.variables.items()},
+            build_spec=gate_build_spec(), log_prefix="loadtest", variables=self.variables,
             timeout=cdk.Duration.minutes(START_MINUTES + math.ceil(wait_seconds(run_seconds) / 60) + 5),
-            encryption_key=encryption_key,
-            logging=codebuild.LoggingOptions(
-                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group, prefix="loadtest")
-            ),
         )
         role = self.project.role
         assert role is not None
-        families = [master_family, worker_family]
-        family_arns = [stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*")
-                       for f in families]
-        tasks_arn = stack.format_arn(service="ecs", resource="task", resource_name=f"{cluster}/*")
-        service_arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{cluster}/{worker_service}")
+        # Registers the master's and workers' revisions, runs the master, points the workers' service at theirs.
+        TaskRunnerGrant(
+            clusters=cluster, families=[master_family, worker_family], runs=[master_family],
+            services=[worker_service], roles=naming.loadtest_roles(project, app, env),
+        ).grant(role)
         discovery_arn = stack.format_arn(service="servicediscovery", resource="service", resource_name="*")
         master_host = f"{naming.loadtest_master_discovery(app)}.{naming.namespace(project, env)}"
         hosted_zone = f"arn:{stack.partition}:route53:::hostedzone/{hosted_zone_id}"
-        roles = [stack.format_arn(service="iam", region="", resource="role", resource_name=role_)
-                 for role_ in naming.loadtest_roles(project, app, env)]
         statements = [
-            (["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], ["*"], None),
-            (["ecs:RunTask"], family_arns[:1], {"ArnEquals": {"ecs:cluster": cluster_arn(stack, cluster)}}),
-            # the revisions keep their family's tags
-            (["ecs:TagResource"], family_arns, {"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}),
-            (["ecs:DescribeTasks", "ecs:StopTask"], [tasks_arn], None),
-            (["ecs:UpdateService", "ecs:DescribeServices"], [service_arn], None),
-            (["iam:PassRole"], roles, {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
             (["ssm:GetParameter"], [parameter_arn(stack, p) for p in (subnets, *parameters.values())], None),
             # Cloud Map service IDs are the app-env stack's (deployed after this one): the tag names the service.
             (["servicediscovery:RegisterInstance", "servicediscovery:DeregisterInstance"], [discovery_arn],
@@ -246,18 +229,11 @@ class LoadTestGate(Construct):
         ]
         for verbs, resources, conditions in statements:
             role.add_to_principal_policy(iam.PolicyStatement(actions=verbs, resources=resources, conditions=conditions))
-        self._acknowledge(role, family_arns, tasks_arn, discovery_arn, bucket)
+        self._acknowledge(role, discovery_arn, bucket)
 
-    def _acknowledge(self, role: iam.IRole, revisions: list[str], tasks: str, discovery: str, bucket: str) -> None:
+    def _acknowledge(self, role: iam.IRole, discovery: str, bucket: str) -> None:
         stack = cdk.Stack.of(self)
-        nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
-                        "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN")
         findings = {
-            revisions[0]: "ecs:RunTask of any revision of the Locust master's family (the gate registers one per "
-                          "run), only in this environment's cluster; ecs:TagResource of the revisions it registers",
-            revisions[1]: "ecs:TagResource of the Locust workers' revisions, only while the gate registers them "
-                          "(they keep the family's tags)",
-            tasks: "ecs:DescribeTasks and ecs:StopTask on this cluster's tasks: the master's ID is known at run time",
             discovery: "Cloud Map (de)registration, only in the service tagged with the Locust master's DNS name "
                        "(condition aws:ResourceTag): its ID is the app-env stack's, which deploys after this one",
             f"arn:{stack.partition}:s3:::{bucket}/*": "Reading the run's summary from the results bucket, keyed "

@@ -34,13 +34,14 @@ def _total(total: Total, value: Decimal) -> str:
 
 def _line_row(line: Line) -> list[str]:
     item = f"{line.app} · {line.item}" if line.app else line.item
-    if line.unit_price is None:
+    # a line's amounts are None exactly when it has no unit price
+    amount, amount_max, on_demand = line.amount, line.amount_max, line.on_demand
+    if line.unit_price is None or amount is None or amount_max is None or on_demand is None:
         return [item, f"{_number(line.quantity)} {line.unit}", "—", "—", "—", "—",
                 f"NO PRICE: {line.missing}; {line.assumption}"]
-    at_max = money(line.amount_max) if line.quantity_max is not None else ""
-    on_demand = money(line.on_demand) if line.on_demand_price is not None else ""
     return [item, f"{_number(line.quantity)} {line.unit}", f"${line.unit_price.normalize():f}",
-            money(line.amount), at_max, on_demand, line.assumption]
+            money(amount), money(amount_max) if line.quantity_max is not None else "",
+            money(on_demand) if line.on_demand_price is not None else "", line.assumption]
 
 
 def sections(estimate: Estimate) -> list[Section]:

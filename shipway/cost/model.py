@@ -68,14 +68,18 @@ class Total:
 
     @classmethod
     def of(cls, lines: Iterable[Line]) -> Total:
-        lines = list(lines)
-        priced = [line for line in lines if line.unit_price is not None]
-        return cls(
-            monthly=sum((line.amount for line in priced), Decimal(0)),
-            monthly_max=sum((line.amount_max for line in priced), Decimal(0)),
-            on_demand=sum((line.on_demand for line in priced), Decimal(0)),
-            missing=len(lines) - len(priced),
-        )
+        monthly = monthly_max = on_demand = Decimal(0)
+        missing = 0
+        for line in lines:
+            # a line's amounts are None exactly when it has no unit price
+            amount, amount_max, line_on_demand = line.amount, line.amount_max, line.on_demand
+            if amount is None or amount_max is None or line_on_demand is None:
+                missing += 1
+                continue
+            monthly += amount
+            monthly_max += amount_max
+            on_demand += line_on_demand
+        return cls(monthly=monthly, monthly_max=monthly_max, on_demand=on_demand, missing=missing)
 
     @property
     def spot_saving(self) -> Decimal:

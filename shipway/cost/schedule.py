@@ -44,9 +44,9 @@ def runs_per_month(expression: str) -> Decimal:
 def _count(field: str, low: int, high: int) -> int:
     """Values a cron field selects; L, W and # forms count one each."""
     total = 0
-    for part in field.upper().split(","):
-        part, _, step = part.partition("/")
-        part = re.sub(r"[A-Z]{3}", lambda name: str(_NAMES.get(name.group(), name.group())), part)
+    for item in field.upper().split(","):
+        named, _, step = item.partition("/")
+        part = re.sub(r"[A-Z]{3}", lambda name: str(_NAMES.get(name.group(), name.group())), named)
         if part in ("*", "?"):
             first, last = low, high
         elif re.fullmatch(r"\d+-\d+", part):

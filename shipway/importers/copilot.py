@@ -152,7 +152,8 @@ def _hosts_per_environment(ctx: _Context, spec: dict, order: list[str]) -> None:
             others = ", ".join(f"{env}: {env}.{hosts[0]}" for env in order if env != last)
             ctx.report.note(f"copilot/{name}/manifest.yml", "http.alias", hosts,
                             f"a host name leads to one environment's router: {last} keeps the alias, and {others}",
-                            f"point each name at its environment's RouterDnsName, or edit apps.*.processes.{name}.hosts")
+                            f"point each name at its environment's RouterDnsName, "
+                            f"or edit apps.*.processes.{name}.hosts")
 
 
 # --- environments --------------------------------------------------------------------------------
@@ -296,8 +297,8 @@ def _pipeline_fields(ctx: _Context, file: str, manifest: Section, result: dict, 
             ctx.unsupported(file, path, value, PIPELINE_WHY)
 
     stages = manifest.take("stages") or []
-    for i, stage in enumerate(stages if isinstance(stages, list) else []):
-        stage = Section(stage if isinstance(stage, dict) else {}, f"stages[{i}]")
+    for i, entry in enumerate(stages if isinstance(stages, list) else []):
+        stage = Section(entry if isinstance(entry, dict) else {}, f"stages[{i}]")
         name = stage.take("name")
         if name not in environments:
             ctx.report.problem(file, f"stages[{i}].name", f"no environment manifest for {name!r} "
@@ -744,7 +745,7 @@ def _app(ctx: _Context, name: str, image: tuple[str, str], members: list[Workloa
         source["codecommit"] = f"{source['codecommit']}-{name}"
         ctx.report.note(pipeline["file"], "source.properties.repository", source["codecommit"],
                         f"shipway creates one CodeCommit repository per app; app {name} gets its own",
-                        f"push the code to it too, or use a CodeConnections source")
+                        "push the code to it too, or use a CodeConnections source")
     if "connection_arn" in source:
         ctx.comments[(*where, "source", "connection_arn")] = (f"placeholder: the ARN of connection "
                                                               f"{pipeline.get('placeholder_connection')}")
@@ -778,9 +779,9 @@ def _app(ctx: _Context, name: str, image: tuple[str, str], members: list[Workloa
         app["secrets"] = secrets
     app["processes"] = {w.name: w.process for w in members if w.process}
     for w in members:
-        for key in [k for k in ctx.comments if k[:2] == ("_w", w.name)]:
+        for comment_key in [k for k in ctx.comments if k[:2] == ("_w", w.name)]:
             kind = "cron" if w.cron else "processes"
-            ctx.comments[(*where, kind, w.name, *key[2:])] = ctx.comments.pop(key)
+            ctx.comments[(*where, kind, w.name, *comment_key[2:])] = ctx.comments.pop(comment_key)
     jobs = {w.name: w.cron for w in members if w.cron}
     if jobs:
         app["cron"] = jobs

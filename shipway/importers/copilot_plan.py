@@ -27,23 +27,24 @@ from pathlib import Path
 from typing import Any
 
 from .. import naming
-from ..review import STATEFUL_TYPES, StackTemplate, review
-from ..review.compare import KEEPING_POLICIES
+from ..assembly import StackTemplate
+from ..review import review
 from ..review.compare import _references as references
 from ..review.schema import replacement
+from ..stateful import KEEPING_POLICIES, STATEFUL_TYPES
 from .copilot import CopilotImport
 
 ADOPTED_TYPES = STATEFUL_TYPES | {"AWS::DynamoDB::Table", "AWS::EFS::FileSystem", "AWS::ElastiCache::ReplicationGroup"}
 # Copilot's custom resources, by what their Delete handler does: (pattern on the type or logical ID, what it does).
 TRAP_PATTERNS = (
-    (re.compile(r"Certificate|Cert\b|HTTPSCert", re.I),
+    (re.compile(r"Certificate|Cert\b|HTTPSCert", re.IGNORECASE),
      "its Delete handler deletes the ACM certificate Copilot requested, and its validation records"),
-    (re.compile(r"DNS|Domain|Alias|Delegat|HostedZone", re.I),
+    (re.compile(r"DNS|Domain|Alias|Delegat|HostedZone", re.IGNORECASE),
      "its Delete handler deletes Route 53 records (the domain's aliases or the environment's delegation)"),
-    (re.compile(r"EnvController", re.I),
+    (re.compile(r"EnvController", re.IGNORECASE),
      "its Delete handler takes the workload out of the environment stack; when the last web service goes, the "
      "environment stack deletes the shared load balancer that still serves traffic"),
-    (re.compile(r"Clean|Empty", re.I), "its Delete handler empties a bucket"),
+    (re.compile(r"Clean|Empty", re.IGNORECASE), "its Delete handler empties a bucket"),
 )
 ROUTE53_RECORD = "AWS::Route53::RecordSet"
 CAPABILITIES = "CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND"
@@ -324,8 +325,8 @@ def _resolve(value: Any, stack: Stack) -> Any:
         return separator.join(parts) if all(isinstance(p, str) for p in parts) else {"Fn::Join": [separator, parts]}
     if len(value) == 1 and next(iter(value)).startswith("Fn::"):
         return _UNRESOLVED
-    items = {k: _resolve(v, stack) for k, v in value.items()}
-    return _UNRESOLVED if any(i is _UNRESOLVED for i in items.values()) else items
+    resolved = {k: _resolve(v, stack) for k, v in value.items()}
+    return _UNRESOLVED if any(r is _UNRESOLVED for r in resolved.values()) else resolved
 
 
 def _guard(plan: Plan) -> None:

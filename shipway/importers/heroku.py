@@ -117,14 +117,16 @@ def _app_json(directory: Path, report: Report) -> dict:
     if not path.exists():
         return {}
     data = read_json(path, "app.json", report)
-    if data is not None and not isinstance(data, dict):
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
         report.problem("app.json", None, "must be a JSON object")
         return {}
     for key, kind in APP_JSON_SHAPES.items():
-        if key in (data or {}) and not isinstance(data[key], kind):
+        if key in data and not isinstance(data[key], kind):
             report.problem("app.json", key, f"must be a JSON {'object' if kind is dict else 'array'} (app.json schema)")
             del data[key]
-    return data or {}
+    return data
 
 
 # app.json fields the import reads, by the JSON type Heroku's app.json schema gives them.

@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
+from ..spec.load import SafeLoader
 from .report import Report
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class _Loader(SafeLoader):
     """SafeLoader that reads CloudFormation's short tags (``!Ref X`` becomes ``{"Ref": "X"}``) in addon templates."""
 
 
@@ -26,8 +27,8 @@ def _tagged(loader: _Loader, suffix: str, node: yaml.Node) -> dict:
             value = value.split(".", 1)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
+    else:  # YAML has three kinds of node: the last is a mapping
+        value = loader.construct_mapping(cast(yaml.MappingNode, node), deep=True)
     return {name: value}
 
 
@@ -44,7 +45,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
 
 def parse_yaml(text: str) -> Any:
     """A YAML document as Copilot reads it (YAML 1.2 booleans), CloudFormation's short tags included."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader subclass
 
 
 def read_yaml(path: Path, shown: str, report: Report) -> Any:

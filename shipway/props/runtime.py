@@ -11,28 +11,16 @@ from collections.abc import Mapping
 from typing import TypedDict
 
 from .. import naming
-from ..constructs import placement as p
 from ..constructs.app_task import TaskPlacement
 from ..constructs.service import Autoscaling, Deployment, ScheduledCapacity
 from ..spec import Spec, listener_priority
-from ..spec.model import ROLLING_MAX_PERCENT, App, Process, pool_of
+from ..spec.model import ROLLING_MAX_PERCENT, App, Process
+from . import pools as pool_props
 
 
 def task_placement(spec: Spec, env: str, capacity: str, placement: Mapping[str, str]) -> TaskPlacement:
     """Where a process's or cron job's tasks run in ``env``: Fargate, or a pool with constraints and strategies."""
-    strategies = p.capacity_provider_strategies(spec, env, capacity)
-    pool = pool_of(capacity)
-    if pool is None:
-        return TaskPlacement(ec2=False, capacity_provider_strategies=strategies)
-    constraints = p.placement_constraints(dict(placement))
-    if not strategies:  # Spot Fleet: launch type EC2, pinned to the pool's instances
-        constraints = [p.pool_constraint(pool), *constraints]
-    return TaskPlacement(
-        ec2=True,
-        capacity_provider_strategies=strategies,
-        placement_constraints=constraints,
-        placement_strategies=p.placement_strategies(),
-    )
+    return TaskPlacement.of(pool_props.capacity(spec, env, capacity), placement)
 
 
 class ProcessProps(TypedDict):

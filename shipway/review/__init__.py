@@ -5,8 +5,9 @@ when a stateful resource (database, secret, bucket, repository, log group, KMS k
 keeping DeletionPolicy) would be destroyed, replaced or orphaned. See docs/review.md.
 """
 
-from .assembly import StackTemplate, read_assembly
-from .compare import STATEFUL_TYPES, ResourceChange, Review, review
+from ..assembly import StackTemplate, read_assembly
+from ..stateful import STATEFUL_TYPES
+from .compare import ResourceChange, Review, review
 from .report import markdown
 
 __all__ = ["STATEFUL_TYPES", "ResourceChange", "Review", "StackTemplate", "markdown", "read_assembly", "review"]

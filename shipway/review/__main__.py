@@ -14,8 +14,8 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from ..assembly import AssemblyError, read_assembly
 from ..cost import DEFAULT_REGION
-from .assembly import AssemblyError, read_assembly
 from .base_ref import BaseRefError, synthesize_ref
 from .cdk_diff import cdk_diffs
 from .compare import review
@@ -25,9 +25,9 @@ from .report import markdown
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shipway.review", description=__doc__.split("\n\n")[1])
-    base = parser.add_mutually_exclusive_group(required=True)
-    base.add_argument("--base", type=Path, help="the assembly deployed now (cdk.out of the base)")
-    base.add_argument("--base-ref", metavar="GIT_REF", help="synthesize this git ref into a temporary directory")
+    base_source = parser.add_mutually_exclusive_group(required=True)
+    base_source.add_argument("--base", type=Path, help="the assembly deployed now (cdk.out of the base)")
+    base_source.add_argument("--base-ref", metavar="GIT_REF", help="synthesize this git ref into a temporary directory")
     parser.add_argument("--spec", type=Path, default=Path("shipway.yaml"),
                         help="the head's spec (and the base's, read at --base-ref)")
     parser.add_argument("--head", type=Path, required=True, help="the assembly under review")

@@ -11,7 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from .assembly import StackTemplate
+from ..assembly import StackTemplate
 
 CDK = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "cdk"
 
@@ -26,7 +26,8 @@ def cdk_diffs(base_dir: Path, head_dir: Path, stacks: list[str], base: dict[str,
         if name not in base or not template.exists():
             continue
         result = subprocess.run(
-            [str(cdk), "diff", "--app", str(head_dir), "--template", str(template), "--no-color", "--exclusively", name],
+            [str(cdk), "diff", "--app", str(head_dir), "--template", str(template), "--no-color",
+             "--exclusively", name],
             capture_output=True, text=True, env=env, timeout=300, check=False,
         )
         text = (result.stdout + result.stderr).split("✨")[0].strip()

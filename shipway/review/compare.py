@@ -21,26 +21,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .assembly import StackTemplate
+from ..assembly import SSM_PARAMETER, SSM_VALUE_TYPE, StackTemplate, publishers
+from ..stateful import KEEPING_POLICIES, is_pinned, is_stateful
 from .schema import replacement
 
-STATEFUL_TYPES = frozenset(
-    {
-        "AWS::RDS::DBInstance",
-        "AWS::RDS::DBCluster",
-        "AWS::SecretsManager::Secret",
-        "AWS::S3::Bucket",
-        "AWS::ECR::Repository",
-        "AWS::CodeCommit::Repository",
-        "AWS::Logs::LogGroup",
-        "AWS::KMS::Key",
-    }
-)
-# A resource whose author asked CloudFormation to keep it (or a snapshot of it) holds something worth keeping.
-KEEPING_POLICIES = frozenset({"Retain", "RetainExceptOnCreate", "Snapshot"})
 # Resource attributes that change the resource or its fate; DependsOn only orders work, and CDK's own
 # metadata (aws:cdk:path) follows construct paths, not resources.
 ATTRIBUTES = ("Type", "Properties", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy", "CreationPolicy",
@@ -55,7 +43,6 @@ CONTAINER_TYPES = frozenset({
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::RDS::DBSubnetGroup",
     "AWS::ElastiCache::SubnetGroup",
 })
-SSM_PARAMETER = "AWS::SSM::Parameter"
 
 ADDED, CHANGED, REPLACED, REMOVED = "added", "changed", "replaced", "removed"
 
@@ -117,7 +104,7 @@ class Review:
         return [c for c in self.changes if c.blocking]
 
 
-def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow: list[str] = ()) -> Review:
+def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow: Sequence[str] = ()) -> Review:
     """What deploying ``head`` over ``base`` does to every resource, with ``allow`` (``TYPE:LogicalId``) let through."""
     stacks = []
     for name in [*head, *(n for n in base if n not in head)]:
@@ -136,14 +123,13 @@ def review(base: dict[str, StackTemplate], head: dict[str, StackTemplate], allow
     return result
 
 
-def is_stateful(resource: dict) -> bool:
-    return resource.get("Type") in STATEFUL_TYPES or resource.get("DeletionPolicy") in KEEPING_POLICIES
-
-
 def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | None) -> list[ResourceChange]:
+    either = new or old
+    if either is None:
+        raise ValueError(f"stack {name} is in neither assembly")
     before = old.resources if old else {}
     after = new.resources if new else {}
-    region = (new or old).region
+    region = either.region
     removed = [i for i in before if i not in after]
     added = [i for i in after if i not in before]
     renames = _renames(before, after, removed, added)
@@ -158,12 +144,15 @@ def _compare_stack(name: str, old: StackTemplate | None, new: StackTemplate | No
             change = ResourceChange(name, logical_id, kind, REPLACED, renamed_from=old_id, details=[
                 f"logical ID renamed from `{old_id}`: CloudFormation creates a new resource and deletes the old one"
             ])
+            if is_pinned(old_id, kind):
+                change.details.append(f"`{old_id}` is one of shipway's pinned logical IDs (shipway/stateful.py): "
+                                      "the change renames or moves a construct of shipway's own")
             _judge_loss(change, before[old_id])
         elif logical_id in added:
             change = ResourceChange(name, logical_id, kind, ADDED)
         elif logical_id in replaced:
             change = ResourceChange(name, logical_id, kind, REPLACED, details=replaced[logical_id])
-            _warn_named_replacement(change, before[logical_id], after[logical_id], region)
+            _warn_named_replacement(change, before[logical_id], resource, region)
             _judge_loss(change, before[logical_id])
         else:
             diffs = _changed_attributes(before[logical_id], resource)
@@ -221,13 +210,13 @@ def _judge_refused(change: ResourceChange, old: dict, new: dict) -> None:
     if change.resource_type not in ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
         return
     was, now = old.get("Properties", {}), new.get("Properties", {})
-    storage = [_number(was.get("AllocatedStorage")), _number(now.get("AllocatedStorage"))]
-    if None not in storage and storage[1] < storage[0]:
+    storage_was, storage_now = _number(was.get("AllocatedStorage")), _number(now.get("AllocatedStorage"))
+    if storage_was is not None and storage_now is not None and storage_now < storage_was:
         change.obstacle = "refused by AWS"
-        change.details.append(f"storage shrinks from {storage[0]} to {storage[1]} GB: RDS cannot shrink allocated "
+        change.details.append(f"storage shrinks from {storage_was} to {storage_now} GB: RDS cannot shrink allocated "
                               "storage; keep it, or move the data to a new, smaller database")
-    versions = [_version(was.get("EngineVersion")), _version(now.get("EngineVersion"))]
-    if None not in versions and versions[1] < versions[0]:
+    version_was, version_now = _version(was.get("EngineVersion")), _version(now.get("EngineVersion"))
+    if version_was is not None and version_now is not None and version_now < version_was:
         change.obstacle = "refused by AWS"
         change.details.append(f"engine version goes down from {was['EngineVersion']} to {now['EngineVersion']}: "
                               "RDS upgrades in place but never downgrades; restore a snapshot into a new database")
@@ -251,12 +240,7 @@ def _block_replaced_containers(head: dict[str, StackTemplate], result: Review) -
     replaced = {(c.stack, c.logical_id): c for c in result.changes if c.action == REPLACED}
     if not replaced:
         return
-    published = {}  # SSM parameter name -> (stack, logical ID) of the AWS::SSM::Parameter that writes it
-    for stack in head.values():
-        for logical_id, resource in stack.resources.items():
-            name = resource.get("Properties", {}).get("Name")
-            if resource.get("Type") == SSM_PARAMETER and isinstance(name, str):
-                published[name] = (stack.name, logical_id)
+    published = publishers(head.values())
     for stack in head.values():
         for logical_id, resource in stack.resources.items():
             if resource.get("Type") not in HOLDER_TYPES:
@@ -276,7 +260,7 @@ def _sits_in(head: dict[str, StackTemplate], published: dict, stack: str, holder
     """The containers ``holder`` reaches through its references: containers lead on to what they sit in, and a
     template parameter that reads an SSM parameter leads to the resource that writes it, in whichever stack."""
     found: dict[tuple, list[str]] = {}
-    queue = [(stack, holder, [])]
+    queue: list[tuple[str, str, list[str]]] = [(stack, holder, [])]
     seen = {(stack, holder)}
     while queue:
         where, logical_id, path = queue.pop(0)
@@ -287,7 +271,7 @@ def _sits_in(head: dict[str, StackTemplate], published: dict, stack: str, holder
             parameter = template.get("Parameters", {}).get(ref)
             if parameter is not None:
                 name = parameter.get("Default")
-                if not str(parameter.get("Type", "")).startswith("AWS::SSM::Parameter::Value") or name not in published:
+                if not str(parameter.get("Type", "")).startswith(SSM_VALUE_TYPE) or name not in published:
                     continue
                 steps = [published[name] + (f"parameter `{name}`",)]
             for next_stack, next_id, label in steps:
@@ -306,8 +290,8 @@ def _kept_in_postgresql(resource: dict) -> list[str]:
     names = resource.get("Metadata", {}).get("shipway:database")
     if not names:
         return []
-    return [f"the app's PostgreSQL database `{names['database']}` and role `{names['role']}` stay in the instance "
-            "with their data: shipway never drops a database (docs/data.md: removing an app)"]
+    return [(f"the app's PostgreSQL database `{names['database']}` and role `{names['role']}` stay in the instance "
+             "with their data: shipway never drops a database (docs/data.md: removing an app)")]
 
 
 def _renames(before: dict, after: dict, removed: list[str], added: list[str]) -> dict[str, str]:
@@ -475,7 +459,7 @@ def _diff_paths(old: Any, new: Any, path: tuple = ()) -> list[tuple]:
         return [p for key in dict.fromkeys([*old, *new]) for p in _diff_paths(old.get(key, _MISSING),
                                                                              new.get(key, _MISSING), (*path, key))]
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [p for i, (a, b) in enumerate(zip(old, new)) for p in _diff_paths(a, b, (*path, i))]
+        return [p for i, (a, b) in enumerate(zip(old, new, strict=True)) for p in _diff_paths(a, b, (*path, i))]
     return [path]
 
 

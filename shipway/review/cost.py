@@ -111,7 +111,7 @@ def _moved_lines(before: Estimate, after: Estimate) -> list[str]:
         environment, app, item = key
         name = f"{app} · {item}" if app else item
         unpriced = (key in old and was is None) or (key in new and now is None)
-        change = "unknown" if unpriced else _signed((now or 0) - (was or 0))
+        change = "unknown" if unpriced else _signed((now or Decimal(0)) - (was or Decimal(0)))
         rows.append(f"| {environment} | {name} | {_cell(key, old)} | {_cell(key, new)} | {change} |")
     return rows
 
@@ -119,4 +119,5 @@ def _moved_lines(before: Estimate, after: Estimate) -> list[str]:
 def _cell(key: tuple, amounts: dict[tuple, Decimal | None]) -> str:
     if key not in amounts:
         return "—"
-    return "no price" if amounts[key] is None else money(amounts[key])
+    amount = amounts[key]
+    return "no price" if amount is None else money(amount)

@@ -13,7 +13,7 @@ replaces the resource. ``conditionalCreateOnlyProperties`` replace it only for s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from cfnlint.schema.manager import ResourceNotFoundError
@@ -44,7 +44,7 @@ def _pointers(schema: dict, key: str) -> tuple[Pointer, ...]:
     return tuple(pointers)
 
 
-@lru_cache(maxsize=None)
+@cache
 def replacement(resource_type: str, region: str | None = None) -> Replacement:
     """The pointers (below ``Properties``) whose change replaces a ``resource_type`` resource."""
     for where in dict.fromkeys((region or DEFAULT_REGION, DEFAULT_REGION)):

@@ -7,6 +7,7 @@ docs/spec.md in step.
 from __future__ import annotations
 
 import sys
+import types
 import typing
 
 from pydantic import BaseModel
@@ -20,7 +21,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("environments.<env>.network", model.Network),
     ("environments.<env>.router", model.Router),
     ("environments.<env>.cluster", model.Cluster),
-    ("environments.<env>.cluster.pools.<pool>", model.Pool),
+    ("environments.<env>.cluster.pools.<pool>", model.PoolFields),
     ("environments.<env>.database", model.Database),
     ("apps.<app>", model.App),
     ("apps.<app>.source", model.Source),
@@ -42,8 +43,8 @@ def _type(annotation) -> str:
         return _type(args[0])
     if origin is typing.Literal:
         return " \\| ".join(repr(a) for a in args)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
-        return " \\| ".join(_type(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " \\| ".join(dict.fromkeys(_type(a) for a in args))  # a union of models (pool kinds): one "mapping"
     if origin is dict:
         return f"map of {_type(args[1])}"
     if origin is list:

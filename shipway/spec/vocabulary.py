@@ -94,7 +94,7 @@ def schedule_error(expression: str) -> str | None:
     fields = match["body"].split()
     if len(fields) != 6:
         return f"a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), not {len(fields)}"
-    for (name, pattern), value in zip(_CRON_FIELDS, fields):
+    for (name, pattern), value in zip(_CRON_FIELDS, fields, strict=True):
         if not pattern.match(value.upper()):
             return f"the {name} field {value!r} is not valid"
     day_of_month, day_of_week = fields[2], fields[4]

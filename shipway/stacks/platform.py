@@ -24,6 +24,7 @@ from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
 from ..props import platform as platform_props
+from ..props import pools as pool_props
 from ..spec import Spec
 from ..spec.references import build_environment
 from .base import ShipwayStack
@@ -58,7 +59,7 @@ class PlatformStack(ShipwayStack):
             log_retention=log_retention,
         )
         self.pools = Pools(
-            self, "Pools", project=spec.name, env=env, pools=environment.cluster.pools,
+            self, "Pools", cluster_name=naming.cluster_name(spec.name, env), pools=pool_props.pools(spec, env),
             cluster=self.cluster.cluster, vpc=vpc,
         )
         for provider in self.pools.capacity_providers:

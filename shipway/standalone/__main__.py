@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..review.assembly import AssemblyError
+from ..assembly import AssemblyError
 from .writer import NotReusable, write_templates
 
 

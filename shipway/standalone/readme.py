@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..review.assembly import StackTemplate
+from ..assembly import AWS_PUBLIC_PARAMETERS, SSM_VALUE_TYPE, StackTemplate, publishers
 from .reusable import JUSTIFIED_CUSTOM_RESOURCES
 
 # Resource properties that give an IAM resource a custom name, so deploying needs CAPABILITY_NAMED_IAM.
@@ -42,24 +42,15 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ") if value not in (None, "") else "—"
 
 
-def publishers(stacks: list[StackTemplate]) -> dict[str, str]:
-    """SSM parameter name -> the stack whose template creates it."""
-    return {
-        r["Properties"]["Name"]: stack.name
-        for stack in stacks for r in stack.resources.values()
-        if r.get("Type") == "AWS::SSM::Parameter" and isinstance(r.get("Properties", {}).get("Name"), str)
-    }
-
-
-def _describe(parameter: dict, published: dict[str, str]) -> str:
+def _describe(parameter: dict, published: dict[str, tuple[str, str]]) -> str:
     if parameter.get("Description"):
         return _cell(parameter["Description"])
-    if not parameter.get("Type", "").startswith("AWS::SSM::Parameter::Value"):
+    if not parameter.get("Type", "").startswith(SSM_VALUE_TYPE):
         return "—"
     path = parameter.get("Default", "")
     if path in published:
-        return f"read from SSM at deploy time; published by `{published[path]}`"
-    if path.startswith("/aws/service/"):
+        return f"read from SSM at deploy time; published by `{published[path][0]}`"
+    if path.startswith(AWS_PUBLIC_PARAMETERS):
         return "read from SSM at deploy time; an AWS public parameter"
     return "read from SSM at deploy time"
 
@@ -102,8 +93,8 @@ def readme(stacks: list[StackTemplate], project: str, sizes: dict[str, int]) -> 
         lines += [f"{sizes[stack.name]:,} bytes.", "", "```sh", deploy_command(stack, sizes[stack.name]), "```", ""]
         if stack.termination_protection:
             lines += ["Then turn on termination protection, as `cdk deploy` would:", "", "```sh",
-                      f"aws cloudformation update-termination-protection --enable-termination-protection "
-                      f"--stack-name {stack.name}", "```", ""]
+                      ("aws cloudformation update-termination-protection --enable-termination-protection "
+                       f"--stack-name {stack.name}"), "```", ""]
         parameters = template.get("Parameters", {})
         lines += [f"### Parameters ({len(parameters)})", ""]
         if parameters:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ..review.assembly import StackTemplate
+from ..assembly import StackTemplate
 
 # "TYPE" or "TYPE:LogicalId" -> why CloudFormation has no native way to do it. Printed in the README.
 JUSTIFIED_CUSTOM_RESOURCES: dict[str, str] = {}

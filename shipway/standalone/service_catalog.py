@@ -11,7 +11,7 @@ from __future__ import annotations
 from troposphere import Equals, Join, Not, Output, Parameter, Ref, Template
 from troposphere import servicecatalog as sc
 
-from ..review.assembly import StackTemplate
+from ..assembly import StackTemplate
 
 
 def logical_id(stack_name: str) -> str:
@@ -45,7 +45,8 @@ def portfolio_template(stacks: list[StackTemplate], project: str) -> Template:
             f"{name}Product", Name=stack.name, Owner=Ref(provider),
             Description=stack.template.get("Description", stack.name),
             ProvisioningArtifactParameters=[sc.ProvisioningArtifactProperties(
-                Name=Ref(version), Info=sc.Info(LoadTemplateFromURL=Join("", [Ref(prefix), f"/{stack.name}.template.json"])),
+                Name=Ref(version),
+                Info=sc.Info(LoadTemplateFromURL=Join("", [Ref(prefix), f"/{stack.name}.template.json"])),
             )],
         ))
         association = template.add_resource(sc.PortfolioProductAssociation(

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ..review.assembly import read_assembly
+from ..assembly import read_assembly
 from .readme import readme
 from .reusable import problems
 from .service_catalog import portfolio_template
@@ -23,7 +23,7 @@ def write_templates(assembly: Path, out: Path) -> list[Path]:
     found = [f"{s.name}: {p}" for s in stacks for p in problems(s)]
     if found:
         raise NotReusable("\n".join(found))
-    project = next(iter({s.tags.get("shipway:project") for s in stacks} - {None}), "shipway")
+    project = next((s.tags["shipway:project"] for s in stacks if "shipway:project" in s.tags), "shipway")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)

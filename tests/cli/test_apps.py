@@ -98,7 +98,8 @@ def test_review_prices_the_change_and_fails_above_the_allowed_increase(spec_copy
     from tests.cli.conftest import CLI_SPEC
 
     monkeypatch.chdir(tmp_path)
-    spec_copy.write_text(spec_copy.read_text().replace("  production: {}", "  production: {network: {nat_gateways: 2}}"))
+    spec_copy.write_text(spec_copy.read_text().replace("  production: {}",
+                                                       "  production: {network: {nat_gateways: 2}}"))
     args = ["review", "--spec", str(spec_copy), "--base", str(deployed_synth.outdir), "--base-spec", str(CLI_SPEC),
             "--markdown", str(tmp_path / "review.md")]
     allowed = CliRunner().invoke(cli, [*args, "--max-monthly-increase", "1000"], catch_exceptions=False)

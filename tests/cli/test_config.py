@@ -31,7 +31,8 @@ def test_config_set_edits_the_spec_rolls_out_and_agrees_with_the_next_synth(shop
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Set FEATURE_X, GREETING on store and restarted it in staging, production in ")
     # the spec: only the config line changed
-    changed = [(a, b) for a, b in zip(before.splitlines(), shop.spec_path.read_text().splitlines()) if a != b]
+    after = shop.spec_path.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after, strict=True) if a != b]
     assert changed == [("    config: {LANG: en_US.UTF-8, FEATURE_X: \"on\"}",
                         "    config: {LANG: en_US.UTF-8, FEATURE_X: \"off\", GREETING: hello world}")]
     # the emulator: every service and the one-off family run a new revision with the values
@@ -45,7 +46,8 @@ def test_config_set_edits_the_spec_rolls_out_and_agrees_with_the_next_synth(shop
             assert environment_of(applied) == template_environment(template, family)
             assert environment_of(applied)["GREETING"] == "hello world"
         release = emulator.latest_task_definition(shop.spec, "store", env, "release")
-        assert environment_of(release) == template_environment(template, naming.task_family("shop", "store", env, "release"))
+        release_family = naming.task_family("shop", "store", env, "release")
+        assert environment_of(release) == template_environment(template, release_family)
 
 
 def test_config_get_and_unset(shop, tmp_path):
@@ -56,7 +58,8 @@ def test_config_get_and_unset(shop, tmp_path):
     applied = emulator.running_task_definition(shop.spec, "store", "production", "web")
     assert "FEATURE_X" not in environment_of(applied)
     template = synth_templates(shop.spec_path, tmp_path)[naming.app_env_stack("shop", "store", "production")]
-    assert environment_of(applied) == template_environment(template, naming.task_family("shop", "store", "production", "web"))
+    web_family = naming.task_family("shop", "store", "production", "web")
+    assert environment_of(applied) == template_environment(template, web_family)
     missing = shop.run("config:get", "FEATURE_X")
     assert missing.exit_code == 5 and missing.stderr == "shipway: store has no config var 'FEATURE_X'\n"
 

@@ -150,8 +150,9 @@ def test_deploy_wait_follows_the_execution_to_its_end(shop):
 
 
 def test_run_refuses_a_buildpacks_app_in_one_line(shop):
-    text = shop.spec_path.read_text().replace("    source: {codecommit: store}\n",
-                                              "    source: {codecommit: store}\n    build: {buildpacks: 'heroku/builder:24'}\n")
+    text = shop.spec_path.read_text().replace(
+        "    source: {codecommit: store}\n",
+        "    source: {codecommit: store}\n    build: {buildpacks: 'heroku/builder:24'}\n")
     shop.spec_path.write_text(text)
     result = shop.run("run", "--", "true")
     assert result.exit_code == 1

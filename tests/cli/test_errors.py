@@ -63,7 +63,8 @@ def test_unknown_app_environment_and_process_are_one_line_and_exit_5():
     env = shipway("ps", "-e", "qa", "--spec", str(CLI_SPEC))
     assert (env.returncode, env.stderr) == (5, "shipway: unknown environment 'qa'; the spec has: staging, production\n")
     process = shipway("logs", "-p", "nope", "--spec", str(CLI_SPEC))
-    assert (process.returncode, process.stderr) == (5, "shipway: unknown process 'nope' of store; it has: web, worker\n")
+    assert (process.returncode, process.stderr) == (
+        5, "shipway: unknown process 'nope' of store; it has: web, worker\n")
 
 
 def test_every_verb_is_registered_and_has_help():

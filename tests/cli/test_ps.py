@@ -25,7 +25,8 @@ def test_ps_shows_each_service_with_counts_revision_size_capacity_and_image(shop
     assert lines[0] == "=== store in staging (cluster shop-staging, image tag 0a1b2c3d4e5f)"
     assert lines[1] == ("web: 2/2 running, 0 pending  shop-store-staging-web:1  1x  FARGATE  image 0a1b2c3d4e5f"
                         "  autoscale 2..6")
-    assert lines[2] == "worker: 1/2 running, 1 pending  shop-store-staging-worker:1  1x  FARGATE_SPOT  image 0a1b2c3d4e5f"
+    assert lines[2] == ("worker: 1/2 running, 1 pending  shop-store-staging-worker:1  1x  FARGATE_SPOT"
+                        "  image 0a1b2c3d4e5f")
 
 
 def test_ps_scale_counts_and_sizes_agree_with_the_next_synth(shop, tmp_path):

@@ -51,7 +51,8 @@ EDITS = [
      ["+   admin:", "+     source:", "+       codecommit: admin", "+       branch: main", "+     build:",
       "+       buildpacks: heroku/builder:24", "+     processes:", "+       web:", "+         port: 8080"]),
     (["apps:destroy", "batch", "--confirm", "batch"],
-     ["-   batch:", "-     source: {codecommit: batch}", "-     config: *shared_config           # the same config mapping as jobs'",
+     ["-   batch:", "-     source: {codecommit: batch}",
+      "-     config: *shared_config           # the same config mapping as jobs'",
       "-     processes:", "-       worker: {command: ./bin/batch}"]),
 ]
 

@@ -57,7 +57,7 @@ def test_a_job_on_a_spot_fleet_pool_uses_launch_type_ec2_with_its_constraint(sta
     one_off = OneOffTask(stack, "OneOff", container=container)
     cron = CronJobs(stack, "Cron", cluster=cluster, vpc=vpc, task_definition=one_off.task_definition)
     pool = TaskPlacement(
-        ec2=True, capacity_provider_strategies=[],
+        ec2=True, capacity_provider_strategies=[], launch_type="EC2",
         placement_constraints=[ecs.PlacementConstraint.member_of("attribute:shipway.pool == big")],
     )
     cron.add_job("sweep", schedule="rate(1 hour)", command="sweep", placement=pool, retry_attempts=0)

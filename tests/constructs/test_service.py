@@ -160,7 +160,7 @@ def test_until_running_it_holds_no_task_and_suspends_autoscaling(stack, containe
 
 def test_on_a_pool_it_is_an_ec2_service_with_your_constraints(stack, vpc, cluster, container):
     pool = TaskPlacement(
-        ec2=True, capacity_provider_strategies=[],
+        ec2=True, capacity_provider_strategies=[], launch_type="EC2",
         placement_constraints=[ecs.PlacementConstraint.member_of("attribute:shipway.pool == big")],
     )
     ProcessService(stack, "Worker", container=container, cluster=cluster, vpc=vpc, placement=pool)
