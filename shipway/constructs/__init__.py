@@ -8,11 +8,14 @@ Exported here: the constructs that stand on their own in any CDK app. Modules no
 load test, the platform's pools) are shipway's own wiring and may change without notice.
 """
 
+from .alarm_topic import AlarmTopic
 from .app_database import AppDatabase, RedeployOnRotation
 from .app_task import FARGATE, AppContainer, TaskPlacement
+from .cluster import Cluster
 from .cron import CronJobs
 from .database import Database
 from .monitoring import AppMonitoring
+from .network import Network
 from .one_off import OneOffTask
 from .platform_imports import PlatformImports
 from .registry import EcrScanOnPush, S3Registry
@@ -21,14 +24,17 @@ from .service import Autoscaling, Deployment, ProcessService, ScheduledCapacity
 
 __all__ = [
     "FARGATE",
+    "AlarmTopic",
     "AppContainer",
     "AppDatabase",
     "AppMonitoring",
     "Autoscaling",
+    "Cluster",
     "CronJobs",
     "Database",
     "Deployment",
     "EcrScanOnPush",
+    "Network",
     "OneOffTask",
     "PlatformImports",
     "ProcessService",

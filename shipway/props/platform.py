@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from aws_cdk import aws_logs as logs
+
 from .. import naming
+from ..constructs.retention import retention
 from ..spec import Spec
 
 
@@ -49,4 +52,44 @@ def router(spec: Spec, env: str) -> RouterProps:
         certificate_arn=settings.certificate_arn,
         idle_timeout=settings.idle_timeout,
         access_log_days=settings.access_log_days,
+    )
+
+
+class NetworkProps(TypedDict):
+    """The keyword props of ``Network`` (``network``)."""
+
+    max_azs: int
+    nat_gateways: int
+    planned_azs: int
+    flow_log_retention: logs.RetentionDays
+
+
+def network(spec: Spec, env: str) -> NetworkProps:
+    """``env``'s VPC: its ``network`` settings, flow logs kept as long as the environment's logs."""
+    environment = spec.environments[env]
+    return NetworkProps(
+        max_azs=environment.network.max_azs,
+        nat_gateways=environment.network.nat_gateways,
+        planned_azs=environment.network.planned_azs,
+        flow_log_retention=retention(environment.log_retention_days),
+    )
+
+
+class ClusterProps(TypedDict):
+    """The keyword props of ``Cluster`` that the spec decides (``cluster``)."""
+
+    cluster_name: str
+    fargate: bool
+    fargate_spot: bool
+    log_retention: logs.RetentionDays
+
+
+def cluster(spec: Spec, env: str) -> ClusterProps:
+    """``env``'s ECS cluster: its fixed name and its Fargate capacity providers."""
+    environment = spec.environments[env]
+    return ClusterProps(
+        cluster_name=naming.cluster_name(spec.name, env),
+        fargate=environment.cluster.fargate,
+        fargate_spot=environment.cluster.fargate_spot,
+        log_retention=retention(environment.log_retention_days),
     )

@@ -44,20 +44,13 @@ class PlatformStack(ShipwayStack):
         self.logs_key = LogsKey(self, "LogsKey", description=f"shipway {spec.name} {env}: every log group's data")
         encrypt_log_groups(self, self.logs_key.key.key_arn)
         log_retention = retention(environment.log_retention_days)
-        self.network = Network(
-            self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways,
-            planned_azs=environment.network.planned_azs, flow_log_retention=log_retention,
-        )
+        self.network = Network(self, "Network", **platform_props.network(spec, env))
         vpc = self.network.vpc
         self.app_security_group = ec2.SecurityGroup(
             self, "AppSecurityGroup", vpc=vpc, description="Worn by every app task of the environment",
             allow_all_outbound=True,
         )
-        self.cluster = Cluster(
-            self, "Cluster", cluster_name=naming.cluster_name(spec.name, env), vpc=vpc,
-            fargate=environment.cluster.fargate, fargate_spot=environment.cluster.fargate_spot,
-            log_retention=log_retention,
-        )
+        self.cluster = Cluster(self, "Cluster", vpc=vpc, **platform_props.cluster(spec, env))
         self.pools = Pools(
             self, "Pools", cluster_name=naming.cluster_name(spec.name, env), pools=pool_props.pools(spec, env),
             cluster=self.cluster.cluster, vpc=vpc,

@@ -62,3 +62,17 @@ def test_the_example_synthesizes_a_canary_web_service_a_worker_a_job_and_alarms(
     template.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {
         "MinCapacity": 2, "MaxCapacity": 10,
     })
+
+
+def test_every_exported_construct_is_on_the_page_and_has_a_bare_stack_test():
+    import constructs
+
+    import shipway.constructs as exported
+
+    page = DOC.read_text()
+    tests = "".join(p.read_text() for p in Path(__file__).parent.glob("test_*.py"))
+    for name in exported.__all__:
+        value = getattr(exported, name)
+        if isinstance(value, type) and issubclass(value, constructs.Construct):
+            assert f"`{name}`" in page, name
+            assert f"{name}(" in tests, name
