@@ -51,7 +51,8 @@ class CronJobs(Construct):
         buildpacks: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
-        vpc = vpc or cluster.vpc
+        if vpc is None:
+            vpc = cluster.vpc
         if security_groups is None:
             security_groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, description="Cron job tasks")]
         self.buildpacks = buildpacks

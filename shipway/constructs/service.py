@@ -205,7 +205,8 @@ class ProcessService(Construct):
             raise ValueError("a process with hosts needs a port, the listener and a listener rule priority")
         if cluster is None:
             cluster = ecs.Cluster(self, "Cluster", vpc=vpc)
-        vpc = vpc or cluster.vpc
+        if vpc is None:
+            vpc = cluster.vpc
         self.cluster = cluster
         self.listener = listener if self.web else None
         if load_balancer_full_name is None and isinstance(listener, elbv2.ApplicationListener):
