@@ -22,12 +22,12 @@ from shipway.constructs.placement import Capacity
 from shipway.constructs.pools import PoolProps, Pools
 from shipway.props import pools as pool_props
 from shipway.spec import parse_spec
-from shipway.spec.model import Pool, PoolFields, Provisioning
+from shipway.spec.model import Pool, PoolKind, Provisioning
 
 KINDS: tuple[str, ...] = typing.get_args(Provisioning)
 
 
-def registered() -> dict[str, type[PoolFields]]:
+def registered() -> dict[str, type[PoolKind]]:
     """The pool kinds of the spec's ``Pool`` union, by tag."""
     union = typing.get_args(Pool)[0]
     found = {}

@@ -88,7 +88,7 @@ Provisioning = Literal["asg", "spot-fleet"]
 """The pool kinds' names, as ``provisioning`` takes them; each names one class of the ``Pool`` union below."""
 
 
-class PoolFields(Model, ABC):
+class PoolKind(Model, ABC):
     """What every pool kind has, and what each kind answers about itself: the spec's side of a pool kind.
 
     A kind owns its arithmetic (``fewest_instances``, ``most_instances``, ``buys_spot``) and its own checks
@@ -143,7 +143,7 @@ class PoolFields(Model, ABC):
         """(key, message) for each setting this kind refuses; ``references.py`` reports each at its key."""
 
 
-class AsgPool(PoolFields):
+class AsgPool(PoolKind):
     """``provisioning: asg`` (the default): an Auto Scaling group of ``min`` to ``max`` instances, an ECS
     capacity provider, on Spot or on demand."""
 
@@ -169,7 +169,7 @@ class AsgPool(PoolFields):
             yield "min", f"min {self.min} is above max {self.max}"
 
 
-class SpotFleetPool(PoolFields):
+class SpotFleetPool(PoolKind):
     """``provisioning: spot-fleet``: an ``AWS::EC2::SpotFleet`` held at ``capacity`` Spot Instances; no capacity
     provider."""
 

@@ -21,7 +21,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("environments.<env>.network", model.Network),
     ("environments.<env>.router", model.Router),
     ("environments.<env>.cluster", model.Cluster),
-    ("environments.<env>.cluster.pools.<pool>", model.PoolFields),
+    ("environments.<env>.cluster.pools.<pool>", model.PoolKind),
     ("environments.<env>.database", model.Database),
     ("apps.<app>", model.App),
     ("apps.<app>.source", model.Source),

@@ -134,6 +134,8 @@ class AppRuntimeStack(ShipwayStack):
             )
             rollback_alarms = self.monitoring.add_process(proc_name, service)
             if rollback_alarms:
+                # CDK notes (INFO, no id to acknowledge it by) that alarm names by Ref may make a cycle; these
+                # alarms never refer to the service: the answer is in shipway/acknowledged.py.
                 service.service.enable_deployment_alarms(
                     [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
                 )
