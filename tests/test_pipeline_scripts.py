@@ -370,6 +370,7 @@ def codebuild_commands(spec: dict) -> str:
 def shellcheck(script: str, tmp_path) -> subprocess.CompletedProcess:
     path = tmp_path / "script.sh"
     path.write_text(script)
+    assert SHELLCHECK is not None, "needs Debian's shellcheck: apt-get install shellcheck"
     return subprocess.run([SHELLCHECK, "--shell=bash", "--severity=style", "--format=gcc", str(path)],
                           capture_output=True, text=True, check=False)
 
