@@ -22,7 +22,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 
 from .. import naming
-from ..spec.model import Size
 from . import placement as p
 
 LAUNCHER = "launcher"
@@ -54,15 +53,19 @@ def entry_point(*, buildpacks: bool, command: str | None = None, process_type: s
 class AppContainer:
     """The app container of every task definition of one app in one environment.
 
-    ``environment`` holds plain values only; everything secret goes in ``secrets`` (ECS injects it
-    from Secrets Manager or SSM at start, so no value appears in the template). ``buildpacks``: the image was
-    built with Cloud Native Buildpacks, so commands start through the CNB launcher.
+    :param image: the app's image.
+    :param environment: plain values only. Default: none.
+    :param secrets: everything secret (ECS injects it from Secrets Manager or SSM at start, so no value appears
+        in the template). Default: none.
+    :param log_group: where the container logs (``awslogs``). Default: each task definition creates its own.
+    :param buildpacks: the image was built with Cloud Native Buildpacks, so commands start through the CNB
+        launcher. Default: a Dockerfile image.
     """
 
     image: ecs.ContainerImage
-    environment: Mapping[str, str]
-    secrets: Mapping[str, ecs.Secret]
-    log_group: logs.ILogGroup
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
+    log_group: logs.ILogGroup | None = None
     buildpacks: bool = False
 
     def add_to(
@@ -70,16 +73,17 @@ class AppContainer:
         task_definition: ecs.TaskDefinition,
         *,
         stream_prefix: str,
-        size: Size,
+        memory: int,
         command: str | None = None,
         process_type: str | None = None,
         port: int | None = None,
         stop_timeout: int | None = None,
     ) -> ecs.ContainerDefinition:
         """Add the container to ``task_definition``; ``PORT`` (when the task listens) and ``MEMORY_MB``
-        (always) let a runtime size itself, e.g. PHP's ``memory_limit``. ``process_type``: the process this
-        task runs (None for a one-off task, whose command comes with each run)."""
-        sized = {"MEMORY_MB": str(size.memory)}
+        (always: ``memory``, the task's MiB) let a runtime size itself, e.g. PHP's ``memory_limit``.
+        ``process_type``: the process this task runs (None for a one-off task, whose command comes with each
+        run)."""
+        sized = {"MEMORY_MB": str(memory)}
         if port is not None:
             sized["PORT"] = str(port)
         container = task_definition.add_container(
@@ -104,7 +108,9 @@ class TaskPlacement:
     """Where a task runs: Fargate (``ec2`` false) or a pool's instances, with constraints and strategies.
 
     ``launch_type`` is ``EC2`` for a Spot Fleet pool, which has no capacity provider (its tasks are kept on the
-    pool by ``placement.pool_constraint``); otherwise the capacity provider strategy decides.
+    pool by ``placement.pool_constraint``) and ``FARGATE`` for ``FARGATE`` below; otherwise the capacity provider
+    strategy decides.
+    ``shipway.props.runtime.task_placement`` builds one from a process's ``capacity`` and ``placement``.
     """
 
     ec2: bool
@@ -127,3 +133,6 @@ class TaskPlacement:
     def compatibility(self) -> ecs.Compatibility:
         return ecs.Compatibility.EC2 if self.ec2 else ecs.Compatibility.FARGATE
 
+
+FARGATE = TaskPlacement(ec2=False, capacity_provider_strategies=(), launch_type="FARGATE")
+"""Fargate by launch type, without a capacity provider strategy: what a task gets unless told otherwise."""

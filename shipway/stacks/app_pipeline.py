@@ -20,6 +20,7 @@ from ..constructs.stage_actions import Phase, StageAction
 from ..loadtest import gate_construct as loadtest_gate
 from ..loadtest import props as loadtest_props
 from ..props import pipeline as props
+from ..props.platform import platform_imports
 from ..spec import Spec
 from ..spec.references import build_environment
 from .base import ShipwayStack
@@ -121,7 +122,7 @@ class AppPipelineStack(ShipwayStack):
 
         targets = []
         for env in spec.environments:
-            self.platforms[env] = PlatformImports(self, f"Platform-{env}", spec=spec, env=env)
+            self.platforms[env] = PlatformImports(self, f"Platform-{env}", **platform_imports(spec, env))
             targets.append(props.target(
                 spec, app, env, alarm_topic=self.platforms[env].alarm_topic,
                 image_tag_parameter=self.image_tag_parameters[env],
