@@ -14,7 +14,7 @@ NODE_BIN = $(firstword $(wildcard $(CURDIR)/$(VENV)/lib/python3*/site-packages/n
 export PATH := $(if $(NODE_BIN),$(NODE_BIN):)$(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := $(CURDIR)/node_modules/.bin/cdk
 
-.PHONY: help setup system synth lint test e2e bench diff deploy review preflight cost cost-docs clean
+.PHONY: help setup system synth lint test e2e bench diff deploy review preflight cost cost-docs architecture-docs clean
 
 help:
 	@echo "make synth   synthesize $(SPEC) into cdk.out (SPEC=path picks another spec)"
@@ -53,12 +53,15 @@ system:
 	@scripts/install-system-packages.sh
 
 synth: setup
-	@rm -rf cdk.out && mkdir -p $(dir $(REVIEW_MD))
+	@rm -rf $(CDK_OUT) && mkdir -p $(dir $(REVIEW_MD))
 	@$(MAKE) --no-print-directory _synth
 
+# The CLI's own lines that shipway has answered (an INFO CDK cannot acknowledge, the stack list the summary
+# gives) are dropped by shipway.acknowledged, each with its reason; anything else the CLI says is printed.
+CDK_OUT ?= cdk.out
 _synth:
-	$(CDK) synth --quiet -c spec=$(SPEC) $(SYNTH_CONTEXT) > /dev/null
-	@$(PY) -m shipway.summary cdk.out
+	@set -o pipefail; $(CDK) synth --quiet -c spec=$(SPEC) $(SYNTH_CONTEXT) -o $(CDK_OUT) 2>&1 >/dev/null | $(PY) -m shipway.acknowledged >&2
+	@$(PY) -m shipway.summary $(CDK_OUT)
 
 # ruff, then mypy (its first run, without .mypy_cache, takes about a minute). CI runs both through `make test`.
 lint: $(VENV)/.installed
@@ -103,6 +106,11 @@ review: setup
 # The monthly cost of SPEC from the price table (shipway/catalog/prices.json); no AWS account needed.
 cost: $(VENV)/.installed
 	@$(PY) -m shipway cost --spec $(SPEC) $(addprefix --region ,$(REGION)) $(addprefix --format ,$(FORMAT))
+
+# docs/architecture.md's diagrams, drawn from a synthesis of tests/specs/minimal.yaml and the imports
+# (tests/test_architecture_docs.py checks them).
+architecture-docs: $(VENV)/.installed
+	$(PY) scripts/architecture.py
 
 # docs/cost.md's example block: the shipped spec's estimate, regenerated (tests/test_cost_docs.py checks it).
 cost-docs: $(VENV)/.installed

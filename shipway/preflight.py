@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from . import naming
 from .spec import Spec
+from .spec.model import SpotFleetPool
 
 CDK_TOOLKIT = "CDKToolkit"
 """The stack `cdk bootstrap` creates; `cdk deploy` uploads assets and assumes roles from it."""
@@ -97,10 +98,11 @@ def _role_exists(session: boto3.Session, role: ServiceLinkedRole) -> bool:
 def _service_linked_roles(spec: Spec, session: boto3.Session) -> Iterator[Finding]:
     fleets = [f"environments.{env_name}.cluster.pools.{pool_name}"
               for env_name, env in spec.environments.items()
-              for pool_name, pool in env.cluster.pools.items() if pool.provisioning == "spot-fleet"]
+              for pool_name, pool in env.cluster.pools.items() if isinstance(pool, SpotFleetPool)]
     spot_asgs = [f"environments.{env_name}.cluster.pools.{pool_name}"
                  for env_name, env in spec.environments.items()
-                 for pool_name, pool in env.cluster.pools.items() if pool.provisioning == "asg" and pool.spot]
+                 for pool_name, pool in env.cluster.pools.items()
+                 if pool.buys_spot and not isinstance(pool, SpotFleetPool)]
     wanted = [(ECS, "every environment's cluster")]
     if fleets or spot_asgs:
         wanted.append((SPOT, f"{(fleets + spot_asgs)[0]} runs Spot Instances"))

@@ -13,7 +13,8 @@ from shipway.assembly import AssemblyError, UnpublishedParameter, deploy_order, 
 def test_it_reads_every_stack_of_the_manifest_in_order(minimal):
     stacks = read_assembly(minimal.outdir)
     manifest = json.loads((minimal.outdir / "manifest.json").read_text())
-    assert list(stacks) == [name for name, a in manifest["artifacts"].items() if a["type"] == "aws:cloudformation:stack"]
+    artifacts = manifest["artifacts"]
+    assert list(stacks) == [name for name, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"]
     data = stacks["tiny-dev-data"]
     assert data.template == json.loads((minimal.outdir / "tiny-dev-data.template.json").read_text())
     assert data.termination_protection

@@ -147,7 +147,8 @@ def test_many_on_one_pool_are_summed_up_in_the_line():
 
     lines = problems(crowded)  # web 8, a/b/c 2 each: 14 tasks on 2 x 2
     assert len(lines) == 4
-    assert "process minne.web: needs 8 tasks" in lines[0] and "but 0 fit beside 6 tasks of 3 others on the pool" in lines[0]
+    assert "process minne.web: needs 8 tasks" in lines[0]
+    assert "but 0 fit beside 6 tasks of 3 others on the pool" in lines[0]
     assert "process minne.a: needs 2 tasks" in lines[1] and "beside 12 tasks of 3 others" in lines[1]
 
 
@@ -191,8 +192,8 @@ def test_a_task_no_instance_type_holds():
 
 def test_an_instance_type_the_catalog_does_not_know():
     (line,) = problems(lambda s: pool(s).update(instance_types=["c6i.large", "x9z.large"]))
-    assert ": environments.staging.cluster.pools.dedicated.instance_types[1]: x9z.large is not in shipway's " \
-           "instance catalog" in line
+    assert (": environments.staging.cluster.pools.dedicated.instance_types[1]: x9z.large is not in shipway's "
+            "instance catalog") in line
 
 
 def test_the_shipped_example_fits_with_room_to_spare():

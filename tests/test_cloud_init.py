@@ -13,8 +13,9 @@ import yaml
 
 from shipway import naming
 from shipway.constructs.pools import render_user_data
+from shipway.props.pools import pool_props
 from shipway.spec import load_spec
-from shipway.spec.model import Pool
+from shipway.spec.model import AsgPool, Pool, SpotFleetPool
 
 from .conftest import SHIPPED
 
@@ -23,16 +24,22 @@ SHIPPED_POOLS = [
     (env, name, pool) for env, environment in SPEC.environments.items()
     for name, pool in environment.cluster.pools.items()
 ]
-EDGE_POOLS = {
-    "bare": Pool(instance_types=["t3.small"]),
-    "many": Pool(
-        instance_types=["m6i.large"], metadata={f"key{i}": f"value {i}" for i in range(9)}, stop_timeout=30
+EDGE_POOLS: dict[str, Pool] = {
+    "bare": AsgPool.model_validate({"instance_types": ["t3.small"]}),
+    "many": AsgPool.model_validate(
+        {"instance_types": ["m6i.large"], "metadata": {f"key{i}": f"value {i}" for i in range(9)}, "stop_timeout": 30}
     ),
-    "ondemand": Pool(instance_types=["m6i.large", "m5.large"], spot=False, metadata={"tier": "steady"}),
-    "fleet": Pool(provisioning="spot-fleet", instance_types=["c6i.large"], capacity=3, metadata={"a.b/c-d_e": "x@y:z"}),
+    "ondemand": AsgPool.model_validate(
+        {"instance_types": ["m6i.large", "m5.large"], "spot": False, "metadata": {"tier": "steady"}}
+    ),
+    "fleet": SpotFleetPool.model_validate(
+        {"provisioning": "spot-fleet", "instance_types": ["c6i.large"], "capacity": 3,
+         "metadata": {"a.b/c-d_e": "x@y:z"}}
+    ),
 }
-ALL = [(f"{env}-{name}", naming.cluster_name("acme", env), name, pool) for env, name, pool in SHIPPED_POOLS] + [
-    (f"edge-{name}", "acme-edge", name, pool) for name, pool in EDGE_POOLS.items()
+ALL = [(f"{env}-{name}", naming.cluster_name("acme", env), pool_props("acme", env, name, pool))
+       for env, name, pool in SHIPPED_POOLS] + [
+    (f"edge-{name}", "acme-edge", pool_props("acme", "edge", name, pool)) for name, pool in EDGE_POOLS.items()
 ]
 
 
@@ -42,18 +49,18 @@ def ecs_config(document: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in entry["content"].splitlines())
 
 
-@pytest.mark.parametrize("case, cluster, name, pool", ALL, ids=[a[0] for a in ALL])
-def test_ecs_config_holds_cluster_attributes_draining_and_timeouts(case, cluster, name, pool):
-    document = render_user_data(cluster=cluster, pool_name=name, pool=pool)
+@pytest.mark.parametrize("case, cluster, pool", ALL, ids=[a[0] for a in ALL])
+def test_ecs_config_holds_cluster_attributes_draining_and_timeouts(case, cluster, pool):
+    document = render_user_data(cluster=cluster, pool=pool)
     assert document.startswith("#cloud-config\n")
     config = ecs_config(document)
     assert config["ECS_CLUSTER"] == cluster
     attributes = json.loads(config["ECS_INSTANCE_ATTRIBUTES"])
-    assert attributes == {**pool.metadata, "shipway.pool": name}
+    assert attributes == {**pool.metadata, "shipway.pool": pool.name}
     assert config["ECS_INSTANCE_ATTRIBUTES"] == json.dumps(attributes, sort_keys=True, separators=(",", ":"))
     assert config["ECS_CONTAINER_STOP_TIMEOUT"] == f"{pool.stop_timeout}s"
     assert config["ECS_ENABLE_CONTAINER_METADATA"] == "true"
-    if pool.spot:
+    if pool.buys_spot:
         assert config["ECS_ENABLE_SPOT_INSTANCE_DRAINING"] == "true"
     else:
         assert "ECS_ENABLE_SPOT_INSTANCE_DRAINING" not in config
@@ -61,7 +68,7 @@ def test_ecs_config_holds_cluster_attributes_draining_and_timeouts(case, cluster
 
 
 def test_the_shipped_spec_covers_both_provisionings_and_metadata():
-    assert {pool.provisioning for _, _, pool in SHIPPED_POOLS} == {"asg", "spot-fleet"}
+    assert {type(pool) for _, _, pool in SHIPPED_POOLS} == {AsgPool, SpotFleetPool}
     assert {pool.spot for _, _, pool in SHIPPED_POOLS} == {True, False}
     assert len(EDGE_POOLS["many"].metadata) + 1 == 10  # ECS's limit of custom attributes per instance
 
@@ -69,9 +76,9 @@ def test_the_shipped_spec_covers_both_provisionings_and_metadata():
 def test_rendering_is_deterministic_whatever_the_metadata_order():
     pool = EDGE_POOLS["many"]
     reversed_pool = pool.model_copy(update={"metadata": dict(reversed(list(pool.metadata.items())))})
-    first = render_user_data(cluster="c", pool_name="many", pool=pool)
-    assert render_user_data(cluster="c", pool_name="many", pool=reversed_pool) == first
-    assert render_user_data(cluster="c", pool_name="many", pool=pool) == first
+    first = render_user_data(cluster="c", pool=pool_props("acme", "edge", "many", pool))
+    assert render_user_data(cluster="c", pool=pool_props("acme", "edge", "many", reversed_pool)) == first
+    assert render_user_data(cluster="c", pool=pool_props("acme", "edge", "many", pool)) == first
 
 
 # /usr/bin too: a virtualenv's PATH may leave the system's directories out.
@@ -80,12 +87,12 @@ CLOUD_INIT = shutil.which("cloud-init", path=f"{os.environ.get('PATH', '')}{os.p
 
 @pytest.mark.system
 @pytest.mark.skipif(CLOUD_INIT is None, reason="needs Debian's cloud-init package: apt-get install cloud-init")
-@pytest.mark.parametrize("case, cluster, name, pool", ALL, ids=[a[0] for a in ALL])
-def test_cloud_init_schema_accepts_the_document(case, cluster, name, pool, tmp_path):
+@pytest.mark.parametrize("case, cluster, pool", ALL, ids=[a[0] for a in ALL])
+def test_cloud_init_schema_accepts_the_document(case, cluster, pool, tmp_path):
     path = tmp_path / "user-data.yaml"
-    path.write_text(render_user_data(cluster=cluster, pool_name=name, pool=pool))
+    path.write_text(render_user_data(cluster=cluster, pool=pool))
     result = subprocess.run([CLOUD_INIT, "schema", "--config-file", str(path)], capture_output=True, text=True,
-                            timeout=120)
+                            check=False, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Valid cloud-config" in result.stdout
 
@@ -97,7 +104,7 @@ def test_cloud_init_schema_can_fail(tmp_path):
     path = tmp_path / "user-data.yaml"
     path.write_text("#cloud-config\nwrite_files:\n  - path: /etc/ecs/ecs.config\n    permissions: 644\n    bogus: 1\n")
     result = subprocess.run([CLOUD_INIT, "schema", "--config-file", str(path)], capture_output=True, text=True,
-                            timeout=120)
+                            check=False, timeout=120)
     assert result.returncode != 0
 
 
@@ -109,5 +116,5 @@ def test_launch_templates_carry_exactly_the_rendered_document(shipped_templates,
         r for logical_id, r in template["Resources"].items()
         if r["Type"] == "AWS::EC2::LaunchTemplate" and logical_id.startswith(prefix)
     ]
-    expected = render_user_data(cluster=naming.cluster_name("acme", env), pool_name=name, pool=pool)
+    expected = render_user_data(cluster=naming.cluster_name("acme", env), pool=pool_props("acme", env, name, pool))
     assert launch_template["Properties"]["LaunchTemplateData"]["UserData"] == {"Fn::Base64": expected}

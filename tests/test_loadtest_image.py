@@ -30,7 +30,7 @@ def test_a_locustfile_at_the_repository_root_copies_the_root():
 @pytest.mark.parametrize("locustfile", [LOCUSTFILE, "locustfile.py", "load tests/it's.py"])
 def test_every_build_command_is_valid_bash(locustfile):
     for command in image.build_commands(locustfile):
-        result = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True)
+        result = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True, check=False)
         assert result.returncode == 0, (command[:200], result.stderr)
 
 
@@ -49,7 +49,8 @@ def test_the_build_commands_write_a_context_whose_gate_runs_on_its_own(tmp_path)
     context = tmp_path / image.CONTEXT
     assert (context / "Dockerfile").read_text() == image.dockerfile(LOCUSTFILE)
     env = {**os.environ, "PYTHONPATH": str(context)}
-    probe = "import shipway.loadtest.task as t, sys; print(t.__file__); print(sorted(m for m in sys.modules if m.startswith('shipway')))"
+    probe = ("import shipway.loadtest.task as t, sys; print(t.__file__); "
+             "print(sorted(m for m in sys.modules if m.startswith('shipway')))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
                             check=True)
     where, modules = result.stdout.splitlines()
@@ -60,7 +61,7 @@ def test_the_build_commands_write_a_context_whose_gate_runs_on_its_own(tmp_path)
 
 def test_a_missing_locustfile_fails_the_build(tmp_path):
     setup = [c for c in image.build_commands(LOCUSTFILE) if not c.startswith(("if ", "LOADTEST_"))]
-    result = subprocess.run(["bash", "-e", "-c", "\n".join(setup)], cwd=tmp_path, timeout=30)
+    result = subprocess.run(["bash", "-e", "-c", "\n".join(setup)], cwd=tmp_path, timeout=30, check=False)
     assert result.returncode != 0
 
 
@@ -69,9 +70,10 @@ def test_the_load_test_repository_derives_from_the_apps():
 
     commands = "\n".join(image.build_commands(LOCUSTFILE))
     script = commands.split("if aws ecr")[0] + 'echo "$LOADTEST_REPOSITORY_NAME $LOADTEST_IMAGE_URI"'
-    script = "\n".join(line for line in script.splitlines() if line.startswith("LOADTEST_") or line.startswith("echo \"$"))
+    script = "\n".join(line for line in script.splitlines() if line.startswith(("LOADTEST_", 'echo "$')))
+    registry = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
     env = {"IMAGE_REPOSITORY_NAME": naming.image_repository("acme", "minne"), "IMAGE_TAG": "0123abcd",
-           "IMAGE_REPOSITORY_URI": f"123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/{naming.image_repository('acme', 'minne')}"}
+           "IMAGE_REPOSITORY_URI": f"{registry}/{naming.image_repository('acme', 'minne')}"}
     printed = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     assert printed.split() == [naming.loadtest_repository("acme", "minne"),
-                               f"123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/minne-loadtest:0123abcd"]
+                               f"{registry}/acme/minne-loadtest:0123abcd"]

@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from shipway.constructs import loadtest_gate
+from shipway.constructs import buildspec
+from shipway.loadtest import gate_construct, image
 
 MASTER_ROLES = [f"acme-minne-staging-loadtest-{r}-{k}" for r in ("master", "worker") for k in ("task", "execution")]
 
@@ -118,24 +119,26 @@ def test_the_build_stage_also_builds_the_load_test_image(pipeline):
 
 
 def test_a_buildpacks_app_gets_a_builder_for_the_load_test_image():
-    spec = {"phases": {"install": {"commands": ["pack version"]}, "build": {"commands": ["pack build"]}}}
-    out = loadtest_gate.add_image_build(spec, locustfile="locustfile.py")
-    assert out["phases"]["install"]["commands"][0] == "pack version"
-    assert any(c.startswith("docker buildx create") for c in out["phases"]["install"]["commands"])
-    assert out["phases"]["build"]["commands"][0] == "pack build"
+    spec = buildspec.image_build_spec(dockerfile=None, buildpacks="heroku/builder:24",
+                                      extra_builds=image.build_commands("locustfile.py"))
+    install = spec["phases"]["install"]["commands"]
+    assert install[0].startswith("curl ") and install[-1] == "docker buildx inspect --bootstrap"
+    assert "docker buildx create --name shipway --driver docker-container --use" in install
+    (app, *loadtest) = spec["phases"]["build"]["commands"]
+    assert "pack build" in app and loadtest == image.build_commands("locustfile.py")
 
 
 @pytest.mark.parametrize("phase", ["commands", "finally"])
 def test_every_gate_command_is_valid_bash(phase):
-    commands = loadtest_gate.gate_build_spec()["phases"]["build"][phase]
+    commands = gate_construct.gate_build_spec()["phases"]["build"][phase]
     for command in commands:
-        result = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True)
+        result = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True, check=False)
         assert result.returncode == 0, (command, result.stderr)
 
 
 def test_workers_go_back_to_zero_always():
     """Every cleanup step runs, and fails the build when it fails (run against moto: tests/test_pipeline_scripts.py)."""
-    cleanup = loadtest_gate.gate_build_spec()["phases"]["build"]["finally"]
+    cleanup = gate_construct.gate_build_spec()["phases"]["build"]["finally"]
     assert cleanup[1].startswith('if aws ecs update-service --cluster "$CLUSTER" --service "$WORKER_SERVICE"')
     assert "--desired-count 0" in cleanup[1]
     assert not any("|| true" in c for c in cleanup)
@@ -143,12 +146,15 @@ def test_workers_go_back_to_zero_always():
 
 
 def _judge(tmp_path, containers, reason="Essential container in task exited"):
-    described = tmp_path / "master.json"
-    described.write_text(json.dumps({"tasks": [{"stoppedReason": reason, "containers": containers}]}))
-    summary = tmp_path / "summary.md"
-    summary.write_text("# Load test: SOMETHING\n")
-    script = "\n".join(loadtest_gate.judge(str(described), str(summary)))
-    return subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, timeout=30)
+    """The gate's verdict as shipped, from ``cat loadtest-summary.md`` on, run by bash on a describe-tasks answer."""
+    commands = gate_construct.gate_build_spec()["phases"]["build"]["commands"]
+    judge = commands[commands.index("cat loadtest-summary.md"):]
+    assert judge[-1] == 'echo "load-test gate passed"'
+    (tmp_path / "loadtest-master.json").write_text(
+        json.dumps({"tasks": [{"stoppedReason": reason, "containers": containers}]}))
+    (tmp_path / "loadtest-summary.md").write_text("# Load test: SOMETHING\n")
+    return subprocess.run(["bash", "-e", "-c", "\n".join(judge)], cwd=tmp_path, capture_output=True, text=True,
+                          check=False, timeout=30)
 
 
 def test_the_verdict_is_the_masters_exit_code(tmp_path):
@@ -161,7 +167,8 @@ def test_the_verdict_is_the_masters_exit_code(tmp_path):
     ]
     failed = _judge(tmp_path, [{"name": "master", "exitCode": 1}])
     assert failed.returncode != 0
-    assert failed.stderr.strip() == "the load-test gate failed: the master's verdict is exit code 1 (see the summary above)"
+    assert failed.stderr.strip() == ("the load-test gate failed: the master's verdict is exit code 1 "
+                                     "(see the summary above)")
 
 
 @pytest.mark.parametrize(("container", "printed"), [
@@ -187,10 +194,10 @@ def test_the_docs_shell_examples_are_valid_bash():
     from shipway.synth import ROOT
 
     text = (ROOT / "docs" / "loadtest.md").read_text()
-    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
     assert len(blocks) >= 4
     for block in blocks:
-        result = subprocess.run(["bash", "-n", "-c", block], capture_output=True, text=True)
+        result = subprocess.run(["bash", "-n", "-c", block], capture_output=True, text=True, check=False)
         assert result.returncode == 0, (block[:200], result.stderr)
     # the documented names are the ones the stacks use
     for name in ("acme-minne-staging-loadtest-master", "minne-loadtest-worker",
@@ -200,7 +207,7 @@ def test_the_docs_shell_examples_are_valid_bash():
 
 def test_the_master_learns_its_results_key_from_the_execution_and_build_ids():
     """A Retry keeps the execution ID; the CodeBuild build ID makes each attempt's key its own."""
-    commands = loadtest_gate.gate_commands()
+    commands = gate_construct.gate_build_spec()["phases"]["build"]["commands"]
     (key,) = [c for c in commands if c.startswith("RESULTS_KEY=")]
     (run,) = [c for c in commands if c.startswith("MASTER_TASK=$(aws ecs run-task")]
     overrides = run.split("--overrides ", 1)[1].split(" --started-by", 1)[0]

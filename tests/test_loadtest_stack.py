@@ -7,8 +7,9 @@ import pytest
 import yaml
 from aws_cdk.assertions import Capture, Match, Template
 
-from shipway.constructs.loadtest import CSV_PREFIX, load_of
 from shipway.loadtest.commands import locust_commands
+from shipway.loadtest.locust_construct import CSV_PREFIX
+from shipway.loadtest.props import load_of
 from shipway.spec import load_spec
 from shipway.stacks.app_runtime import AppRuntimeStack
 from shipway.synth import cdk_context

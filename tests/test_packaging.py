@@ -24,4 +24,8 @@ def test_wheel_ships_the_package_and_its_templates(tmp_path):
     assert {"shipway/catalog/instances.json", "shipway/catalog/prices.json", "shipway/catalog/heroku.json"} <= names
     # the app database provision script, which constructs/app_database.py reads into the task's command
     assert "shipway/scripts/provision-database.sh" in names
+    # the buildspecs' shell templates, which shipway.templates.package_environment loads from the package
+    shell = {p.relative_to(ROOT).as_posix() for p in (ROOT / "shipway").rglob("*.sh.j2")}
+    assert {"shipway/scripts/functions.sh.j2", "shipway/loadtest/gate.sh.j2"} <= shell <= names
+    assert "shipway/loadtest/Dockerfile.j2" in names  # the load-test image's, rendered into its build context
     assert not any(name.startswith(("tests/", "constructs/")) for name in names)

@@ -53,8 +53,8 @@ def explain(stack: str, template: dict, pinned: dict[str, str], actual: dict[str
             path = template["Resources"][logical_id].get("Metadata", {}).get("aws:cdk:path", "?")
             absent = sorted(i for i, k in pinned.items() if k == kind and i not in actual)
             lines.append(f"  - new {kind} {logical_id!r} (construct {path}). If it is a renamed one (pinned {kind} "
-                         f"not here: {', '.join(absent) or 'none'}), restore the old ID: a rename means DATA LOSS; if it "
-                         f"is genuinely new, pin it: add {logical_id!r}: {kind!r} to its stack kind's table in "
+                         f"not here: {', '.join(absent) or 'none'}), restore the old ID: a rename means DATA LOSS; "
+                         f"if it is genuinely new, pin it: add {logical_id!r}: {kind!r} to its stack kind's table in "
                          "shipway/stateful.py (PINNED_IDS), and to CONDITIONAL_IDS if only some stacks have it.")
     return "\n".join(lines)
 

@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 import subprocess
+from functools import partial
 
 import aws_cdk as cdk
 import pytest
@@ -14,6 +15,7 @@ from aws_cdk.assertions import Match, Template
 
 from shipway import defaults, naming
 from shipway.constructs import buildspec
+from shipway.constructs.stage_actions import Phase, StageAction
 from shipway.spec import SpecError, load_spec, parse_spec
 from shipway.stacks.app_pipeline import AppPipelineStack
 
@@ -101,8 +103,8 @@ def test_blog_has_no_release_and_no_approval(blog):
     assert stage_plan(blog) == [
         ("Source", [["Source"]]),
         ("Build", [["Image"]]),
-        ("staging", [["ProvisionDatabase"], ["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]]),
-        ("production", [["ProvisionDatabase"], ["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]]),
+        *[(env, [["ProvisionDatabase"], ["Deploy-web"], ["GoLive"], ["RecordImageTag", "RecordLiveTargetGroups"]])
+          for env in ("staging", "production")],
     ]
 
 
@@ -188,7 +190,8 @@ def test_artifact_bucket_is_kms_encrypted_retained_and_tls_only(minne):
         "Properties": Match.object_like({
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
                 "ServerSideEncryptionByDefault": {
-                    "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DeliveryArtifactsKey52943D36", "Arn"]},
+                    "SSEAlgorithm": "aws:kms",
+                    "KMSMasterKeyID": {"Fn::GetAtt": ["DeliveryArtifactsKey52943D36", "Arn"]},
                 },
                 "BucketKeyEnabled": True,
             }]},
@@ -234,7 +237,8 @@ def test_app_repository_is_immutable_scanned_encrypted_with_lifecycle_rules(minn
     assert props["ImageScanningConfiguration"] == {"ScanOnPush": True}
     assert props["EncryptionConfiguration"] == {"EncryptionType": "KMS"}
     rules = json.loads(props["LifecyclePolicy"]["LifecyclePolicyText"])["rules"]
-    assert [(r["selection"]["tagStatus"], r["selection"]["countType"], r["selection"]["countNumber"]) for r in rules] == [
+    selections = [r["selection"] for r in rules]
+    assert [(s["tagStatus"], s["countType"], s["countNumber"]) for s in selections] == [
         ("untagged", "sinceImagePushed", 1), ("any", "imageCountMoreThan", 100),
     ]
 
@@ -281,7 +285,8 @@ def test_buildpacks_build_installs_a_pinned_pack_and_caches_in_the_cache_reposit
     assert f"echo '{defaults.PACK_SHA256}  /tmp/pack.tgz' > /tmp/pack.tgz.sha256" in install
     assert "sha256sum --check /tmp/pack.tgz.sha256" in install
     (build,) = spec["phases"]["build"]["commands"]
-    assert 'pack build "$IMAGE_URI" --builder heroku/builder:24 --cache-image "$CACHE_REPOSITORY_URI:pack" --publish' in build
+    assert ('pack build "$IMAGE_URI" --builder heroku/builder:24 --cache-image "$CACHE_REPOSITORY_URI:pack" '
+            "--publish") in build
     assert "docker buildx" not in json.dumps(spec)
 
 
@@ -291,8 +296,9 @@ def test_build_exports_the_tag_and_emits_image_definitions(minne, blog):
         assert spec["env"]["exported-variables"] == ["IMAGE_TAG", "IMAGE_URI"]
         assert spec["artifacts"] == {"files": ["imagedefinitions.json"]}
         # exported: CodeBuild's exported-variables reads the exported environment (tests/test_pipeline_scripts.py)
-        assert 'export IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"' in spec["phases"]["pre_build"]["commands"]
-        assert 'export IMAGE_URI="$IMAGE_REPOSITORY_URI:$IMAGE_TAG"' in spec["phases"]["pre_build"]["commands"]
+        pre_build = spec["phases"]["pre_build"]["commands"]
+        assert 'export IMAGE_TAG="${SOURCE_COMMIT:-$CODEBUILD_RESOLVED_SOURCE_VERSION}"' in pre_build
+        assert 'export IMAGE_URI="$IMAGE_REPOSITORY_URI:$IMAGE_TAG"' in pre_build
 
 
 # --- every generated command, through real bash -----------------------------------------------------
@@ -316,7 +322,8 @@ def test_every_generated_command_parses_in_bash(shipped_templates, minimal):
 
 
 def test_bash_n_would_catch_a_broken_command():
-    assert subprocess.run([BASH, "-n", "-c", 'if true; then echo "x"'], capture_output=True, check=False).returncode != 0
+    broken = subprocess.run([BASH, "-n", "-c", 'if true; then echo "x"'], capture_output=True, check=False)
+    assert broken.returncode != 0
 
 
 @pytest.mark.skipif(JQ is None, reason="jq (in CodeBuild's standard image) is not installed")
@@ -357,9 +364,11 @@ def test_release_verdict_passes_only_on_exit_code_zero_and_says_why(minne, tmp_p
                                                                     message):
     """The verdict commands of the shipped buildspec, run by real bash and jq on a describe-tasks answer: the
     message carries the exit code and the reasons it refers to (an out-of-memory kill is not a failed command)."""
-    judge = release_commands(minne)[-len(buildspec.judge_release("release-task.json")):]
-    assert judge == buildspec.judge_release("release-task.json")
-    (tmp_path / "release-task.json").write_text(json.dumps(described_tasks(exit_code, container_reason=container_reason)))
+    commands = release_commands(minne)
+    judge = commands[next(i for i, c in enumerate(commands) if c.startswith("RELEASE_EXIT=")):]
+    assert judge[-1] == 'echo "release exited $RELEASE_EXIT"'
+    described = described_tasks(exit_code, container_reason=container_reason)
+    (tmp_path / "release-task.json").write_text(json.dumps(described))
     result = run_commands(judge, tmp_path, {})
     assert (result.returncode == 0) is (message is None), result.stderr
     code = "none" if exit_code is None else exit_code
@@ -393,7 +402,8 @@ def test_release_task_definition_swaps_only_the_app_image_and_keeps_what_registe
     result = run_commands([swap], tmp_path, {"IMAGE_URI": "repo/acme/minne:abc123"})
     assert result.returncode == 0, result.stderr
     registered = json.loads((tmp_path / "release-taskdef.json").read_text())
-    assert [c["image"] for c in registered["containerDefinitions"]] == ["repo/acme/minne:abc123", "public.ecr.aws/sidecar:1"]
+    images = [c["image"] for c in registered["containerDefinitions"]]
+    assert images == ["repo/acme/minne:abc123", "public.ecr.aws/sidecar:1"]
     assert set(registered) == {
         "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes",
         "placementConstraints", "requiresCompatibilities", "cpu", "memory", "tags",
@@ -477,7 +487,8 @@ def test_live_target_groups_are_recorded_beside_the_tag_and_only_written_there(m
         assert env["PARAMETER_PREFIX"] == f"/shipway/acme/apps/minne/{stage['Name']}"
     (policy,) = [r for r in of_type(minne, "AWS::IAM::Policy").values()
                  if "Delivery/RecordLiveTargetGroups/Role" in r["Metadata"]["aws:cdk:path"]]
-    (put,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if "ssm:PutParameter" in json.dumps(s["Action"])]
+    (put,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+              if "ssm:PutParameter" in json.dumps(s["Action"])]
     assert "LiveTargetGroupstagingweb" in json.dumps(put) and "LiveTargetGroupproductionweb" in json.dumps(put)
     assert len(put["Resource"]) == 2
 
@@ -509,16 +520,19 @@ def test_record_writes_each_environment_tag_after_its_deploy(minne):
         env = json.loads(cdk_join_text(record["Configuration"]["EnvironmentVariables"]))
         assert env[0] == {"name": "IMAGE_TAG", "type": "PLAINTEXT", "value": "#{Build.IMAGE_TAG}"}
         assert env[1]["name"] == "IMAGE_TAG_PARAMETER"
-        assert env[1]["value"] == "<ImageTag%s>" % {"staging": "stagingDBF10516", "production": "production8F865F04"}[stage["Name"]]
+        suffix = {"staging": "stagingDBF10516", "production": "production8F865F04"}[stage["Name"]]
+        assert env[1]["value"] == f"<ImageTag{suffix}>"
     spec = build_spec_of(project_named(minne, "Delivery/Record"))
-    assert commands_of(spec)[0] == 'aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$IMAGE_TAG" --overwrite'
+    assert commands_of(spec)[0] == ('aws ssm put-parameter --name "$IMAGE_TAG_PARAMETER" --value "$IMAGE_TAG" '
+                                    "--overwrite")
 
 
 def test_go_live_reads_what_the_runtime_stack_publishes_and_updates_only_the_app_services(minne):
     for stage in pipeline_of(minne)["Stages"][2:]:
         env_name = stage["Name"]
         (go_live,) = [a for a in stage["Actions"] if a["Name"] == "GoLive"]
-        env = {v["name"]: v["value"] for v in json.loads(cdk_join_text(go_live["Configuration"]["EnvironmentVariables"]))}
+        variables = json.loads(cdk_join_text(go_live["Configuration"]["EnvironmentVariables"]))
+        env = {v["name"]: v["value"] for v in variables}
         assert env["CLUSTER"] == f"acme-{env_name}"
         assert env["SERVICE_COUNTS_PARAMETER"] == naming.service_counts_parameter("acme", "minne", env_name)
         assert env["NO_IMAGE_TAG"] == naming.NO_IMAGE_TAG
@@ -550,7 +564,8 @@ def test_record_may_write_exactly_the_image_tag_parameters(minne):
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     (put,) = [s for s in statements if "ssm:PutParameter" in json.dumps(s["Action"])]
     assert len(put["Resource"]) == 2
-    assert {"ImageTagstagingDBF10516", "ImageTagproduction8F865F04"} <= set(json.dumps(put["Resource"]).replace('"', " ").split())
+    words = set(json.dumps(put["Resource"]).replace('"', " ").split())
+    assert {"ImageTagstagingDBF10516", "ImageTagproduction8F865F04"} <= words
 
 
 # --- notifications, least privilege, dependencies -------------------------------------------------
@@ -629,7 +644,7 @@ def role_names(resources) -> list[str]:
     """The role names of ``arn:${Partition}:iam::${Account}:role/<name>`` ARNs, each written as a Fn::Join."""
     names = []
     for resource in resources:
-        separator, parts = resource["Fn::Join"]
+        _, parts = resource["Fn::Join"]
         (last,) = [p for p in parts if isinstance(p, str) and ":role/" in p]
         names.append(last.split(":role/", 1)[1])
     return names
@@ -644,7 +659,8 @@ def test_the_pipeline_passes_exactly_the_named_app_roles(minne, shipped_template
         (deploy,) = pass_role_statements(minne, f"Delivery/{env}-DeployRole")
         assert sorted(role_names(deploy["Resource"])) == sorted(expected)
         runtime = shipped_templates[f"acme-minne-{env}"]
-        named = {r["Properties"].get("RoleName"): logical_id for logical_id, r in of_type(runtime, "AWS::IAM::Role").items()}
+        named = {r["Properties"].get("RoleName"): logical_id
+                 for logical_id, r in of_type(runtime, "AWS::IAM::Role").items()}
         assert set(expected) <= set(named)
         # every task definition of the app runs with these two roles, and no other
         for task_definition in of_type(runtime, "AWS::ECS::TaskDefinition").values():
@@ -657,8 +673,9 @@ def test_the_pipeline_passes_exactly_the_named_app_roles(minne, shipped_template
                 provision = named[naming.provision_role("acme", "minne", env)]
                 assert task_definition["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [provision, "Arn"]}
                 continue
-            assert task_definition["Properties"]["TaskRoleArn"] == {"Fn::GetAtt": [named[expected[0]], "Arn"]}, family
-            assert task_definition["Properties"]["ExecutionRoleArn"] == {"Fn::GetAtt": [named[expected[1]], "Arn"]}, family
+            roles = task_definition["Properties"]
+            assert roles["TaskRoleArn"] == {"Fn::GetAtt": [named[expected[0]], "Arn"]}, family
+            assert roles["ExecutionRoleArn"] == {"Fn::GetAtt": [named[expected[1]], "Arn"]}, family
     (release,) = pass_role_statements(minne, "Delivery/Release/Default/Role")
     assert sorted(role_names(release["Resource"])) == sorted([*naming.app_roles("acme", "minne", "staging"),
                                                               *naming.app_roles("acme", "minne", "production")])
@@ -684,19 +701,18 @@ def test_pipeline_stack_is_deployed_after_the_platforms_it_reads(shipped):
 # --- the hook for gates ---------------------------------------------------------------------------
 
 
-def test_gate_actions_run_after_each_deploy_beside_the_tag_record():
+def test_further_actions_run_after_each_deploy_beside_the_tag_record():
     """The hook through which the load-test gate joins a stage (here with a stand-in action)."""
     spec = load_spec(SHIPPED)
     seen = []
 
     class Gated(AppPipelineStack):
-        def gate_actions(self):
-            def gates(context):
-                seen.append(context.env)
-                if context.env != spec.apps["minne"].loadtest.environment:
-                    return []
-                return [actions.ManualApprovalAction(action_name="Gate", run_order=context.run_order)]
-            return gates
+        def more_actions(self, context):
+            seen.append(context.env)
+            if context.env != spec.apps["minne"].loadtest.environment:
+                return []
+            return [StageAction("Gate", Phase.POST_DEPLOY, partial(actions.ManualApprovalAction, action_name="Gate"),
+                                beside="RecordImageTag")]
 
     app = cdk.App()
     template = Template.from_stack(Gated(app, spec=spec, app="minne")).to_json()

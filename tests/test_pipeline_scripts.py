@@ -18,20 +18,19 @@ import contextlib
 import json
 import shutil
 import subprocess
-from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 import requests
 from moto.core import enable_iam_authentication
 
-from shipway import naming
-from shipway.constructs import buildspec, loadtest_gate
-from shipway.loadtest import image
+from shipway import naming, templates
+from shipway.constructs import buildspec
+from shipway.loadtest import gate_construct, image
 
 from .codebuild import REAL_AWS, REGION, aws_env, reset, run_buildspec, unset_transitions
 
-SHELLCHECK = shutil.which("shellcheck")
 TAGS = [{"key": "shipway:app", "value": "minne"}, {"key": "team", "value": "payments"}]
 
 
@@ -73,6 +72,13 @@ def test_the_scripts_run_the_pinned_cli_from_the_venv(tmp_path):
 # --- the build: does the commit's image exist? -----------------------------------------------------------
 
 
+def image_check(build: str, **arguments: str) -> str:
+    """The image check every build shares (``unless_image_exists`` in scripts/functions.sh.j2) around ``build``."""
+    macros: Any = templates.package_environment().get_template("scripts/functions.sh.j2").module  # Jinja macros
+    (command,) = templates.commands(macros.unless_image_exists(build, **arguments))
+    return command
+
+
 @pytest.fixture
 def image_repository(endpoint):
     reset(endpoint, tasks="stop")
@@ -105,7 +111,7 @@ def keys_without_describe_images(endpoint: str) -> dict[str, str]:
     ("acme/minne", "0a1b2c3", "ecr describe-images", "ThrottlingException"),
 ])
 def test_only_image_not_found_builds_the_image(image_repository, tmp_path, repository, tag, fail, outcome):
-    check = buildspec.unless_image_exists("touch built")
+    check = image_check("touch built")
     denied = outcome == "AccessDeniedException"
     env = aws_env(image_repository, tmp_path, hooks=True, AWS_FAIL=fail, IMAGE_REPOSITORY_NAME=repository,
                   IMAGE_TAG=tag, IMAGE_URI=f"repo/{repository}:{tag}",
@@ -127,10 +133,10 @@ def test_only_image_not_found_builds_the_image(image_repository, tmp_path, repos
 
 def test_the_app_and_load_test_images_share_the_check(minne_template):
     (check, *_) = build_spec_named(minne_template, "Delivery/Build")["phases"]["build"]["commands"]
-    assert check.startswith(buildspec.unless_image_exists("BUILD").split("then BUILD")[0])
+    assert check.startswith(image_check("BUILD").split("then BUILD")[0])
     assert "(ImageNotFoundException)" in check
     (loadtest_check,) = [c for c in image.build_commands("loadtest/locustfile.py") if "describe-images" in c]
-    assert loadtest_check.startswith(buildspec.unless_image_exists(
+    assert loadtest_check.startswith(image_check(
         "BUILD", repository="LOADTEST_REPOSITORY_NAME", uri="LOADTEST_IMAGE_URI").split("then BUILD")[0])
 
 
@@ -273,7 +279,7 @@ def gate_account(endpoint: str, template: dict, tmp_path, **more: str) -> dict[s
 
 def gate_spec(template: dict) -> dict:
     spec = build_spec_named(template, "LoadTestGate/Default")
-    assert spec == loadtest_gate.gate_build_spec()
+    assert spec == gate_construct.gate_build_spec()
     return spec
 
 
@@ -355,54 +361,3 @@ def test_every_cleanup_step_runs_when_another_fails(minne_template, endpoint, tm
         assert "load-test gate passed" in result.stdout  # the verdict stands; the cleanup fails the build
         assert "deregistering " in result.stderr and "stopping the master arn:aws:ecs:" in result.stderr
         assert after["workers"] == 0
-
-
-# --- shellcheck on every generated script ----------------------------------------------------------------
-
-
-def codebuild_commands(spec: dict) -> str:
-    """A buildspec's commands as CodeBuild runs them: in one shell, phase by phase, each ``finally`` after its phase."""
-    return "#!/usr/bin/env bash\n" + "".join(
-        f"{command}\n" for body in spec["phases"].values() for part in ("commands", "finally")
-        for command in body.get(part, []))
-
-
-def shellcheck(script: str, tmp_path) -> subprocess.CompletedProcess:
-    path = tmp_path / "script.sh"
-    path.write_text(script)
-    return subprocess.run([SHELLCHECK, "--shell=bash", "--severity=style", "--format=gcc", str(path)],
-                          capture_output=True, text=True, check=False)
-
-
-@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is installed by scripts/install-system-packages.sh")
-def test_every_generated_script_passes_shellcheck(shipped_templates, minimal, tmp_path):
-    """Each CodeBuild project's buildspec of the shipped and minimal specs, and of a buildpacks build with a
-    load test, checked by shellcheck at every severity, with no exclusion. The variables CodeBuild and the
-    projects provide are upper case, which shellcheck takes for the environment's."""
-    specs = {
-        f"{name}:{r['Metadata']['aws:cdk:path']}": json.loads(r["Properties"]["Source"]["BuildSpec"])
-        for name, t in {**shipped_templates, **minimal.templates()}.items()
-        for r in t["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"
-    }
-    specs["buildpacks with a load test"] = loadtest_gate.add_image_build(
-        buildspec.image_build_spec(dockerfile=None, buildpacks="heroku/builder:24"), locustfile="load/locustfile.py")
-    assert {"Delivery/Build", "Delivery/Release/Default", "Delivery/Record", "LoadTestGate/Default"} <= {
-        where.rsplit("/", 1)[0].split("/", 1)[1] for where in specs if ":" in where}
-    for where, spec in specs.items():
-        result = shellcheck(codebuild_commands(spec), tmp_path)
-        assert result.returncode == 0, f"{where}\n{result.stdout}"
-
-
-@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is installed by scripts/install-system-packages.sh")
-def test_shellcheck_would_catch_an_unquoted_variable(tmp_path):
-    spec = {"phases": {"build": {"commands": ['aws ecs stop-task --cluster $CLUSTER --task "$TASK"']}}}
-    result = shellcheck(codebuild_commands(spec), tmp_path)
-    assert result.returncode != 0 and "SC2086" in result.stdout
-
-
-@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is installed by scripts/install-system-packages.sh")
-def test_the_shell_files_pass_shellcheck(tmp_path):
-    root = Path(__file__).parent.parent
-    for path in [*root.glob("scripts/*.sh"), root / "tests" / "aws_hooks" / "aws"]:
-        result = shellcheck(path.read_text(), tmp_path)
-        assert result.returncode == 0, f"{path}\n{result.stdout}"

@@ -9,12 +9,13 @@ from hypothesis import strategies as st
 from shipway import naming
 from shipway.constructs.placement import (
     POOL_ATTRIBUTE,
-    capacity_provider_strategies,
     placement_constraints,
     placement_strategies,
     pool_constraint,
 )
+from shipway.props.pools import capacity
 from shipway.spec import load_spec
+from shipway.spec.model import SpotFleetPool
 
 from .conftest import SHIPPED
 
@@ -26,6 +27,10 @@ def spec():
 
 def rendered(constraints) -> list[tuple[str, str]]:
     return [(p.type, p.expression) for c in constraints for p in c.to_json()]
+
+
+def rendered_strategies(strategies) -> list[tuple[str, str]]:
+    return [(p.type, p.field) for s in strategies for p in s.to_json()]
 
 
 def test_placement_becomes_member_of_constraints_sorted_by_key():
@@ -58,33 +63,51 @@ def test_pool_constraint_names_the_attribute_cloud_init_writes():
     assert POOL_ATTRIBUTE == "shipway.pool"
 
 
-@pytest.mark.parametrize("capacity, provider", [("fargate", "FARGATE"), ("fargate-spot", "FARGATE_SPOT")])
-def test_fargate_capacities(spec, capacity, provider):
-    (strategy,) = capacity_provider_strategies(spec, "staging", capacity)
+@pytest.mark.parametrize("name, provider", [("fargate", "FARGATE"), ("fargate-spot", "FARGATE_SPOT")])
+def test_fargate_capacities(spec, name, provider):
+    (strategy,) = capacity(spec, "staging", name).capacity_provider_strategies()
     assert (strategy.capacity_provider, strategy.weight) == (provider, 1)
 
 
 @pytest.mark.parametrize("env, pool", [("staging", "dedicated"), ("production", "shared"), ("production", "dedicated")])
 def test_an_asg_pool_is_its_capacity_provider(spec, env, pool):
-    (strategy,) = capacity_provider_strategies(spec, env, f"pool:{pool}")
+    (strategy,) = capacity(spec, env, f"pool:{pool}").capacity_provider_strategies()
     assert strategy.capacity_provider == naming.capacity_provider_name("acme", env, pool) == f"acme-{env}-{pool}"
     assert strategy.weight == 1
 
 
 def test_a_spot_fleet_pool_has_no_capacity_provider(spec):
-    assert spec.environments["staging"].cluster.pools["loadtest"].provisioning == "spot-fleet"
-    assert capacity_provider_strategies(spec, "staging", "pool:loadtest") == []
+    assert isinstance(spec.environments["staging"].cluster.pools["loadtest"], SpotFleetPool)
+    fleet = capacity(spec, "staging", "pool:loadtest")
+    assert fleet.capacity_provider_strategies() == []
+    assert (fleet.on_instances, fleet.launch_type) == (True, "EC2")
+    assert rendered(fleet.placement_constraints({"zone": "a"})) == [
+        ("memberOf", "attribute:shipway.pool == loadtest"), ("memberOf", "attribute:zone == a")]
+
+
+def test_an_asg_pool_takes_the_process_placement_and_no_launch_type(spec):
+    pool = capacity(spec, "production", "pool:dedicated")
+    assert (pool.on_instances, pool.launch_type) == (True, None)
+    assert rendered(pool.placement_constraints({"zone": "a"})) == [("memberOf", "attribute:zone == a")]
+    assert rendered_strategies(pool.placement_strategies()) == rendered_strategies(placement_strategies())
+
+
+@pytest.mark.parametrize("name", ["fargate", "fargate-spot"])
+def test_fargate_takes_neither_constraints_nor_strategies(spec, name):
+    fargate = capacity(spec, "staging", name)
+    assert (fargate.on_instances, fargate.launch_type) == (False, None)
+    assert fargate.placement_constraints({}) == [] and fargate.placement_strategies() == []
 
 
 def test_unknown_capacity_is_refused(spec):
     with pytest.raises(ValueError, match="fargate, fargate-spot or pool:<name>"):
-        capacity_provider_strategies(spec, "staging", "ec2")
+        capacity(spec, "staging", "ec2")
     with pytest.raises(KeyError):
-        capacity_provider_strategies(spec, "production", "pool:loadtest")
+        capacity(spec, "production", "pool:loadtest")
 
 
 def test_strategies_spread_over_azs_then_binpack_memory():
-    assert [(p.type, p.field) for s in placement_strategies() for p in s.to_json()] == [
+    assert rendered_strategies(placement_strategies()) == [
         ("spread", "attribute:ecs.availability-zone"),
         ("binpack", "MEMORY"),
     ]

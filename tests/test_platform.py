@@ -194,8 +194,8 @@ def test_the_shipped_spec_has_spot_and_on_demand_asg_pools():
 @pytest.mark.parametrize("env, name", pool_cases("asg"))
 def test_asg_pools_are_capacity_providers_with_managed_scaling_and_termination_protection(raw, env, name):
     provider = pool_resources(raw[env], name, "AWS::ECS::CapacityProvider")["Properties"]
-    group_id = [k for k in resources(raw[env], "AWS::AutoScaling::AutoScalingGroup") if k.startswith(
-        "Pools" + name.capitalize())][0]
+    group_id = next(k for k in resources(raw[env], "AWS::AutoScaling::AutoScalingGroup") if k.startswith(
+        "Pools" + name.capitalize()))
     assert provider["Name"] == naming.capacity_provider_name("acme", env, name)
     assert provider["AutoScalingGroupProvider"] == {
         "AutoScalingGroupArn": {"Ref": group_id},
@@ -362,8 +362,9 @@ def test_access_log_bucket_is_encrypted_private_retained_expiring_and_tls_only(t
         "DeletionPolicy": "RetainExceptOnCreate",
     })
     policy = only(raw[env], "AWS::S3::BucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
-    assert {"Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
-            "Principal": {"AWS": "*"}} == {k: v for k, v in policy[0].items() if k != "Resource"}
+    assert {k: v for k, v in policy[0].items() if k != "Resource"} == {
+        "Action": "s3:*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}, "Effect": "Deny",
+        "Principal": {"AWS": "*"}}
     writer = policy[1]
     assert writer["Action"] == "s3:PutObject"
     assert writer["Principal"]["Service"] == "logdelivery.elasticloadbalancing.amazonaws.com"
@@ -517,4 +518,5 @@ def test_every_log_group_of_the_environment_is_encrypted_with_its_logs_key(raw, 
                     assert kms == {"Fn::GetAtt": ["LogsKey195F8DFC", "Arn"]}, (name, logical_id)
                 else:  # the platform's key, read from its SSM parameter (the pipeline's: the first environment's)
                     owner = "staging" if name in ("acme-minne", "acme-blog") else env
-                    assert parameters[kms["Ref"]]["Default"] == f"/shipway/acme/{owner}/logs/key-arn", (name, logical_id)
+                    key_arn = f"/shipway/acme/{owner}/logs/key-arn"
+                    assert parameters[kms["Ref"]]["Default"] == key_arn, (name, logical_id)

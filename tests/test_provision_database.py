@@ -144,7 +144,7 @@ def test_running_again_sets_the_new_password_and_keeps_the_data(server, two_apps
 def docs_blocks(language: str) -> list[str]:
     """The ``language`` code blocks of docs/data.md's section on splitting a shared database, in order."""
     section = (ROOT / "docs" / "data.md").read_text().split("## Splitting a shared database", 1)[1].split("\n## ", 1)[0]
-    return [textwrap.dedent(b) for b in re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)]
+    return [textwrap.dedent(b) for b in re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)]
 
 
 def test_the_documented_split_copies_an_apps_tables_into_its_own_database(server, two_apps):

@@ -38,7 +38,7 @@ DOCKER_REGISTRY = "/usr/bin/docker-registry"
 BUCKET = "shipway-registry-test"
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-USER, PASSWORD = "shipway", "Secrets-Manager-made-this-0123456789"  # noqa: S105 (a throwaway test password)
+USER, PASSWORD = "shipway", "Secrets-Manager-made-this-0123456789"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 

@@ -19,11 +19,11 @@ from shipway.constructs.registry import (
     HTPASSWD_PATH,
     EcrScanOnPush,
     S3Registry,
-    holds_ecr_settings,
     htpasswd_command,
     registry_config,
 )
 from shipway.defaults import REGISTRY_IMAGE
+from shipway.props.platform import holds_ecr_settings
 from shipway.spec import SpecError, load_spec
 from shipway.spec.load import validate_spec
 from shipway.spec.references import registry_priorities, registry_sources
@@ -400,7 +400,9 @@ def test_a_later_environments_registry_admits_the_build_environments_addresses()
     spec["environments"]["prod"] = copy.deepcopy(spec["environments"]["dev"])
     spec["environments"]["prod"]["router"]["registry_host"] = "registry.prod.example.com"
     spec["environments"]["prod"]["network"] = {"nat_gateways": 2}
-    spec["apps"]["hello"]["processes"]["web"]["hosts"] = {"dev": ["hello.dev.example.com"], "prod": ["hello.example.com"]}
+    spec["apps"]["hello"]["processes"]["web"]["hosts"] = {
+        "dev": ["hello.dev.example.com"], "prod": ["hello.example.com"],
+    }
     spec = validate_spec(spec)
     assert registry_sources(spec, "dev") == 1 and registry_sources(spec, "prod") == 3
     prod = Template.from_stack(PlatformStack(cdk.App(context=cdk_context()), spec=spec, env="prod"))

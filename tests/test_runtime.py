@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
@@ -38,11 +40,11 @@ def blog(shipped_templates) -> Template:
     return Template.from_json(shipped_templates[BLOG])
 
 
-def resources(template: Template, kind: str) -> dict[str, dict]:
+def resources(template: Template, kind: str) -> Mapping[str, Mapping[str, Any]]:
     return template.find_resources(kind)
 
 
-def only(template: Template, kind: str, props: dict | None = None) -> tuple[str, dict]:
+def only(template: Template, kind: str, props: dict | None = None) -> tuple[str, Mapping[str, Any]]:
     found = template.find_resources(kind, {"Properties": props} if props else None)
     assert len(found) == 1, f"{kind} matching {props}: {list(found)}"
     return next(iter(found.items()))
@@ -220,7 +222,8 @@ def test_minne_web_deploys_canary_natively(minne):
     rule_id, rule = only(minne, "AWS::ElasticLoadBalancingV2::ListenerRule")
     assert advanced["ProductionListenerRule"] == {"Ref": rule_id}
     assert "TestListenerRule" not in advanced
-    weights = {g["TargetGroupArn"]["Ref"]: g["Weight"] for g in rule["Properties"]["Actions"][0]["ForwardConfig"]["TargetGroups"]}
+    forward = rule["Properties"]["Actions"][0]["ForwardConfig"]
+    weights = {g["TargetGroupArn"]["Ref"]: g["Weight"] for g in forward["TargetGroups"]}
     assert weights == {balancer["TargetGroupArn"]["Ref"]: {"Fn::If": ["webAlternateLive", 0, 100]},
                        advanced["AlternateTargetGroupArn"]["Ref"]: {"Fn::If": ["webAlternateLive", 100, 0]}}
 
@@ -253,7 +256,8 @@ def test_a_stack_update_after_any_number_of_deployments_forwards_to_the_live_gro
         (web,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::ECS::Service"
                   and r["Properties"].get("ServiceName") == f"{app}-web"]
         (balancer,) = web["LoadBalancers"]
-        live = balancer["TargetGroupArn"] if live_is_primary else balancer["AdvancedConfiguration"]["AlternateTargetGroupArn"]
+        live = (balancer["TargetGroupArn"] if live_is_primary
+                else balancer["AdvancedConfiguration"]["AlternateTargetGroupArn"])
         rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::ElasticLoadBalancingV2::ListenerRule"]
         assert rules
         for rule in rules:
@@ -347,7 +351,7 @@ def test_autoscaling_is_suspended_until_the_first_image_so_no_schedule_raises_a_
     _, target = only(minne, "AWS::ApplicationAutoScaling::ScalableTarget")
     kinds = ("DynamicScalingInSuspended", "DynamicScalingOutSuspended", "ScheduledScalingSuspended")
     assert target["Properties"]["SuspendedState"] == {
-        "Fn::If": ["ImageBuilt", {k: False for k in kinds}, {k: True for k in kinds}]
+        "Fn::If": ["ImageBuilt", dict.fromkeys(kinds, False), dict.fromkeys(kinds, True)]
     }
 
 
@@ -442,7 +446,8 @@ def test_image_is_the_tag_the_pipeline_recorded(minne):
     image = container(minne, "acme-minne-production-web")["Image"]["Fn::Join"][1]
     tag_parameter = image[-1]["Ref"]
     assert template["Parameters"][tag_parameter] == {
-        "Type": "AWS::SSM::Parameter::Value<String>", "Default": naming.image_tag_parameter("acme", "minne", "production"),
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": naming.image_tag_parameter("acme", "minne", "production"),
     }
     assert ":repository/" not in json.dumps(image) and "acme/minne:" in json.dumps(image)
     assert template["Conditions"]["ImageBuilt"] == {
@@ -540,11 +545,13 @@ def test_alarms_go_to_the_environments_topic(minne):
     parameters = minne.to_json()["Parameters"]
     for alarm in alarms.values():
         (action,) = alarm["Properties"]["AlarmActions"]
-        assert parameters[action["Ref"]]["Default"] == naming.parameter("acme", "production", naming.Param.ALARM_TOPIC_ARN)
+        topic = naming.parameter("acme", "production", naming.Param.ALARM_TOPIC_ARN)
+        assert parameters[action["Ref"]]["Default"] == topic
 
 
 def test_alarm_metrics(minne):
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in resources(minne, "AWS::CloudWatch::Alarm").values()}
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"]
+              for a in resources(minne, "AWS::CloudWatch::Alarm").values()}
     cpu = alarms["acme-minne-production-worker-Cpu"]
     assert (cpu["Namespace"], cpu["MetricName"], cpu["Threshold"]) == ("AWS/ECS", "CPUUtilization", 90)
     assert {"Name": "ServiceName", "Value": "minne-worker"} in cpu["Dimensions"]
@@ -604,7 +611,7 @@ def test_app_stacks_read_the_platform_only_through_ssm(shipped_templates):
 
 def test_the_run_task_example_is_valid_shell_and_uses_the_real_names(tmp_path):
     text = (ROOT / "docs" / "runtime.md").read_text()
-    (block,) = re.findall(r"```sh\n(.*?)```", text, re.S)
+    (block,) = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
     script = tmp_path / "example.sh"
     script.write_text(block)
     subprocess.run(["bash", "-n", str(script)], check=True)

@@ -94,7 +94,8 @@ def packs(variants) -> Template:
 
 def test_buildpacks_processes_start_through_the_launcher(packs):
     # A command is the launcher's one argument, which it runs as a bash script in the buildpacks' environment.
-    assert _argv(_app_container(packs, "var-packs-dev-worker")) == ["launcher", "bundle exec sidekiq -c $SIDEKIQ_THREADS"]
+    assert _argv(_app_container(packs, "var-packs-dev-worker")) == [
+        "launcher", "bundle exec sidekiq -c $SIDEKIQ_THREADS"]
     # Without a command, the Procfile type of the process's name.
     assert _argv(_app_container(packs, "var-packs-dev-web")) == ["/cnb/process/web", "<image command>"]
     assert _argv(_app_container(packs, "var-packs-dev-clock")) == ["/cnb/process/clock", "<image command>"]
@@ -171,7 +172,8 @@ def test_cron_on_a_pool_places_like_a_service_and_sizes_itself(shop):
     parameters = target["EcsParameters"]
     assert parameters["LaunchType"] == "EC2"
     assert "AssignPublicIp" not in parameters["NetworkConfiguration"]["AwsvpcConfiguration"]
-    assert parameters["PlacementConstraints"][0] == {"Type": "memberOf", "Expression": "attribute:shipway.pool == fleet"}
+    assert parameters["PlacementConstraints"][0] == {
+        "Type": "memberOf", "Expression": "attribute:shipway.pool == fleet"}
     assert [s["Type"] for s in parameters["PlacementStrategy"]] == ["spread", "binpack"]
     overrides = json.loads(target["Input"])
     assert (overrides["cpu"], overrides["memory"]) == ("512", "1024")

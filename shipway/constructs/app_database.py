@@ -93,9 +93,9 @@ class AppDatabase(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         # Read by the review guard: what stays in PostgreSQL when this stack goes (shipway/review/compare.py).
-        self.secret.node.default_child.add_metadata(
-            "shipway:database", {"database": database_name, "role": role_name},
-        )
+        secret_resource = self.secret.node.default_child
+        assert isinstance(secret_resource, cdk.CfnResource)
+        secret_resource.add_metadata("shipway:database", {"database": database_name, "role": role_name})
         checkov.skip(
             self.secret, "CKV_AWS_149",
             "Secrets Manager's AWS-managed key encrypts it: a customer key would need a key policy kept in step with "
@@ -252,5 +252,7 @@ def _depend_on_own_policy(state_machine: sfn.StateMachine) -> None:
     exist first is the role's policy, since Step Functions checks log delivery rights on creation."""
     policy = state_machine.role.node.find_child("DefaultPolicy").node.default_child
     assert isinstance(policy, cdk.CfnElement)
-    state_machine.node.default_child.add_override("DependsOn", [cdk.Stack.of(state_machine).get_logical_id(policy)])
+    resource = state_machine.node.default_child
+    assert isinstance(resource, cdk.CfnResource)
+    resource.add_override("DependsOn", [cdk.Stack.of(state_machine).get_logical_id(policy)])
 

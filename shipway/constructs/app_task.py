@@ -22,10 +22,7 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 
 from .. import naming
-from ..spec import Spec
-from ..spec.model import Size, pool_of
 from . import placement as p
-
 
 LAUNCHER = "launcher"
 """The CNB launcher, on the PATH of every buildpacks image (``/cnb/lifecycle/launcher``)."""
@@ -56,15 +53,19 @@ def entry_point(*, buildpacks: bool, command: str | None = None, process_type: s
 class AppContainer:
     """The app container of every task definition of one app in one environment.
 
-    ``environment`` holds plain values only; everything secret goes in ``secrets`` (ECS injects it
-    from Secrets Manager or SSM at start, so no value appears in the template). ``buildpacks``: the image was
-    built with Cloud Native Buildpacks, so commands start through the CNB launcher.
+    :param image: the app's image.
+    :param environment: plain values only. Default: none.
+    :param secrets: everything secret (ECS injects it from Secrets Manager or SSM at start, so no value appears
+        in the template). Default: none.
+    :param log_group: where the container logs (``awslogs``). Default: each task definition creates its own.
+    :param buildpacks: the image was built with Cloud Native Buildpacks, so commands start through the CNB
+        launcher. Default: a Dockerfile image.
     """
 
     image: ecs.ContainerImage
-    environment: Mapping[str, str]
-    secrets: Mapping[str, ecs.Secret]
-    log_group: logs.ILogGroup
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, ecs.Secret] = field(default_factory=dict)
+    log_group: logs.ILogGroup | None = None
     buildpacks: bool = False
 
     def add_to(
@@ -72,16 +73,17 @@ class AppContainer:
         task_definition: ecs.TaskDefinition,
         *,
         stream_prefix: str,
-        size: Size,
+        memory: int,
         command: str | None = None,
         process_type: str | None = None,
         port: int | None = None,
         stop_timeout: int | None = None,
     ) -> ecs.ContainerDefinition:
         """Add the container to ``task_definition``; ``PORT`` (when the task listens) and ``MEMORY_MB``
-        (always) let a runtime size itself, e.g. PHP's ``memory_limit``. ``process_type``: the process this
-        task runs (None for a one-off task, whose command comes with each run)."""
-        sized = {"MEMORY_MB": str(size.memory)}
+        (always: ``memory``, the task's MiB) let a runtime size itself, e.g. PHP's ``memory_limit``.
+        ``process_type``: the process this task runs (None for a one-off task, whose command comes with each
+        run)."""
+        sized = {"MEMORY_MB": str(memory)}
         if port is not None:
             sized["PORT"] = str(port)
         container = task_definition.add_container(
@@ -105,36 +107,32 @@ class AppContainer:
 class TaskPlacement:
     """Where a task runs: Fargate (``ec2`` false) or a pool's instances, with constraints and strategies.
 
-    A Spot Fleet pool has no capacity provider: ``capacity_provider_strategies`` is empty and the task
-    uses launch type EC2, kept on the pool by ``placement.pool_constraint``.
+    ``launch_type`` is ``EC2`` for a Spot Fleet pool, which has no capacity provider (its tasks are kept on the
+    pool by ``placement.pool_constraint``) and ``FARGATE`` for ``FARGATE`` below; otherwise the capacity provider
+    strategy decides.
+    ``shipway.props.runtime.task_placement`` builds one from a process's ``capacity`` and ``placement``.
     """
 
     ec2: bool
     capacity_provider_strategies: Sequence[ecs.CapacityProviderStrategy]
     placement_constraints: Sequence[ecs.PlacementConstraint] = field(default_factory=list)
     placement_strategies: Sequence[ecs.PlacementStrategy] = field(default_factory=list)
+    launch_type: str | None = None
 
     @classmethod
-    def of(cls, spec: Spec, env: str, capacity: str, placement: Mapping[str, str]) -> TaskPlacement:
-        strategies = p.capacity_provider_strategies(spec, env, capacity)
-        pool = pool_of(capacity)
-        if pool is None:
-            return cls(ec2=False, capacity_provider_strategies=strategies)
-        constraints = p.placement_constraints(dict(placement))
-        if not strategies:  # Spot Fleet: launch type EC2, pinned to the pool's instances
-            constraints = [p.pool_constraint(pool), *constraints]
+    def of(cls, capacity: p.Capacity, placement: Mapping[str, str]) -> TaskPlacement:
+        """A task on ``capacity`` (``shipway.props.pools.capacity``) with a process's ``placement``."""
         return cls(
-            ec2=True,
-            capacity_provider_strategies=strategies,
-            placement_constraints=constraints,
-            placement_strategies=p.placement_strategies(),
+            ec2=capacity.on_instances,
+            capacity_provider_strategies=capacity.capacity_provider_strategies(),
+            placement_constraints=capacity.placement_constraints(placement),
+            placement_strategies=capacity.placement_strategies(),
+            launch_type=capacity.launch_type,
         )
-
-    @property
-    def launch_type(self) -> str | None:
-        """``EC2`` for a Spot Fleet pool (no capacity provider); otherwise the strategy decides."""
-        return "EC2" if self.ec2 and not self.capacity_provider_strategies else None
 
     def compatibility(self) -> ecs.Compatibility:
         return ecs.Compatibility.EC2 if self.ec2 else ecs.Compatibility.FARGATE
 
+
+FARGATE = TaskPlacement(ec2=False, capacity_provider_strategies=(), launch_type="FARGATE")
+"""Fargate by launch type, without a capacity provider strategy: what a task gets unless told otherwise."""

@@ -16,14 +16,18 @@ class Cluster(Construct):
     FARGATE and FARGATE_SPOT as asked, plus each ``add_capacity_provider``. No default strategy: every
     service and task names its capacity (see ``placement.capacity_provider_strategies``).
 
-    :param cluster_name: the physical name; app stacks address the cluster by it.
-    :param fargate: associate the FARGATE capacity provider.
-    :param fargate_spot: associate the FARGATE_SPOT capacity provider.
-    :param log_retention: retention of the ECS Exec log group.
+    :param vpc: the VPC of the cluster's instances and tasks.
+    :param cluster_name: the physical name; app stacks address the cluster by it. Default: named by CloudFormation.
+    :param fargate: associate the FARGATE capacity provider. Default: true.
+    :param fargate_spot: associate the FARGATE_SPOT capacity provider. Default: true.
+    :param log_retention: retention of the ECS Exec log group. Default: one month.
+
+    Attributes: ``cluster``, ``exec_log_group``, ``associations``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str, vpc: ec2.IVpc, fargate: bool,
-                 fargate_spot: bool, log_retention: logs.RetentionDays) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, cluster_name: str | None = None,
+                 fargate: bool = True, fargate_spot: bool = True,
+                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH) -> None:
         super().__init__(scope, construct_id)
         self.exec_log_group = logs.LogGroup(
             self, "ExecLogs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE

@@ -19,20 +19,24 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .. import checkov, naming
-from ..spec.model import CronJob
-from .app_task import TaskPlacement, shell_command
+from .app_task import FARGATE, TaskPlacement, shell_command
 
 
 class CronJobs(Construct):
     """The schedules of one app in one environment, their execution role and their dead-letter queue.
 
-    :param cluster: the environment's cluster.
-    :param vpc: the VPC whose private subnets the tasks run in.
-    :param security_groups: what the tasks wear.
-    :param task_definition: the one-off task definition; schedules run its latest revision, so a
+    The construct knows nothing of shipway's spec: ``shipway.props.runtime.cron_job`` translates a ``cron`` entry
+    into ``add_job``'s keyword props.
+
+    :param cluster: the cluster the tasks run in.
+    :param task_definition: the one-off task definition (``OneOffTask``); schedules run its latest revision, so a
         release the pipeline registers is what the next run uses.
+    :param vpc: the VPC whose private subnets the tasks run in. Default: the cluster's.
+    :param security_groups: what the tasks wear. Default: a new security group in ``vpc``.
     :param buildpacks: the image was built with buildpacks: each command is the one argument of the task
         definition's ``launcher`` entry point (``app_task.shell_command``). Default: a Dockerfile image.
+
+    Attributes: ``schedules`` (by job name), ``role``, ``dead_letter_queue``.
     """
 
     def __init__(
@@ -41,12 +45,16 @@ class CronJobs(Construct):
         construct_id: str,
         *,
         cluster: ecs.ICluster,
-        vpc: ec2.IVpc,
-        security_groups: Sequence[ec2.ISecurityGroup],
         task_definition: ecs.TaskDefinition,
+        vpc: ec2.IVpc | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         buildpacks: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
+        if vpc is None:
+            vpc = cluster.vpc
+        if security_groups is None:
+            security_groups = [ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, description="Cron job tasks")]
         self.buildpacks = buildpacks
         self.cluster = cluster
         self.task_definition = task_definition
@@ -100,16 +108,38 @@ class CronJobs(Construct):
             "key policy and kms grants for EventBridge Scheduler's role to protect run requests that hold no secret",
         )
 
-    def add_job(self, job_name: str, job: CronJob, *, schedule_name: str, placement: TaskPlacement) -> scheduler.CfnSchedule:
-        """A schedule running ``job.command`` at ``job.schedule`` with ``job.size``."""
+    def add_job(
+        self,
+        job_name: str,
+        *,
+        schedule: str,
+        command: str,
+        cpu: int = 256,
+        memory: int = 512,
+        placement: TaskPlacement = FARGATE,
+        schedule_name: str | None = None,
+        retry_attempts: int = 2,
+        max_event_age: int = 3600,
+    ) -> scheduler.CfnSchedule:
+        """A schedule running ``command`` at ``schedule`` with ``cpu`` and ``memory``.
+
+        :param schedule: EventBridge Scheduler's ``cron(...)`` or ``rate(...)``, UTC.
+        :param command: the job's command line, run like a process's.
+        :param cpu: the run's CPU units (an override of the task definition's). Default: 256.
+        :param memory: the run's memory, MiB. Default: 512.
+        :param placement: where the run goes. Default: Fargate, by launch type.
+        :param schedule_name: the schedule's name. Default: named by CloudFormation.
+        :param retry_attempts: Scheduler's retries before the dead-letter queue. Default: 2.
+        :param max_event_age: seconds Scheduler keeps retrying a run. Default: 3600.
+        """
         overrides = {
-            "cpu": str(job.size.cpu),
-            "memory": str(job.size.memory),
+            "cpu": str(cpu),
+            "memory": str(memory),
             "containerOverrides": [
                 {
                     "name": naming.CONTAINER_NAME,
-                    "command": shell_command(job.command, buildpacks=self.buildpacks),
-                    "environment": [{"name": "MEMORY_MB", "value": str(job.size.memory)}],
+                    "command": shell_command(command, buildpacks=self.buildpacks),
+                    "environment": [{"name": "MEMORY_MB", "value": str(memory)}],
                 }
             ],
         }
@@ -139,12 +169,12 @@ class CronJobs(Construct):
                 for strategy in placement.placement_strategies for s in strategy.to_json()
             ] or None,
         )
-        schedule = S(
+        cfn_schedule = S(
             self,
             job_name,
             name=schedule_name,
-            description=f"cron {job_name}: {job.command}",
-            schedule_expression=job.schedule,
+            description=f"cron {job_name}: {command}",
+            schedule_expression=schedule,
             flexible_time_window=S.FlexibleTimeWindowProperty(mode="OFF"),
             target=S.TargetProperty(
                 arn=self.cluster.cluster_arn,
@@ -152,7 +182,7 @@ class CronJobs(Construct):
                 input=json.dumps(overrides, separators=(",", ":")),
                 ecs_parameters=ecs_parameters,
                 retry_policy=S.RetryPolicyProperty(
-                    maximum_retry_attempts=job.retry_attempts, maximum_event_age_in_seconds=job.max_event_age
+                    maximum_retry_attempts=retry_attempts, maximum_event_age_in_seconds=max_event_age
                 ),
                 dead_letter_config=S.DeadLetterConfigProperty(
                     arn=self.dead_letter_queue.queue_arn
@@ -161,6 +191,6 @@ class CronJobs(Construct):
         )
         # The family must exist before a run can resolve its latest revision, and the role's policy before
         # the first run (the schedule only references the role itself).
-        schedule.node.add_dependency(self.task_definition, self.role.node.find_child("DefaultPolicy"))
-        self.schedules[job_name] = schedule
-        return schedule
+        cfn_schedule.node.add_dependency(self.task_definition, self.role.node.find_child("DefaultPolicy"))
+        self.schedules[job_name] = cfn_schedule
+        return cfn_schedule

@@ -11,17 +11,20 @@ from constructs import Construct
 class Network(Construct):
     """A VPC with public, private-with-egress and isolated subnets across ``max_azs`` AZs.
 
-    :param max_azs: Availability Zones to span.
+    :param max_azs: Availability Zones to span. Default: 2.
     :param planned_azs: Availability Zones the address plan lays every subnet group out for (CDK's reserved
         AZs make up the difference), so a later ``max_azs`` up to it adds subnets without moving any.
         Default: ``max_azs`` (no room to grow).
     :param nat_gateways: NAT gateways; each has an Elastic IP, and those addresses are the environment's
-        fixed egress, exposed as ``egress_ips`` and as stack outputs.
-    :param flow_log_retention: retention of the VPC flow log group.
+        fixed egress, exposed as ``egress_ips`` and as stack outputs. Default: 1.
+    :param flow_log_retention: retention of the VPC flow log group. Default: one month.
+
+    Attributes: ``vpc``, ``flow_log_group``, ``egress_ips``, ``egress_cidrs``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, max_azs: int, nat_gateways: int,
-                 flow_log_retention: logs.RetentionDays, planned_azs: int | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, max_azs: int = 2, nat_gateways: int = 1,
+                 flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+                 planned_azs: int | None = None) -> None:
         super().__init__(scope, construct_id)
         self.vpc = ec2.Vpc(
             self,

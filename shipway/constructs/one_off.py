@@ -11,7 +11,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from ..spec.model import Size
 from .app_task import AppContainer
 
 STREAM_PREFIX = "one-off"
@@ -21,10 +20,13 @@ class OneOffTask(Construct):
     """A task definition of the app container with the command left to the caller.
 
     :param container: the app's shared container (image, environment, secrets, logs).
-    :param family: the task definition family (``naming.task_family(..., "release")``).
-    :param size: the task size; callers may override CPU and memory per run (cron jobs do).
+    :param family: the task definition family. Default: derived from the construct path.
+    :param cpu: task CPU units; callers may override CPU and memory per run (cron jobs do). Default: 256.
+    :param memory: task memory, MiB. Default: 512.
     :param execution_role: the app's task execution role. Default: one is created.
     :param task_role: the app's task role. Default: one is created.
+
+    Attributes: ``task_definition``, ``container``.
     """
 
     def __init__(
@@ -33,8 +35,9 @@ class OneOffTask(Construct):
         construct_id: str,
         *,
         container: AppContainer,
-        family: str,
-        size: Size,
+        family: str | None = None,
+        cpu: int = 256,
+        memory: int = 512,
         execution_role: iam.IRole | None = None,
         task_role: iam.IRole | None = None,
     ) -> None:
@@ -45,9 +48,9 @@ class OneOffTask(Construct):
             family=family,
             compatibility=ecs.Compatibility.EC2_AND_FARGATE,
             network_mode=ecs.NetworkMode.AWS_VPC,
-            cpu=str(size.cpu),
-            memory_mib=str(size.memory),
+            cpu=str(cpu),
+            memory_mib=str(memory),
             execution_role=execution_role,
             task_role=task_role,
         )
-        self.container = container.add_to(self.task_definition, stream_prefix=STREAM_PREFIX, size=size)
+        self.container = container.add_to(self.task_definition, stream_prefix=STREAM_PREFIX, memory=memory)

@@ -1,17 +1,20 @@
 """DeliveryPipeline: git push -> image build with a lasting layer cache -> per environment: approval, release,
-ECS deploys, recorded image tag, gates."""
+ECS deploys, recorded image tag, gates.
+
+Each environment's stage is data (``stage_actions.StageAction``): the run order is computed from it, and the
+failure notifications from the stages the pipeline has."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_events as events
@@ -26,17 +29,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from .. import checkov, nag, naming
-from ..defaults import BUILD_IMAGE
 from . import buildspec
-from .release import ReleaseRunner, app_role_arns, cluster_arn
-
-COMPUTE = {
-    "small": codebuild.ComputeType.SMALL,
-    "medium": codebuild.ComputeType.MEDIUM,
-    "large": codebuild.ComputeType.LARGE,
-    "xlarge": codebuild.ComputeType.X_LARGE,
-    "2xlarge": codebuild.ComputeType.X2_LARGE,
-}
+from .build_projects import BuildNetwork, BuildProjects
+from .release import ReleaseRunner
+from .stage_actions import MakeAction, Phase, StageAction, pipeline_actions
+from .task_runner import TaskRunnerGrant
 
 
 @dataclass(frozen=True)
@@ -71,35 +68,21 @@ class Target:
 
 
 @dataclass(frozen=True)
-class BuildNetwork:
-    """Where the image build runs when it must push from known addresses (registry: s3): a VPC's private
-    subnets, behind its NAT gateways, wearing ``security_group``."""
-
-    vpc: ec2.IVpc
-    security_group: ec2.ISecurityGroup
-
-
-@dataclass(frozen=True)
-class GateContext:
-    """What a gate action after ``env``'s deploy may use; returned actions must use ``run_order``."""
+class ActionContext:
+    """What a further action of ``env``'s stage (e.g. the load-test gate) may use."""
 
     env: str
-    run_order: int
     input: codepipeline.Artifact
     """The build stage's output artifact (imagedefinitions.json)."""
     image_uri: str
     image_tag: str
     """Pipeline variable expressions (``#{Build.IMAGE_URI}``), resolved per execution."""
-    encryption_key: kms.IKey | None = None
-    """The pipeline's artifact key, for a gate's CodeBuild project."""
-    log_group: logs.ILogGroup | None = None
-    """The pipeline's log group, where a gate's CodeBuild project logs."""
-    acknowledge_project: Callable[[codebuild.PipelineProject], None] | None = None
-    """Acknowledges what CDK grants a gate's CodeBuild project (logs, reports, the artifacts it reads)."""
+    projects: BuildProjects
+    """Makes a CodeBuild project the way every project of this pipeline is made."""
 
 
-GateActions = Callable[[GateContext], Sequence[codepipeline.IAction]]
-"""Gives the actions that must pass after an environment's deploy (e.g. the load-test gate) for a context."""
+MoreActions = Callable[[ActionContext], Sequence[StageAction]]
+"""Gives the further actions of an environment's stage (e.g. the load-test gate after its deploy)."""
 
 
 @dataclass(frozen=True)
@@ -115,16 +98,19 @@ class SourceRepository:
 class DeliveryPipeline(Construct):
     """A CodePipeline V2: Source, Build, then one stage per target in order.
 
-    Each target's stage is ``[Approve] -> [Release] -> Deploy-<service>... -> GoLive -> RecordImageTag + gates``:
-    the approval when ``target.approve``, the release when ``release_command`` is given, one ECS deploy action
-    per service (no CloudFormation update); GoLive brings every service to its count when this deploy carried
-    the environment's first image (and does nothing afterwards); then the deployed tag is written to the
-    target's SSM parameter, in parallel with the actions ``gate_actions`` gives for the target (none by default).
+    Each target's stage is ``[Approve] -> [ProvisionDatabase] -> [Release] -> Deploy-<service>... -> GoLive ->
+    RecordImageTag + [RecordLiveTargetGroups] + further actions``: the approval when ``target.approve``, the
+    database provision when the target has a provision state machine, the release when ``release_command`` is
+    given, one ECS deploy action per service (no CloudFormation update); GoLive brings every service to its count
+    when this deploy carried the environment's first image (and does nothing afterwards); then the deployed tag is
+    written to the target's SSM parameter, beside the actions ``more_actions`` gives for the target (none by
+    default). The stage is data (``StageAction``), its run orders computed (``stage_actions.run_orders``).
 
     :param source: the repository and branch whose pushes start the pipeline.
     :param repository: where images go, tagged with the commit SHA; ``cache_repository``: the MUTABLE layer cache.
         None: images go to registries outside ECR, and ``build_variables`` names ``IMAGE_REPOSITORY_URI``.
     :param build_spec: the build stage's buildspec as data (``buildspec.image_build_spec``).
+    :param compute: the image build's CodeBuild size.
     :param build_variables: more environment variables of the build (e.g. a further image's repository URI).
     :param build_secrets: environment variables of the build read from Secrets Manager (``<secret>:<json key>``).
     :param build_network: run the build in a VPC (``BuildNetwork``). Default: CodeBuild's own network.
@@ -132,22 +118,24 @@ class DeliveryPipeline(Construct):
     :param release_command: the app's ``release``; None: no release step. ``release_timeout`` bounds it.
     :param buildpacks: the image is a buildpacks image: the release command goes to the CNB launcher.
     :param deploy_timeout: how long each ECS deploy action waits for its service's deployment.
-    :param gate_actions: gives each target's gate actions (see ``GateContext``). Default: no gates.
+    :param more_actions: gives each target's further actions (see ``ActionContext``), e.g. gates after the
+        deploy. Default: none.
     :param provision_state_machines: env -> name of the state machine that provisions the app's database there
         (``app_database.AppDatabase``); each stage starts it before the release. Default: no provision step.
 
-    Attributes: ``pipeline``, ``artifact_bucket``, ``build_project``, ``release`` (or None), ``stages`` (env ->
-    stage), ``build_output``, ``image_uri`` and ``image_tag`` (pipeline variables).
+    Attributes: ``pipeline``, ``artifact_bucket``, ``projects`` (the CodeBuild project factory), ``build_project``,
+    ``release`` (or None), ``stages`` (env -> stage), ``plans`` (env -> its ``StageAction`` list),
+    ``build_output``, ``image_uri`` and ``image_tag`` (pipeline variables).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, pipeline_name: str, source: SourceRepository,
                  repository: ecr.IRepository | None, cache_repository: ecr.IRepository, build_spec: dict,
-                 compute: str, targets: Sequence[Target], project: str, app: str, log_retention: logs.RetentionDays,
-                 log_group_name: str, release_command: str | None = None, buildpacks: bool = False,
-                 release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
+                 compute: codebuild.ComputeType, targets: Sequence[Target], project: str, app: str,
+                 log_retention: logs.RetentionDays, log_group_name: str, release_command: str | None = None,
+                 buildpacks: bool = False, release_timeout: cdk.Duration, deploy_timeout: cdk.Duration,
                  build_variables: Mapping[str, str] | None = None,
                  build_secrets: Mapping[str, str] | None = None, build_network: BuildNetwork | None = None,
-                 gate_actions: GateActions | None = None,
+                 more_actions: MoreActions | None = None,
                  provision_state_machines: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, construct_id)
         if not targets:
@@ -178,6 +166,8 @@ class DeliveryPipeline(Construct):
             self, "Logs", log_group_name=log_group_name, retention=log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
+        self.projects = BuildProjects(encryption_key=self.key, log_group=self.log_group,
+                                      artifact_bucket=self.artifact_bucket)
         self.pipeline = codepipeline.Pipeline(
             self, "Default", pipeline_name=pipeline_name, pipeline_type=codepipeline.PipelineType.V2,
             artifact_bucket=self.artifact_bucket, use_pipeline_role_for_actions=True,
@@ -188,50 +178,55 @@ class DeliveryPipeline(Construct):
         source_action = self._source_action(source, source_output)
         self.pipeline.add_stage(stage_name="Source", actions=[source_action])
 
-        self.build_project = self._build_project(build_spec, compute, repository, cache_repository, build_variables or {},
-                                                 build_secrets or {}, build_network)
+        self.build_project = self._build_project(build_spec, compute, repository, cache_repository,
+                                                 build_variables or {}, build_secrets or {}, build_network)
         self.build_output = codepipeline.Artifact("Image")
         build_action = actions.CodeBuildAction(
             action_name="Image", project=self.build_project, input=source_output, outputs=[self.build_output],
             variables_namespace="Build",
-            environment_variables={"SOURCE_COMMIT": codebuild.BuildEnvironmentVariable(value=source_action.variables.commit_id)},
+            environment_variables={
+                "SOURCE_COMMIT": codebuild.BuildEnvironmentVariable(value=source_action.variables.commit_id),
+            },
         )
         self.pipeline.add_stage(stage_name="Build", actions=[build_action])
         self.image_uri = build_action.variable("IMAGE_URI")
         self.image_tag = build_action.variable("IMAGE_TAG")
 
-        envs = [t.env for t in targets]
         self.release = None
         if release_command is not None:
             self.release = ReleaseRunner(
-                self, "Release", project=project, app=app, environments=envs, command=release_command,
-                timeout=release_timeout, log_group=self.log_group, encryption_key=self.key, buildpacks=buildpacks,
+                self, "Release", project=project, app=app, environments=[t.env for t in targets],
+                command=release_command, timeout=release_timeout, projects=self.projects, buildpacks=buildpacks,
             )
         record = self._record_project(targets)
         go_live = self._go_live_project(targets)
         live = self._live_target_groups_project(targets)
-        for built in (self.build_project, record, go_live, *([live] if live else []),
-                      *([self.release.project] if self.release else [])):
-            self._acknowledge_project(built)
-        self._acknowledge_artifacts(self.pipeline.role, writes=True, key=True)
+        self.projects.acknowledge_artifacts(self.pipeline.role, writes=True, key=True)
         self.stages: dict[str, codepipeline.IStage] = {}
+        self.plans: dict[str, list[StageAction]] = {}
         for target in targets:
-            self.stages[target.env] = self.pipeline.add_stage(
-                stage_name=target.env,
-                actions=self._stage_actions(target, record, go_live, live, gate_actions=gate_actions),
-            )
-        self._notify_failures(targets)
+            plan = self.plans[target.env] = [
+                *self._pre_deploy(target),
+                *self._deploys(target),
+                *self._post_deploy(target, record, go_live, live),
+                *(more_actions(self._context(target)) if more_actions else ()),
+            ]
+            self.stages[target.env] = self.pipeline.add_stage(stage_name=target.env, actions=pipeline_actions(plan))
+        self._notify_failures({t.env: t.alarm_topic for t in targets})
         if any(t.approve for t in targets):
             self._allow_encrypted_approval_topics()
         # CDK makes the pipeline depend on its role, which RoleArn references already (cfn-lint W3005); what
         # must exist before the pipeline is the role's policy.
         policy = self.pipeline.role.node.find_child("DefaultPolicy").node.default_child
         assert isinstance(policy, cdk.CfnElement)
-        self.pipeline.node.default_child.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
+        resource = self.pipeline.node.default_child
+        assert isinstance(resource, cdk.CfnResource)
+        resource.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(policy)])
 
     # --- source and build ------------------------------------------------------------------------
 
-    def _source_action(self, source: SourceRepository, output: codepipeline.Artifact) -> actions.Action:
+    def _source_action(self, source: SourceRepository, output: codepipeline.Artifact,
+                       ) -> actions.CodeCommitSourceAction | actions.CodeStarConnectionsSourceAction:
         if source.codecommit is not None:
             # CodeCommit pushes start the pipeline through an EventBridge rule on the branch.
             return actions.CodeCommitSourceAction(
@@ -257,37 +252,27 @@ class DeliveryPipeline(Construct):
         ))
         return action
 
-    def _build_project(self, spec: dict, compute: str, repository: ecr.IRepository | None,
+    def _build_project(self, spec: dict, compute: codebuild.ComputeType, repository: ecr.IRepository | None,
                        cache_repository: ecr.IRepository, variables: Mapping[str, str],
                        secrets: Mapping[str, str], network: BuildNetwork | None) -> codebuild.PipelineProject:
-        project = codebuild.PipelineProject(
+        project = self.projects.project(
             self, "Build",
             description=f"{cdk.Stack.of(self).stack_name}: builds the app image, tagged with the commit SHA",
-            build_spec=codebuild.BuildSpec.from_object(spec),
-            environment=codebuild.BuildEnvironment(
-                build_image=BUILD_IMAGE, compute_type=COMPUTE[compute],
-                privileged=True,  # docker builds need the daemon
-            ),
-            environment_variables={
+            build_spec=spec, log_prefix="build", compute=compute,
+            privileged=True,  # docker builds need the daemon
+            variables={
                 **({
-                    "IMAGE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=repository.repository_uri),
-                    "IMAGE_REPOSITORY_NAME": codebuild.BuildEnvironmentVariable(value=repository.repository_name),
+                    "IMAGE_REPOSITORY_URI": repository.repository_uri,
+                    "IMAGE_REPOSITORY_NAME": repository.repository_name,
                 } if repository is not None else {}),
-                "CACHE_REPOSITORY_URI": codebuild.BuildEnvironmentVariable(value=cache_repository.repository_uri),
-                **{k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
-                **{k: codebuild.BuildEnvironmentVariable(value=v, type=codebuild.BuildEnvironmentVariableType.SECRETS_MANAGER)
-                   for k, v in secrets.items()},
+                "CACHE_REPOSITORY_URI": cache_repository.repository_uri,
+                **variables,
             },
-            vpc=network.vpc if network else None,
-            subnet_selection=ec2.SubnetSelection(subnets=network.vpc.private_subnets) if network else None,
-            security_groups=[network.security_group] if network else None,
+            secrets=secrets, network=network,
             # A bonus: the host's Docker layer cache survives only between builds close in time (minutes, not
             # hours). The lasting cache is the registry cache in cache_repository.
             cache=codebuild.Cache.local(codebuild.LocalCacheMode.DOCKER_LAYER),
-            encryption_key=self.key,
-            logging=codebuild.LoggingOptions(
-                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="build")
-            ),
+            writes_artifacts=True,
         )
         if repository is not None:
             repository.grant_pull_push(project)
@@ -298,33 +283,15 @@ class DeliveryPipeline(Construct):
                         "granted on the app and build-cache repositories only"
                         + ("; CodeBuild's VPC access describes subnets, VPCs, DHCP options and network "
                            "interfaces, which have no resource-level permissions" if network else ""))
-        if network:
-            vpc_policy = project.node.try_find_child("PolicyDocument")
-            assert vpc_policy is not None, "CDK puts a CodeBuild project's VPC permissions in its own policy"
-            checkov.skip(vpc_policy, "CKV_AWS_111",
-                         "CodeBuild's VPC access: it creates and deletes a network interface per build, whose IDs "
-                         "are unknown before, and describes subnets and VPCs, which have no resource-level "
-                         "permissions")
-            stack = cdk.Stack.of(self)
-            interfaces = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
-            nag.acknowledge(project, nag.resource_finding(project, "AwsSolutions-IAM5", interfaces),
-                            "ec2:CreateNetworkInterfacePermission for the build's network interfaces, whose IDs "
-                            "CodeBuild makes per build; CDK limits it by condition to the build's subnets and "
-                            "to CodeBuild")
         return project
 
     # --- per environment -------------------------------------------------------------------------
 
     def _record_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject:
-        project = codebuild.PipelineProject(
+        project = self.projects.project(
             self, "Record",
             description=f"{cdk.Stack.of(self).stack_name}: records each environment's deployed image tag",
-            build_spec=codebuild.BuildSpec.from_object(buildspec.record_build_spec()),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
-            encryption_key=self.key,
-            logging=codebuild.LoggingOptions(
-                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="record")
-            ),
+            build_spec=buildspec.record_build_spec(), log_prefix="record",
         )
         for target in targets:
             target.image_tag_parameter.grant_write(project)
@@ -333,17 +300,11 @@ class DeliveryPipeline(Construct):
     def _go_live_project(self, targets: Sequence[Target]) -> codebuild.PipelineProject:
         """GoLive: after the first deploy to an environment, every service at the count its runtime stack
         publishes (``scripts/go-live.sh``); a no-op once the environment's image tag is recorded."""
-        project = codebuild.PipelineProject(
+        project = self.projects.project(
             self, "GoLive",
             description=f"{cdk.Stack.of(self).stack_name}: brings each environment's services to their counts "
                         "when its first image is deployed",
-            build_spec=codebuild.BuildSpec.from_object(buildspec.go_live_build_spec()),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
-            encryption_key=self.key,
-            timeout=self.deploy_timeout,
-            logging=codebuild.LoggingOptions(
-                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="go-live")
-            ),
+            build_spec=buildspec.go_live_build_spec(), log_prefix="go-live", timeout=self.deploy_timeout,
         )
         stack = cdk.Stack.of(self)
         services = []
@@ -372,16 +333,11 @@ class DeliveryPipeline(Construct):
         live tasks, read from its production rule's weights (``scripts/record-live-target-groups.sh``)."""
         if not any(t.live_target_groups for t in targets):
             return None
-        project = codebuild.PipelineProject(
+        project = self.projects.project(
             self, "RecordLiveTargetGroups",
             description=f"{cdk.Stack.of(self).stack_name}: records which target group holds each shifting web "
                         "process's live tasks",
-            build_spec=codebuild.BuildSpec.from_object(buildspec.live_target_groups_build_spec()),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL),
-            encryption_key=self.key,
-            logging=codebuild.LoggingOptions(
-                cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group, prefix="live-target-groups")
-            ),
+            build_spec=buildspec.live_target_groups_build_spec(), log_prefix="live-target-groups",
         )
         for target in targets:
             for process, parameter in target.live_target_groups.items():
@@ -425,71 +381,75 @@ class DeliveryPipeline(Construct):
             }))],
         )
 
-    def _stage_actions(self, target: Target, record: codebuild.PipelineProject, go_live: codebuild.PipelineProject,
-                       live: codebuild.PipelineProject | None, *,
-                       gate_actions: GateActions | None) -> list[codepipeline.IAction]:
-        stage: list[codepipeline.IAction] = []
-        run_order = 1
+    # --- each environment's stage, as data ----------------------------------------------------------
+
+    def _context(self, target: Target) -> ActionContext:
+        return ActionContext(env=target.env, input=self.build_output, image_uri=self.image_uri,
+                             image_tag=self.image_tag, projects=self.projects)
+
+    def _pre_deploy(self, target: Target) -> list[StageAction]:
+        """[Approve] -> [ProvisionDatabase] -> [Release], one after the other."""
+        plan = []
         if target.approve:
-            stage.append(actions.ManualApprovalAction(
-                action_name="Approve", run_order=run_order, notification_topic=target.alarm_topic,
+            plan.append(StageAction("Approve", Phase.PRE_DEPLOY, partial(
+                actions.ManualApprovalAction, action_name="Approve", notification_topic=target.alarm_topic,
                 additional_information=f"Deploy {self.image_uri} to {target.env}?",
-            ))
-            run_order += 1
+            )))
         if target.env in self.provision_state_machines:
-            stage.append(self._provision_action(target.env, run_order=run_order))
-            run_order += 1
+            plan.append(StageAction("ProvisionDatabase", Phase.PRE_DEPLOY, self._provision_action(target.env)))
         if self.release is not None:
             image_uri = f"{target.image_repository}:{self.image_tag}" if target.image_repository else self.image_uri
-            stage.append(self.release.action(target.env, input=self.build_output, image_uri=image_uri,
-                                             run_order=run_order))
-            run_order += 1
+            plan.append(StageAction("Release", Phase.PRE_DEPLOY, partial(
+                self.release.action, target.env, input=self.build_output, image_uri=image_uri,
+            )))
+        return plan
+
+    def _deploys(self, target: Target) -> list[StageAction]:
+        """One ECS deploy action per service, all at once, with the environment's deploy role."""
         role = self._deploy_role(target)
         stack = cdk.Stack.of(self)
-        images = dict(input=self.build_output)
-        if target.image_repository:
-            images = dict(image_file=self.build_output.at_path(buildspec.image_definitions_file(target.env)))
+        # registry: s3: the environment's own image definitions file; otherwise the one of every environment.
+        image_file = (self.build_output.at_path(buildspec.image_definitions_file(target.env))
+                      if target.image_repository else None)
+        plan: list[StageAction] = []
         for process, service in target.services.items():
             arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{service}")
-            stage.append(actions.EcsDeployAction(
-                action_name=f"Deploy-{process}", run_order=run_order, **images, role=role,
+            plan.append(StageAction(f"Deploy-{process}", Phase.DEPLOY, partial(
+                actions.EcsDeployAction, action_name=f"Deploy-{process}", role=role,
+                input=None if image_file else self.build_output, image_file=image_file,
                 deployment_timeout=self.deploy_timeout,
                 service=ecs.BaseService.from_service_arn_with_cluster(self, f"{target.env}-{service}", arn),
-            ))
-        run_order += 1
-        stage.append(actions.CodeBuildAction(
-            action_name="GoLive", project=go_live, input=self.build_output, run_order=run_order,
-            environment_variables={
-                "CLUSTER": codebuild.BuildEnvironmentVariable(value=target.cluster_name),
-                "IMAGE_TAG_PARAMETER": codebuild.BuildEnvironmentVariable(
-                    value=target.image_tag_parameter.parameter_name),
-                "SERVICE_COUNTS_PARAMETER": codebuild.BuildEnvironmentVariable(value=target.service_counts_parameter),
-                "NO_IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=target.no_image_tag),
-            },
-        ))
-        run_order += 1
-        stage.append(actions.CodeBuildAction(
-            action_name="RecordImageTag", project=record, input=self.build_output, run_order=run_order,
-            environment_variables={
-                "IMAGE_TAG": codebuild.BuildEnvironmentVariable(value=self.image_tag),
-                "IMAGE_TAG_PARAMETER": codebuild.BuildEnvironmentVariable(
-                    value=target.image_tag_parameter.parameter_name),
-            },
-        ))
+            ), beside=plan[0].name if plan else None))
+        return plan
+
+    def _post_deploy(self, target: Target, record: codebuild.PipelineProject, go_live: codebuild.PipelineProject,
+                     live: codebuild.PipelineProject | None) -> list[StageAction]:
+        """GoLive, then RecordImageTag with [RecordLiveTargetGroups] beside it."""
+        def variables(values: Mapping[str, str]) -> dict[str, codebuild.BuildEnvironmentVariable]:
+            return {k: codebuild.BuildEnvironmentVariable(value=v) for k, v in values.items()}
+
+        tag_parameter = target.image_tag_parameter.parameter_name
+        plan = [
+            StageAction("GoLive", Phase.POST_DEPLOY, partial(
+                actions.CodeBuildAction, action_name="GoLive", project=go_live, input=self.build_output,
+                environment_variables=variables({
+                    "CLUSTER": target.cluster_name, "IMAGE_TAG_PARAMETER": tag_parameter,
+                    "SERVICE_COUNTS_PARAMETER": target.service_counts_parameter, "NO_IMAGE_TAG": target.no_image_tag,
+                }),
+            )),
+            StageAction("RecordImageTag", Phase.POST_DEPLOY, partial(
+                actions.CodeBuildAction, action_name="RecordImageTag", project=record, input=self.build_output,
+                environment_variables=variables({"IMAGE_TAG": self.image_tag, "IMAGE_TAG_PARAMETER": tag_parameter}),
+            )),
+        ]
         if target.live_target_groups and live is not None:
-            variables = self._live_target_group_variables(target)
-            stage.append(actions.CodeBuildAction(
-                action_name="RecordLiveTargetGroups", project=live, input=self.build_output, run_order=run_order,
-                environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in variables.items()},
-            ))
-            self._record_after_any_deployment(target, live, variables)
-        if gate_actions is not None:
-            stage.extend(gate_actions(GateContext(
-                env=target.env, run_order=run_order, input=self.build_output, image_uri=self.image_uri,
-                image_tag=self.image_tag, encryption_key=self.key, log_group=self.log_group,
-                acknowledge_project=self._acknowledge_project,
-            )))
-        return stage
+            live_variables = self._live_target_group_variables(target)
+            plan.append(StageAction("RecordLiveTargetGroups", Phase.POST_DEPLOY, partial(
+                actions.CodeBuildAction, action_name="RecordLiveTargetGroups", project=live, input=self.build_output,
+                environment_variables=variables(live_variables),
+            ), beside="RecordImageTag"))
+            self._record_after_any_deployment(target, live, live_variables)
+        return plan
 
     def _deploy_role(self, target: Target) -> iam.IRole:
         """What CodePipeline's ECS deploy action needs, for this environment's services only.
@@ -502,50 +462,16 @@ class DeliveryPipeline(Construct):
             self, f"{target.env}-DeployRole", assumed_by=iam.ArnPrincipal(self.pipeline.role.role_arn),
             description=f"{stack.stack_name}: ECS deploys to {target.env}",
         )
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:DescribeServices", "ecs:UpdateService"],
-            resources=[
-                stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{s}")
-                for s in target.services.values()
-            ],
-        ))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"], resources=["*"],
-        ))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:TagResource"],
-            resources=[stack.format_arn(service="ecs", resource="task-definition", resource_name=f"{f}:*")
-                       for f in target.task_families],
-            conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}},
-        ))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:ListTasks"], resources=["*"],
-            conditions={"ArnEquals": {"ecs:cluster": cluster_arn(stack, target.cluster_name)}},
-        ))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["ecs:DescribeTasks"],
-            resources=[stack.format_arn(service="ecs", resource="task", resource_name=f"{target.cluster_name}/*")],
-        ))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["iam:PassRole"],
-            resources=app_role_arns(stack, self.project_name, self.app_name, target.env),
-            conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
-        ))
+        TaskRunnerGrant(
+            clusters=target.cluster_name, families=target.task_families, services=list(target.services.values()),
+            roles=naming.app_roles(self.project_name, self.app_name, target.env),
+            task_actions=["ecs:DescribeTasks"], list_tasks=True,
+        ).grant(role, services_first=True)
         self.artifact_bucket.grant_read(role)
-        nag.acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
-                        "ecs:DescribeTaskDefinition and ecs:RegisterTaskDefinition take no resource ARN; "
-                        "ecs:ListTasks is held to this environment's cluster by its ecs:cluster condition")
-        for family in target.task_families:
-            nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
-                service="ecs", resource="task-definition", resource_name=f"{family}:*")),
-                f"ecs:TagResource on the revisions of {family} only, and only while registering them")
-        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", stack.format_arn(
-            service="ecs", resource="task", resource_name=f"{target.cluster_name}/*")),
-            f"ecs:DescribeTasks on the tasks of {target.env}'s cluster: task IDs are only known at run time")
-        self._acknowledge_artifacts(role, writes=False, key=False)
+        self.projects.acknowledge_artifacts(role, writes=False, key=False)
         return role.without_policy_updates()
 
-    def _provision_action(self, env: str, *, run_order: int) -> actions.StepFunctionInvokeAction:
+    def _provision_action(self, env: str) -> MakeAction:
         """Start ``env``'s database provision state machine and wait for it: the stage stops here when it fails.
 
         The state machine lives in the app's ``env`` stack; its ARN follows from its fixed name."""
@@ -558,9 +484,7 @@ class DeliveryPipeline(Construct):
                                       arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
         nag.acknowledge(self.pipeline.role, nag.resource_finding(self.pipeline.role, "AwsSolutions-IAM5", executions),
                         f"states:DescribeExecution on the executions of {name} only: the action starts one per run")
-        return actions.StepFunctionInvokeAction(
-            action_name="ProvisionDatabase", state_machine=machine, run_order=run_order,
-        )
+        return partial(actions.StepFunctionInvokeAction, action_name="ProvisionDatabase", state_machine=machine)
 
     def _allow_encrypted_approval_topics(self) -> None:
         """Approval notifications are published with the pipeline's role, and the platform's topics are encrypted
@@ -575,53 +499,32 @@ class DeliveryPipeline(Construct):
                         "Publishing an approval to the environment's encrypted alarm topic needs its key, whose ARN "
                         "only the platform stack knows; the kms:ViaService condition allows the key only through SNS")
 
-    # --- acknowledgements of CDK's own grants ----------------------------------------------------
-
-    def _acknowledge_artifacts(self, role: iam.IRole, *, writes: bool, key: bool) -> None:
-        """What CDK grants a role on the artifact bucket, and on its key to those that encrypt artifacts."""
-        reason = ("CDK's grant on this pipeline's own artifact bucket, which holds nothing else: CodePipeline "
-                  "keys artifacts per execution, so no narrower prefix exists")
-        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", *(("s3:Abort*", "s3:DeleteObject*") if writes else ())):
-            nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]", reason)
-        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", f"{self.artifact_bucket.bucket_arn}/*"), reason)
-        if key:
-            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
-                nag.acknowledge(role, f"AwsSolutions-IAM5[Action::{action}]",
-                                "Only on the artifact key (the statement's resource): artifacts are encrypted with data keys")
-
-    def _acknowledge_project(self, project: codebuild.PipelineProject) -> None:
-        """CDK grants every CodeBuild project its default log group and report groups, named after it."""
-        role = project.role
-        assert role is not None
-        stack = cdk.Stack.of(self)
-        logs_arn = stack.format_arn(service="logs", resource="log-group", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                                    resource_name=f"/aws/codebuild/{project.project_name}:*")
-        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", logs_arn),
-                        "CodeBuild's default log group of this project (its streams); the project writes to the "
-                        "pipeline's log group instead")
-        reports_arn = stack.format_arn(service="codebuild", resource="report-group",
-                                       resource_name=f"{project.project_name}-*")
-        nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", reports_arn),
-                        "Report groups named after this project only, which CDK grants every CodeBuild project")
-        self._acknowledge_artifacts(role, writes=project is self.build_project, key=True)
-
     # --- notifications ---------------------------------------------------------------------------
 
-    def _notify_failures(self, targets: Sequence[Target]) -> None:
-        """A failed stage is announced on its environment's topic; Source and Build on the first one's."""
-        for i, target in enumerate(targets):
-            stages = ["Source", "Build", target.env] if i == 0 else [target.env]
+    def _notify_failures(self, topics: Mapping[str, sns.ITopic]) -> None:
+        """A failed stage is announced on the topic of the environment it leads to: an environment's own stage on
+        its topic, any stage before it (Source, Build) on the next environment's, any after the last on the
+        last's. Derived from the pipeline's stages, so a new stage is announced without a change here."""
+        announced: dict[str, list[str]] = {env: [] for env in topics}
+        waiting: list[str] = []
+        for name in (stage.stage_name for stage in self.pipeline.stages):
+            waiting.append(name)
+            if name in topics:
+                announced[name] += waiting
+                waiting = []
+        announced[list(topics)[-1]] += waiting
+        for env, stages in announced.items():
             stage = events.EventField.from_path("$.detail.stage")
             execution = events.EventField.from_path("$.detail.execution-id")
             events.Rule(
-                self, f"{target.env}-Failed",
+                self, f"{env}-Failed",
                 description=f"{self.pipeline.pipeline_name}: a failed {', '.join(stages)} stage",
                 event_pattern=events.EventPattern(
                     source=["aws.codepipeline"],
                     detail_type=["CodePipeline Stage Execution State Change"],
                     detail={"pipeline": [self.pipeline.pipeline_name], "stage": stages, "state": ["FAILED"]},
                 ),
-                targets=[event_targets.SnsTopic(target.alarm_topic, message=events.RuleTargetInput.from_text(
+                targets=[event_targets.SnsTopic(topics[env], message=events.RuleTargetInput.from_text(
                     f"{self.pipeline.pipeline_name}: stage {stage} failed (execution {execution})"
                 ))],
             )

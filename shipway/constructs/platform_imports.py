@@ -1,4 +1,9 @@
-"""What an app or data stack needs of its environment's platform, read from SSM, never from exports."""
+"""What an app or data stack needs of its environment's platform, read from SSM, never from exports.
+
+The construct knows nothing of shipway's spec: it takes the project's and environment's names, which name the
+SSM parameters (``naming.parameter``), and the number of Availability Zones, which sizes the subnet lists;
+``shipway.props.platform.platform_imports`` reads them from the spec.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from constructs import Construct
 
 from .. import naming
 from ..naming import Param
-from ..spec import Spec
 from . import parameters
 
 
@@ -40,21 +44,23 @@ class PlatformImports(Construct):
 
     Each property reads its SSM parameters on first use, so a stack only gains the CloudFormation
     parameters it really uses (an unused one is a cfn-lint warning). Nothing here creates a resource.
+
+    :param project: the project's name, the first part of every parameter's path (``/shipway/<project>/<env>/``).
+    :param env: the environment's name.
+    :param max_azs: how many Availability Zones (and so subnets of each kind) the environment's VPC has.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, spec: Spec, env: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, project: str, env: str, max_azs: int) -> None:
         super().__init__(scope, construct_id)
-        self.spec = spec
+        self.project = project
         self.env = env
-        self.environment = spec.environments[env]
+        self.max_azs = max_azs
 
     def param(self, key: str) -> str:
-        return parameters.read(self, project=self.spec.name, env=self.env, key=key)
+        return parameters.read(self, project=self.project, env=self.env, key=key)
 
     def param_list(self, key: str) -> list[str]:
-        return parameters.read_list(
-            self, project=self.spec.name, env=self.env, key=key, length=self.environment.network.max_azs
-        )
+        return parameters.read_list(self, project=self.project, env=self.env, key=key, length=self.max_azs)
 
     @cached_property
     def private_vpc(self) -> ec2.IVpc:
@@ -70,7 +76,10 @@ class PlatformImports(Construct):
     def _vpc_id(self) -> str:
         return cdk.Lazy.string(_OnDemand(lambda: self.param(Param.VPC_ID)))
 
-    def _vpc(self, construct_id: str, **subnets: list[str]) -> ec2.IVpc:
+    def _vpc(
+        self, construct_id: str, *, private_subnet_ids: list[str] | None = None,
+        isolated_subnet_ids: list[str] | None = None,
+    ) -> ec2.IVpc:
         # Only one subnet group per import: an SSM parameter read but unused is a cfn-lint warning.
         vpc = ec2.Vpc.from_vpc_attributes(
             self,
@@ -78,7 +87,8 @@ class PlatformImports(Construct):
             # On demand: a worker-only app places tasks in subnets and never names the VPC itself.
             vpc_id=self._vpc_id,
             availability_zones=cdk.Stack.of(self).availability_zones,
-            **subnets,
+            private_subnet_ids=private_subnet_ids,
+            isolated_subnet_ids=isolated_subnet_ids,
         )
         cdk.Annotations.of(vpc).acknowledge_warning(
             "@aws-cdk/aws-ec2:noSubnetRouteTableId",
@@ -105,7 +115,7 @@ class PlatformImports(Construct):
 
     @property
     def cluster_name(self) -> str:
-        return naming.cluster_name(self.spec.name, self.env)
+        return naming.cluster_name(self.project, self.env)
 
     @cached_property
     def router_security_group(self) -> ec2.ISecurityGroup:
@@ -155,7 +165,7 @@ class PlatformImports(Construct):
 
     @property
     def namespace_name(self) -> str:
-        return naming.namespace(self.spec.name, self.env)
+        return naming.namespace(self.project, self.env)
 
     @cached_property
     def namespace(self) -> servicediscovery.IPrivateDnsNamespace:

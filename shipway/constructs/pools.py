@@ -1,12 +1,20 @@
 """EC2 capacity: pools of instances that join the cluster through one cloud-init document.
 
-``provisioning: asg`` pools are Auto Scaling groups registered as ECS capacity providers (ECS scales them);
-``provisioning: spot-fleet`` pools are ``AWS::EC2::SpotFleet`` requests held at a fixed target capacity.
-Both boot the ECS-optimized Amazon Linux 2023 AMI from a launch template whose user data is
-``render_user_data``: it names the cluster and writes the pool's metadata as ECS instance attributes.
+Each pool kind is one props class, which alone decides what the kind builds, how tasks reach it and what it
+buys: ``AsgPoolProps`` builds an ``AsgPool``, an Auto Scaling group registered as an ECS capacity provider (ECS
+scales it); ``SpotFleetPoolProps`` builds a ``SpotFleetPool``, an ``AWS::EC2::SpotFleet`` request held at a fixed
+target capacity, which tasks reach with launch type EC2. Both are a ``placement.Capacity``. Both boot the
+ECS-optimized Amazon Linux 2023 AMI from a launch template whose user data is ``render_user_data``: it names the
+cluster and writes the pool's metadata as ECS instance attributes. A new kind is one props class here (with its
+construct) and its case in ``shipway.props.pools``.
 """
 
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
@@ -15,22 +23,112 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .. import nag, naming
-from ..spec.model import Pool
 from ..templates import render
+from .placement import Capacity, placement_constraints, placement_strategies, pool_constraint
 
 ROOT_DEVICE = "/dev/xvda"
 """The root device of Amazon Linux 2023 AMIs."""
 FLEET_POLICY = "AmazonEC2SpotFleetTaggingRole"
 
 
-def render_user_data(*, cluster: str, pool_name: str, pool: Pool) -> str:
-    """The ``#cloud-config`` document an instance of ``pool_name`` boots with; deterministic."""
+class PoolConstruct(Protocol):
+    """What every pool kind's construct offers."""
+
+    launch_template: ec2.LaunchTemplate
+    capacity_provider: ecs.AsgCapacityProvider | None
+    """The pool's capacity provider, for the cluster; None for a kind that is none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoolProps(Capacity, ABC):
+    """One pool of the cluster: what every kind takes, and what each kind decides.
+
+    :param name: the pool's name: its instances' ``shipway.pool`` attribute.
+    :param instance_types: the EC2 instance types its instances may be.
+    :param metadata: fleet metadata, written as ECS instance attributes beside ``shipway.pool``.
+    :param root_volume_gb: the size of each instance's encrypted gp3 root volume.
+    :param stop_timeout: ``ECS_CONTAINER_STOP_TIMEOUT`` seconds.
+    """
+
+    name: str
+    instance_types: Sequence[str]
+    metadata: Mapping[str, str]
+    root_volume_gb: int
+    stop_timeout: int
+    on_instances: ClassVar[bool] = True
+
+    @property
+    @abstractmethod
+    def buys_spot(self) -> bool:
+        """Its instances are Spot Instances: their ECS agent drains them on an interruption notice."""
+
+    @abstractmethod
+    def build(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, user_data: str,
+              instance_profile: iam.IInstanceProfile, security_group: ec2.ISecurityGroup) -> PoolConstruct:
+        """The pool's construct."""
+
+    def placement_constraints(self, placement: Mapping[str, str]) -> list[ecs.PlacementConstraint]:
+        return placement_constraints(placement)
+
+    def placement_strategies(self) -> list[ecs.PlacementStrategy]:
+        return placement_strategies()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AsgPoolProps(PoolProps):
+    """An Auto Scaling group of ``min_capacity`` to ``max_capacity`` instances, the ECS capacity provider
+    ``capacity_provider_name``; Spot when ``spot``, on demand otherwise."""
+
+    capacity_provider_name: str
+    spot: bool
+    min_capacity: int
+    max_capacity: int
+
+    @property
+    def buys_spot(self) -> bool:
+        return self.spot
+
+    def capacity_provider_strategies(self) -> list[ecs.CapacityProviderStrategy]:
+        return [ecs.CapacityProviderStrategy(capacity_provider=self.capacity_provider_name, weight=1)]
+
+    def build(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, user_data: str,
+              instance_profile: iam.IInstanceProfile, security_group: ec2.ISecurityGroup) -> AsgPool:
+        return AsgPool(scope, construct_id, props=self, vpc=vpc, user_data=user_data,
+                       instance_profile=instance_profile, security_group=security_group)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpotFleetPoolProps(PoolProps):
+    """A Spot Fleet held at ``target_capacity`` Spot Instances. It is no capacity provider: tasks reach it with
+    launch type EC2 and the ``shipway.pool`` constraint."""
+
+    target_capacity: int
+    launch_type: ClassVar[str | None] = "EC2"
+
+    @property
+    def buys_spot(self) -> bool:
+        return True
+
+    def capacity_provider_strategies(self) -> list[ecs.CapacityProviderStrategy]:
+        return []
+
+    def placement_constraints(self, placement: Mapping[str, str]) -> list[ecs.PlacementConstraint]:
+        return [pool_constraint(self.name), *placement_constraints(placement)]
+
+    def build(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, user_data: str,
+              instance_profile: iam.IInstanceProfile, security_group: ec2.ISecurityGroup) -> SpotFleetPool:
+        return SpotFleetPool(scope, construct_id, props=self, vpc=vpc, user_data=user_data,
+                             instance_profile=instance_profile, security_group=security_group)
+
+
+def render_user_data(*, cluster: str, pool: PoolProps) -> str:
+    """The ``#cloud-config`` document an instance of ``pool`` boots with; deterministic."""
     return render(
         "ecs-instance.yaml.j2",
         cluster=cluster,
-        pool_name=pool_name,
-        attributes={**pool.metadata, naming.POOL_ATTRIBUTE: pool_name},
-        spot=pool.spot,
+        pool_name=pool.name,
+        attributes={**pool.metadata, naming.POOL_ATTRIBUTE: pool.name},
+        spot=pool.buys_spot,
         stop_timeout=pool.stop_timeout,
     )
 
@@ -97,7 +195,8 @@ def _launch_template(scope: Construct, *, user_data: str, instance_profile: iam.
 
 
 class AsgPool(Construct):
-    """An Auto Scaling group over ``instance_types`` registered as the ECS capacity provider ``capacity_provider_name``.
+    """An Auto Scaling group over ``instance_types`` registered as the ECS capacity provider ``capacity_provider_name``
+    (``AsgPoolProps``).
 
     Spot pools buy Spot only, capacity-optimized, with capacity rebalancing; on-demand pools buy on-demand
     in the listed order. ECS manages the group's size (managed scaling), keeps instances with tasks
@@ -106,15 +205,14 @@ class AsgPool(Construct):
     :param user_data: the rendered cloud-init document (``render_user_data``).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, pool: Pool, capacity_provider_name: str,
-                 vpc: ec2.IVpc, user_data: str, instance_profile: iam.IInstanceProfile,
-                 security_group: ec2.ISecurityGroup) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: AsgPoolProps, vpc: ec2.IVpc, user_data: str,
+                 instance_profile: iam.IInstanceProfile, security_group: ec2.ISecurityGroup) -> None:
         super().__init__(scope, construct_id)
         self.launch_template = _launch_template(
             self, user_data=user_data, instance_profile=instance_profile, security_group=security_group,
-            root_volume_gb=pool.root_volume_gb,
+            root_volume_gb=props.root_volume_gb,
         )
-        if pool.spot:
+        if props.spot:
             distribution = autoscaling.InstancesDistribution(
                 on_demand_base_capacity=0,
                 on_demand_percentage_above_base_capacity=0,
@@ -131,13 +229,13 @@ class AsgPool(Construct):
             "Resource",
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
-            min_capacity=pool.min,
-            max_capacity=pool.max,
-            capacity_rebalance=pool.spot,
+            min_capacity=props.min_capacity,
+            max_capacity=props.max_capacity,
+            capacity_rebalance=props.spot,
             mixed_instances_policy=autoscaling.MixedInstancesPolicy(
                 launch_template=self.launch_template,
                 launch_template_overrides=[
-                    autoscaling.LaunchTemplateOverrides(instance_type=ec2.InstanceType(t)) for t in pool.instance_types
+                    autoscaling.LaunchTemplateOverrides(instance_type=ec2.InstanceType(t)) for t in props.instance_types
                 ],
                 instances_distribution=distribution,
             ),
@@ -152,11 +250,11 @@ class AsgPool(Construct):
             "ECS owns this group's scaling through its capacity provider; scaling activity is visible in ECS "
             "and CloudTrail, and the apps' own alarms notify the environment's alarm topic",
         )
-        self.capacity_provider = ecs.AsgCapacityProvider(
+        self.capacity_provider: ecs.AsgCapacityProvider | None = ecs.AsgCapacityProvider(
             self,
             "CapacityProvider",
             auto_scaling_group=self.auto_scaling_group,
-            capacity_provider_name=capacity_provider_name,
+            capacity_provider_name=props.capacity_provider_name,
             enable_managed_scaling=True,
             enable_managed_termination_protection=True,
             enable_managed_draining=True,
@@ -164,18 +262,21 @@ class AsgPool(Construct):
 
 
 class SpotFleetPool(Construct):
-    """An ``AWS::EC2::SpotFleet`` over ``instance_types`` x the private subnets, capacity-optimized, at ``capacity``.
+    """An ``AWS::EC2::SpotFleet`` over ``instance_types`` x the private subnets, capacity-optimized, at
+    ``target_capacity`` (``SpotFleetPoolProps``).
 
     A Spot Fleet is not a capacity provider: services reach its instances with launch type EC2 and the
     ``shipway.pool`` constraint (see ``placement``).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, pool: Pool, vpc: ec2.IVpc, user_data: str,
-                 instance_profile: iam.IInstanceProfile, security_group: ec2.ISecurityGroup) -> None:
+    capacity_provider: ecs.AsgCapacityProvider | None = None
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: SpotFleetPoolProps, vpc: ec2.IVpc,
+                 user_data: str, instance_profile: iam.IInstanceProfile, security_group: ec2.ISecurityGroup) -> None:
         super().__init__(scope, construct_id)
         self.launch_template = _launch_template(
             self, user_data=user_data, instance_profile=instance_profile, security_group=security_group,
-            root_volume_gb=pool.root_volume_gb,
+            root_volume_gb=props.root_volume_gb,
         )
         self.fleet_role = iam.Role(
             self, "FleetRole", assumed_by=iam.ServicePrincipal("spotfleet.amazonaws.com"),
@@ -194,7 +295,7 @@ class SpotFleetPool(Construct):
             spot_fleet_request_config_data=ec2.CfnSpotFleet.SpotFleetRequestConfigDataProperty(
                 iam_fleet_role=self.fleet_role.role_arn,
                 allocation_strategy="capacityOptimized",
-                target_capacity=pool.capacity,
+                target_capacity=props.target_capacity,
                 type="maintain",
                 replace_unhealthy_instances=True,
                 instance_interruption_behavior="terminate",
@@ -206,7 +307,7 @@ class SpotFleetPool(Construct):
                         ),
                         overrides=[
                             ec2.CfnSpotFleet.LaunchTemplateOverridesProperty(instance_type=t, subnet_id=subnet)
-                            for t in pool.instance_types
+                            for t in props.instance_types
                             for subnet in subnets
                         ],
                     )
@@ -219,39 +320,30 @@ class Pools(Construct):
     """Every pool of one environment, sharing one instance role and one instance security group.
 
     Instances take no inbound traffic: tasks run in awsvpc mode and wear the app security group on their
-    own network interfaces. ``capacity_providers`` lists the ASG pools' providers for the cluster.
+    own network interfaces. ``capacity_providers`` lists the providers of the pools that are one, for the cluster.
+
+    :param pools: each pool's props; its kind decides what it builds.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, project: str, env: str, pools: dict[str, Pool],
+    def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str, pools: Sequence[PoolProps],
                  cluster: ecs.ICluster, vpc: ec2.IVpc) -> None:
         super().__init__(scope, construct_id)
-        cluster_name = naming.cluster_name(project, env)
         instance_role = InstanceRole(self, "InstanceRole", cluster=cluster)
         self.instance_role = instance_role.role
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description=f"ECS container instances of {cluster_name}",
             allow_all_outbound=True,
         )
-        self.asg_pools: dict[str, AsgPool] = {}
-        self.spot_fleet_pools: dict[str, SpotFleetPool] = {}
+        self.pools: dict[str, PoolConstruct] = {}
         self.user_data: dict[str, str] = {}
-        for name in sorted(pools):
-            pool = pools[name]
-            self.user_data[name] = render_user_data(cluster=cluster_name, pool_name=name, pool=pool)
-            common = dict(
-                pool=pool, vpc=vpc, user_data=self.user_data[name], instance_profile=instance_role.instance_profile,
+        for pool in sorted(pools, key=lambda p: p.name):
+            self.user_data[pool.name] = render_user_data(cluster=cluster_name, pool=pool)
+            self.pools[pool.name] = pool.build(
+                self, "".join(part.capitalize() for part in pool.name.split("-")), vpc=vpc,
+                user_data=self.user_data[pool.name], instance_profile=instance_role.instance_profile,
                 security_group=self.security_group,
             )
-            child_id = "".join(part.capitalize() for part in name.split("-"))
-            if pool.provisioning == "asg":
-                self.asg_pools[name] = AsgPool(
-                    self, child_id, capacity_provider_name=naming.capacity_provider_name(project, env, name),
-                    **common,
-                )
-            else:
-                self.spot_fleet_pools[name] = SpotFleetPool(self, child_id, **common)
 
     @property
     def capacity_providers(self) -> list[ecs.AsgCapacityProvider]:
-        return [p.capacity_provider for p in self.asg_pools.values()]
-
+        return [p.capacity_provider for p in self.pools.values() if p.capacity_provider is not None]

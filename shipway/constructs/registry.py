@@ -29,8 +29,6 @@ from constructs import Construct
 
 from .. import checkov, nag, naming
 from ..defaults import HTPASSWD_IMAGE, REGISTRY_IMAGE
-from ..spec import Spec
-from ..spec.references import REGISTRY_PRIORITY, REGISTRY_SOURCES_PER_RULE
 from ..templates import render
 
 REGISTRY_PORT = 5000
@@ -39,6 +37,12 @@ AUTH_DIRECTORY = "/auth"
 HTPASSWD_PATH = f"{AUTH_DIRECTORY}/htpasswd"
 # Not REGISTRY_*: distribution reads every REGISTRY_* variable as an override of its configuration.
 CONFIG_VARIABLE = "SHIPWAY_REGISTRY_CONFIG"
+# The ALB's largest rule priority (evaluated last): no app rule ever waits behind the registry's.
+LOWEST_PRIORITY = 50000
+# An ALB rule holds at most five condition values: the registry's host header leaves four for source addresses.
+# (The spec's check, spec.references.registry_priorities, predicts the same rules; tests/test_registry_stack.py
+# holds the two together.)
+SOURCES_PER_RULE = 4
 
 
 def registry_config(*, bucket: str, region: str, address: str = f":{REGISTRY_PORT}", endpoint: str | None = None,
@@ -76,15 +80,6 @@ def registry_statements(bucket: s3.IBucket) -> list[iam.PolicyStatement]:
     ]
 
 
-def holds_ecr_settings(spec: Spec, env: str) -> bool:
-    """Whether ``env``'s platform stack holds ECR's account-wide settings: only when the spec opts in
-    (``ecr_registry_scanning``), and then the first environment of its account and Region does
-    (environment-agnostic environments count as one account and Region)."""
-    where = lambda e: (e.account, e.region)  # noqa: E731
-    home = next(name for name, e in spec.environments.items() if where(e) == where(spec.environments[env]))
-    return spec.registry == "ecr" and spec.ecr_registry_scanning and home == env
-
-
 class EcrScanOnPush(Construct):
     """Basic scanning of every repository on push: ECR's registry scanning configuration.
 
@@ -113,8 +108,8 @@ class S3Registry(Construct):
     :param router_security_group: the ALB's security group, the only one let in to the tasks.
     :param host: the host name clients address the registry by; the listener's certificate covers it.
     :param source_cidrs: who may reach the registry through the ALB, e.g. the environment's NAT addresses.
-    :param priority: listener-rule priority of the first rule; each further ``REGISTRY_SOURCES_PER_RULE``
-        source addresses take the next lower number. Default: ``REGISTRY_PRIORITY``, the lowest there is.
+    :param priority: listener-rule priority of the first rule; each further ``SOURCES_PER_RULE``
+        source addresses take the next lower number. Default: ``LOWEST_PRIORITY``, the lowest there is.
     :param desired_count: registry tasks. Default: 2, one per AZ of the first two.
     :param cpu: task CPU units. Default: 256.
     :param memory_mib: task memory. Default: 512.
@@ -129,7 +124,7 @@ class S3Registry(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, cluster: ecs.ICluster,
                  listener: elbv2.IApplicationListener, router_security_group: ec2.ISecurityGroup, host: str,
-                 source_cidrs: Sequence[str], priority: int = REGISTRY_PRIORITY, desired_count: int = 2,
+                 source_cidrs: Sequence[str], priority: int = LOWEST_PRIORITY, desired_count: int = 2,
                  cpu: int = 256, memory_mib: int = 512,
                  log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
                  access_logs_bucket: s3.IBucket | None = None, credentials_secret_name: str | None = None) -> None:
@@ -245,14 +240,14 @@ class S3Registry(Construct):
         )
         self.rules: list[elbv2.ApplicationListenerRule] = []
         cidrs = list(source_cidrs)
-        for i in range(0, len(cidrs), REGISTRY_SOURCES_PER_RULE):
+        for i in range(0, len(cidrs), SOURCES_PER_RULE):
             self.rules.append(elbv2.ApplicationListenerRule(
-                self, f"Rule{i // REGISTRY_SOURCES_PER_RULE + 1}",
+                self, f"Rule{i // SOURCES_PER_RULE + 1}",
                 listener=listener,
-                priority=priority - i // REGISTRY_SOURCES_PER_RULE,
+                priority=priority - i // SOURCES_PER_RULE,
                 conditions=[
                     elbv2.ListenerCondition.host_headers([host]),
-                    elbv2.ListenerCondition.source_ips(cidrs[i:i + REGISTRY_SOURCES_PER_RULE]),
+                    elbv2.ListenerCondition.source_ips(cidrs[i:i + SOURCES_PER_RULE]),
                 ],
                 target_groups=[self.target_group],
             ))

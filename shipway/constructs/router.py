@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -75,23 +76,38 @@ class Router(Construct):
     Apps add their own listener rules and target groups to ``listener`` and ``test_listener``; nothing of
     an app lives here, so adding or removing an app never changes this construct.
 
-    :param test_sources: CIDRs allowed to reach the test listener; the environment's NAT addresses, from
-        which its own tasks and build jobs reach the ALB's public addresses.
+    The construct knows nothing of shipway's spec: ``shipway.props.platform.router`` translates an environment's
+    ``router`` into these keyword props.
+
+    :param vpc: the VPC whose public subnets the ALB takes. Default: a new VPC.
+    :param load_balancer_name: the ALB's name. Default: named by CloudFormation.
+    :param certificate_arn: an ACM certificate: HTTPS, with HTTP redirecting to it. Default: none, HTTP only.
+    :param idle_timeout: the ALB's idle timeout, seconds. Default: 60.
+    :param access_log_days: days the access logs are kept. Default: 90.
     :param app_security_group: the group app tasks wear; the router may reach it on any TCP port, since
-        each app chooses its own.
-    :param access_log_days: days the access logs are kept.
+        each app chooses its own. Default: none (the router reaches only the targets CDK connects it to).
+    :param test_sources: CIDRs allowed to reach the test listener, e.g. the environment's NAT addresses, from
+        which its own tasks and build jobs reach the ALB's public addresses. Default: none.
+
+    Attributes: ``load_balancer``, ``listener``, ``test_listener``, ``redirect_listener`` (with a certificate),
+    ``security_group``, ``access_logs`` (the bucket).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, load_balancer_name: str, vpc: ec2.IVpc,
-                 certificate_arn: str | None, idle_timeout: int, access_log_days: int,
-                 app_security_group: ec2.ISecurityGroup, test_sources: list[str]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc | None = None,
+                 load_balancer_name: str | None = None, certificate_arn: str | None = None, idle_timeout: int = 60,
+                 access_log_days: int = 90, app_security_group: ec2.ISecurityGroup | None = None,
+                 test_sources: Sequence[str] = ()) -> None:
         super().__init__(scope, construct_id)
+        if vpc is None:
+            vpc = ec2.Vpc(self, "Vpc")
         self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, description=f"Router {load_balancer_name}", allow_all_outbound=False
+            self, "SecurityGroup", vpc=vpc, description=f"Router {load_balancer_name or construct_id}",
+            allow_all_outbound=False,
         )
-        self.security_group.connections.allow_to(
-            app_security_group, ec2.Port.tcp_range(1, 65535), "Router to app tasks on their ports"
-        )
+        if app_security_group is not None:
+            self.security_group.connections.allow_to(
+                app_security_group, ec2.Port.tcp_range(1, 65535), "Router to app tasks on their ports"
+            )
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",

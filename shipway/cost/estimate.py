@@ -16,7 +16,8 @@ from ..catalog import instance_type
 from ..catalog.prices import PRICES, heroku, known_regions, region_prices, spot_assumption
 from ..naming import LOADTEST_POOL_METADATA
 from ..spec import Spec
-from ..spec.model import App, Environment, Process, app_database
+from ..spec.capacity import loadtest_pool
+from ..spec.model import App, Environment, Process, app_database, pool_of
 from . import assumptions as a
 from .model import PIPELINES, Estimate, HerokuLine, Line
 from .schedule import DAYS, WEEKS, runs_per_month
@@ -154,10 +155,10 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
               "the alarm topic's key and the environment's logs key"),
     ]
     for pool_name, pool in env.cluster.pools.items():
-        low, high = (pool.capacity, pool.capacity) if pool.provisioning == "spot-fleet" else (pool.min, pool.max)
+        low, high = pool.fewest_instances, pool.most_instances
         first = pool.instance_types[0]
-        is_spot = pool.spot or pool.provisioning == "spot-fleet"
-        how = "Spot Fleet" if pool.provisioning == "spot-fleet" else "Auto Scaling group"
+        is_spot = pool.buys_spot
+        how = pool.DESCRIPTION
         out.append(_line(
             env_name, None, f"Pool {pool_name}: {first}{' Spot' if is_spot else ''}", "instance-hour",
             low * hours, _instance_price(price, first),
@@ -191,18 +192,13 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
 def _holding(spec: Spec, env_name: str, pool_name: str) -> str:
     """What runs on a pool, for its line: the processes (priced by the pool) and the load-test workers."""
     held = [f"{app_name} {name}" for app_name, app in spec.apps.items()
-            for name, process in [*app.processes.items(), *app.cron.items()] if process.capacity == f"pool:{pool_name}"]
+            for name, capacity in [*((n, p.capacity) for n, p in app.processes.items()),
+                                   *((n, j.capacity) for n, j in app.cron.items())]
+            if capacity == f"pool:{pool_name}"]
     held += [f"{app_name} load-test workers" for app_name, app in spec.apps.items()
              if app.loadtest and app.loadtest.environment == env_name
-             and _loadtest_pool(spec.environments[env_name]) == pool_name]
+             and loadtest_pool(spec.environments[env_name].cluster) == pool_name]
     return f"; holds {', '.join(held)}" if held else ""
-
-
-def _loadtest_pool(env: Environment) -> str | None:
-    """The pool the load-test workers run on, as the load-test construct picks it: the first (by name) whose
-    metadata offers ``loadtest: "true"``; None for Fargate Spot."""
-    key, value = LOADTEST_POOL_METADATA
-    return min((name for name, pool in env.cluster.pools.items() if pool.metadata.get(key) == value), default=None)
 
 
 def _instance_price(price: _Pricer, name: str) -> Priced:
@@ -248,7 +244,7 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
             quantity_max=high * hours, spot=fargate_spot if spot else None,
         ))
     for name, job in app.cron.items():
-        if job.capacity.startswith("pool:"):
+        if pool_of(job.capacity) is not None:  # its instances are the pool's line
             continue
         runs = runs_per_month(job.schedule)
         spot = job.capacity == "fargate-spot"
@@ -272,7 +268,7 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
         out.append(_line(env_name, app_name, f"load-test master: {test.size.cpu}/{test.size.memory}", "task-hour",
                          a.PUSHES * minutes / MINUTES_PER_HOUR, task,
                          f"{a.PUSHES} runs a month of {test.run_time} plus {a.LOADTEST_SETUP_MINUTES} minutes"))
-        if _loadtest_pool(env) is None:
+        if loadtest_pool(env.cluster) is None:
             out.append(_line(
                 env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on Fargate Spot",
                 "task-hour", a.PUSHES * test.workers * minutes / MINUTES_PER_HOUR, task,

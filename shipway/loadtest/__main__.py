@@ -7,6 +7,7 @@ a timeout), 2 on a usage error.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 import signal
 import sys
@@ -16,7 +17,6 @@ from pathlib import Path
 from ..spec.vocabulary import RUN_TIME, run_time_seconds
 from .commands import Load
 from .gate import Thresholds, summary
-from .runner import run_local
 
 
 def _positive_int(text: str) -> int:
@@ -84,6 +84,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # Locust and psutil are the extra shipway[loadtest]: the CDK app, which shares this package, needs neither.
+    missing = [name for name in ("locust", "psutil") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"shipway: the load test needs {' and '.join(missing)}: pip install 'shipway[loadtest]'",
+              file=sys.stderr)
+        return 2
+    from .runner import run_local
+
     load = Load(host=args.host, locustfile=args.locustfile, workers=args.workers, users=args.users,
                 spawn_rate=args.spawn_rate, run_time=args.run_time)
     thresholds = Thresholds(p95_ms=args.p95_ms, failure_ratio=args.failure_ratio)

@@ -12,14 +12,12 @@ import base64
 import gzip
 import io
 import posixpath
-import shlex
 import tarfile
 from pathlib import Path
 
 from .. import naming, templates
-from ..constructs.buildspec import unless_image_exists
 
-LOCUST_VERSION = "2.47.0"  # the same Locust as requirements.txt: the loopback runner's
+LOCUST_VERSION = "2.47.0"  # the same Locust as the extra shipway[loadtest]: the loopback runner's
 LOCUST_IMAGE = f"locustio/locust:{LOCUST_VERSION}"
 BOTO3_VERSION = "1.44.5"  # the same boto3 as requirements-dev.txt, which the tests run the master with
 APP_ROOT = "/mnt/app"  # where the app's files live in the image; the locustfile path is relative to it
@@ -37,8 +35,8 @@ def locustfile_in_image(locustfile: str) -> str:
 
 def dockerfile(locustfile: str) -> str:
     locust_dir = posixpath.dirname(locustfile)
-    return templates.render(
-        "loadtest.Dockerfile.j2", locust_image=LOCUST_IMAGE, boto3_version=BOTO3_VERSION, locust_dir=locust_dir,
+    return templates.package_environment().get_template("loadtest/Dockerfile.j2").render(
+        locust_image=LOCUST_IMAGE, boto3_version=BOTO3_VERSION, locust_dir=locust_dir,
         app_dir=posixpath.join(APP_ROOT, locust_dir).rstrip("/"), app_root=APP_ROOT,
     )
 
@@ -64,28 +62,8 @@ def build_commands(locustfile: str) -> list[str]:
     registry login and a buildx builder that can export a registry cache. Each step is its own command
     (CodeBuild checks each one's status; a pipe would hide a failure).
     """
-    encoded = base64.b64encode(context_archive(locustfile)).decode()
-    app_context = posixpath.dirname(locustfile) or "."
-    cache = f'type=registry,ref="$CACHE_REPOSITORY_URI:{CACHE_TAG}"'
-    build = " ".join([
-        "docker buildx build",
-        f"--file {CONTEXT}/Dockerfile",
-        f"--build-context app={shlex.quote(app_context)}",
-        "--provenance=false",
-        f"--cache-from {cache}",
-        f"--cache-to {cache},mode=max,image-manifest=true,oci-mediatypes=true",
-        '--tag "$LOADTEST_IMAGE_URI"',
-        "--push",
-        CONTEXT,
-    ])
-    return [
-        f"rm -rf {CONTEXT} && mkdir {CONTEXT}",
-        f"echo {encoded} > {CONTEXT}.b64",
-        f"base64 --decode {CONTEXT}.b64 > {CONTEXT}.tar.gz",
-        f"tar -xzf {CONTEXT}.tar.gz -C {CONTEXT}",
-        f"test -f {shlex.quote(locustfile)}",
-        f'LOADTEST_REPOSITORY_NAME="$IMAGE_REPOSITORY_NAME{naming.LOADTEST_REPOSITORY_SUFFIX}"',
-        f'LOADTEST_IMAGE_URI="$IMAGE_REPOSITORY_URI{naming.LOADTEST_REPOSITORY_SUFFIX}:$IMAGE_TAG"',
-        # Tags are immutable: a retried commit reuses its load-test image.
-        unless_image_exists(build, repository="LOADTEST_REPOSITORY_NAME", uri="LOADTEST_IMAGE_URI"),
-    ]
+    return templates.shell_commands(
+        "loadtest/image.sh.j2", archive=base64.b64encode(context_archive(locustfile)).decode(), context=CONTEXT,
+        locustfile=locustfile, app_context=posixpath.dirname(locustfile) or ".", cache_tag=CACHE_TAG,
+        suffix=naming.LOADTEST_REPOSITORY_SUFFIX,
+    )

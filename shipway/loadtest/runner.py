@@ -18,15 +18,14 @@ from pathlib import Path
 
 import psutil
 
+from ..spec.vocabulary import run_time_seconds
 from .commands import Load, locust_commands, stats_csv
 from .gate import Thresholds, Verdict, after_master, failed
-from ..spec.vocabulary import run_time_seconds
+from .limits import STOP_MARGIN
 
 LOOPBACK = "127.0.0.1"
 # How long the master waits for its workers on loopback; they connect within seconds.
 WORKERS_MAX_WAIT = 60
-# Beyond run time and worker wait: Locust's start-up, its stop and the CSV write.
-STOP_MARGIN = 30
 STOP_GRACE = 10
 
 
@@ -109,10 +108,8 @@ def _stop_strays(before: set[int]) -> None:
 
 def _signal(process: subprocess.Popen, signum: int) -> None:
     if process.poll() is None:
-        try:
+        with suppress(ProcessLookupError):
             os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def _tail(log: Path, lines: int = 20) -> str:

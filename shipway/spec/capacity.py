@@ -44,11 +44,6 @@ def bounds(instance: catalog.InstanceType, size: Size, *, trunking: bool) -> dic
     }
 
 
-def pool_instances(pool: Pool) -> int:
-    """The most instances the pool runs: an Auto Scaling group's max, a Spot Fleet's target capacity."""
-    return pool.max if pool.provisioning == "asg" else pool.capacity
-
-
 def loadtest_pool(cluster: Cluster) -> str | None:
     """The pool that hosts the load test's workers: the first (by name) whose metadata offers ``loadtest: "true"``;
     None when the workers run on FARGATE_SPOT."""
@@ -131,13 +126,12 @@ class Shortfall:
             beside = f" beside {sum(o.tasks for o in self.others)} tasks of {len(self.others)} others on the pool"
         elif self.others:
             beside = " beside " + " and ".join(f"{o.tasks} of {o.label}" for o in self.others)
-        key = "max" if self.pool.provisioning == "asg" else "capacity"
-        fixes = [f"raise {cluster}.pools.{self.pool_name}.{key} to {self.instances_needed}"]
+        fixes = [f"raise {cluster}.pools.{self.pool_name}.{self.pool.SIZE_KEY} to {self.instances_needed}"]
         if self.fit_with_trunking is not None:
             fixes.append(f"turn ENI trunking on for the account and set {cluster}.awsvpc_trunking: true "
                          f"({self.fit_with_trunking} fit then)")
         fixes += ["choose larger instance_types", f"lower {d.lower}"]
-        return (f"{head}, but {self.fit} fit{beside}: {pool_instances(self.pool)} x {per.instance_type} at "
+        return (f"{head}, but {self.fit} fit{beside}: {self.pool.most_instances} x {per.instance_type} at "
                 f"{per.tasks} per instance, bound by {per.bound}; {', or '.join(fixes)}")
 
 
@@ -209,7 +203,7 @@ def fits(pool: Pool, demands: list[Demand], *, trunking: bool) -> list[tuple[int
         if not demands[i].transient and tests:
             others.append(tests[-1])
         taken = sum((share[j] for j in others), Fraction(0))
-        result.append((max(0, math.floor((pool_instances(pool) - taken) * per.tasks)), per,
+        result.append((max(0, math.floor((pool.most_instances - taken) * per.tasks)), per,
                        [demands[j] for j in others]))
     return result
 

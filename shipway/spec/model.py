@@ -7,7 +7,10 @@ sections live in ``references.py`` so that each problem is reported at its exact
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import typing
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
@@ -44,7 +47,9 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
-LogRetention = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+LogRetention = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653
+]
 
 
 # --- platform ------------------------------------------------------------------------------------
@@ -79,8 +84,18 @@ class Router(Model):
     access_log_days: int = Field(90, ge=1, le=3650, description="Days the ALB access logs are kept in their bucket.")
 
 
-class Pool(Model):
-    provisioning: Literal["asg", "spot-fleet"] = Field(
+Provisioning = Literal["asg", "spot-fleet"]
+"""The pool kinds' names, as ``provisioning`` takes them; each names one class of the ``Pool`` union below."""
+
+
+class PoolKind(Model, ABC):
+    """What every pool kind has, and what each kind answers about itself: the spec's side of a pool kind.
+
+    A kind owns its arithmetic (``fewest_instances``, ``most_instances``, ``buys_spot``) and its own checks
+    (``problems``); its CDK side is ``shipway.constructs.pools`` (translated by ``shipway.props.pools``).
+    """
+
+    provisioning: Provisioning = Field(
         "asg", description="asg: an Auto Scaling group as a capacity provider; spot-fleet: AWS::EC2::SpotFleet."
     )
     instance_types: list[Annotated[str, _matches(v.INSTANCE_TYPE, "an EC2 instance type such as c6i.large")]] = (
@@ -103,11 +118,105 @@ class Pool(Model):
         110, ge=30, le=119, description="ECS_CONTAINER_STOP_TIMEOUT seconds; under the 2-minute Spot notice."
     )
 
+    SIZE_KEY: ClassVar[str]
+    """The key that sets how many instances the pool may run: what a capacity shortfall asks to raise."""
+    DESCRIPTION: ClassVar[str]
+    """The kind in words, for the cost estimate's lines."""
+
+    @property
+    @abstractmethod
+    def fewest_instances(self) -> int:
+        """Instances the pool runs at its least."""
+
+    @property
+    @abstractmethod
+    def most_instances(self) -> int:
+        """Instances the pool runs at its most: what the capacity check counts on."""
+
+    @property
+    @abstractmethod
+    def buys_spot(self) -> bool:
+        """Its instances are Spot Instances."""
+
+    @abstractmethod
+    def problems(self) -> Iterator[tuple[str, str]]:
+        """(key, message) for each setting this kind refuses; ``references.py`` reports each at its key."""
+
+
+class AsgPool(PoolKind):
+    """``provisioning: asg`` (the default): an Auto Scaling group of ``min`` to ``max`` instances, an ECS
+    capacity provider, on Spot or on demand."""
+
+    SIZE_KEY = "max"
+    DESCRIPTION = "Auto Scaling group"
+
+    @property
+    def fewest_instances(self) -> int:
+        return self.min
+
+    @property
+    def most_instances(self) -> int:
+        return self.max
+
+    @property
+    def buys_spot(self) -> bool:
+        return self.spot
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if "capacity" in self.model_fields_set:
+            yield "capacity", "capacity is for provisioning: spot-fleet; an asg pool takes min and max"
+        if self.min > self.max:
+            yield "min", f"min {self.min} is above max {self.max}"
+
+
+class SpotFleetPool(PoolKind):
+    """``provisioning: spot-fleet``: an ``AWS::EC2::SpotFleet`` held at ``capacity`` Spot Instances; no capacity
+    provider."""
+
+    SIZE_KEY = "capacity"
+    DESCRIPTION = "Spot Fleet"
+
+    @property
+    def fewest_instances(self) -> int:
+        return self.capacity
+
+    @property
+    def most_instances(self) -> int:
+        return self.capacity
+
+    @property
+    def buys_spot(self) -> bool:
+        return True
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        for key in ("min", "max"):
+            if key in self.model_fields_set:
+                yield key, f"{key} is for provisioning: asg; a spot-fleet pool takes capacity"
+        if not self.spot:
+            yield "spot", "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand"
+
+
+def _pool_kind(value: Any) -> str:
+    """The tag of a pool's kind: its ``provisioning``, ``asg`` when it gives none. A value that is no kind goes to
+    the default kind, whose ``provisioning`` field then names the kinds there are, at that key."""
+    given = value.get("provisioning", "asg") if isinstance(value, dict) else getattr(value, "provisioning", "asg")
+    return f"[{given}]" if given in typing.get_args(Provisioning) else "[asg]"
+
+
+# The registration of the pool kinds: one member per ``Provisioning`` name. The tags are bracketed so that the
+# loader leaves them out of the paths it prints.
+Pool = Annotated[
+    Annotated[AsgPool, Tag("[asg]")] | Annotated[SpotFleetPool, Tag("[spot-fleet]")],
+    Discriminator(_pool_kind),
+]
+
 
 class Cluster(Model):
     fargate: bool = Field(True, description="Register the FARGATE capacity provider.")
     fargate_spot: bool = Field(True, description="Register the FARGATE_SPOT capacity provider.")
-    pools: dict[Name, Pool] = Field(default_factory=dict, description="EC2 capacity; instances join through cloud-init.")
+    pools: dict[Name, Pool] = Field(
+        default_factory=dict, description="EC2 capacity; instances join through cloud-init."
+    )
     awsvpc_trunking: bool = Field(
         False,
         description="The account has ECS's awsvpcTrunking setting on (aws ecs put-account-setting-default --name "
@@ -140,7 +249,8 @@ class Environment(Model):
         None, description="With account."
     )
     availability_zones: list[str] | None = Field(
-        None, min_length=1, max_length=6, description="Only with account and region; otherwise the AZs are looked up by CloudFormation."
+        None, min_length=1, max_length=6,
+        description="Only with account and region; otherwise the AZs are looked up by CloudFormation.",
     )
     network: Network = Field(default_factory=Network)
     router: Router = Field(default_factory=Router)
@@ -165,11 +275,15 @@ class Source(Model):
     @model_validator(mode="after")
     def _one_kind(self) -> Source:
         if (self.codecommit is None) == (self.connection_arn is None):
-            raise ValueError("give either codecommit: <repository> or connection_arn: <arn> with repository: <owner/name>")
+            raise ValueError(
+                "give either codecommit: <repository> or connection_arn: <arn> with repository: <owner/name>"
+            )
         if self.connection_arn is not None and self.repository is None:
             raise ValueError("connection_arn needs repository: <owner/name>")
         if self.codecommit is not None and self.repository is not None:
-            raise ValueError("repository goes with connection_arn; a CodeCommit source names its repository in codecommit")
+            raise ValueError(
+                "repository goes with connection_arn; a CodeCommit source names its repository in codecommit"
+            )
         return self
 
 
@@ -327,7 +441,9 @@ class CronJob(Model):
     size: SizeField = "1x"  # type: ignore[assignment]
     capacity: Capacity = "fargate"
     placement: dict[str, str] = Field(default_factory=dict)
-    retry_attempts: int = Field(2, ge=0, le=185, description="EventBridge Scheduler retries before the dead-letter queue.")
+    retry_attempts: int = Field(
+        2, ge=0, le=185, description="EventBridge Scheduler retries before the dead-letter queue."
+    )
     max_event_age: int = Field(3600, ge=60, le=86400, description="Seconds Scheduler keeps retrying a run.")
 
 
@@ -423,7 +539,9 @@ class App(Model):
         30, ge=10, le=480, description="Minutes the release command may run before its stage fails."
     )
     config: dict[EnvVarName, str] = Field(default_factory=dict, description="Config vars: environment variables.")
-    secrets: dict[EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]] = (
+    secrets: dict[
+        EnvVarName, Annotated[str, _matches(v.SECRET_ARN, "a Secrets Manager secret or SSM parameter ARN")]
+    ] = (
         Field(default_factory=dict)
     )
     processes: dict[Name, Process] = Field(min_length=1, description="One ECS service per process.")

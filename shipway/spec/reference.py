@@ -21,7 +21,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("environments.<env>.network", model.Network),
     ("environments.<env>.router", model.Router),
     ("environments.<env>.cluster", model.Cluster),
-    ("environments.<env>.cluster.pools.<pool>", model.Pool),
+    ("environments.<env>.cluster.pools.<pool>", model.PoolKind),
     ("environments.<env>.database", model.Database),
     ("apps.<app>", model.App),
     ("apps.<app>.source", model.Source),
@@ -44,7 +44,7 @@ def _type(annotation) -> str:
     if origin is typing.Literal:
         return " \\| ".join(repr(a) for a in args)
     if origin in (typing.Union, types.UnionType):
-        return " \\| ".join(_type(a) for a in args)
+        return " \\| ".join(dict.fromkeys(_type(a) for a in args))  # a union of models (pool kinds): one "mapping"
     if origin is dict:
         return f"map of {_type(args[1])}"
     if origin is list:

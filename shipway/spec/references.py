@@ -100,7 +100,7 @@ def check_references(spec: Spec) -> list[Problem]:
                         add(where, f"host {host!r} is environment {registry_env}'s registry_host")
             if proc.is_web:
                 priority = listener_priority(app_name, proc_name, proc.priority)
-                for env_name, env in spec.environments.items():
+                for env_name in spec.environments:
                     if spec.registry == "s3" and priority in registry_priorities(registry_sources(spec, env_name)):
                         add(
                             (*base, "priority"),
@@ -146,10 +146,12 @@ def _check_hosts(spec: Spec, path: tuple, proc: Process, add) -> None:
     for where, _, host in _routed_hosts(spec, path, proc):
         if not HOSTNAME.match(host):
             add(where, f"{host!r} is not a host name such as app.example.com")
-    lists = proc.hosts.items() if isinstance(proc.hosts, dict) else [(None, proc.hosts)]
-    for env_name, hosts in lists:
+    lists: list[tuple[str | None, list[str]]] = (
+        list(proc.hosts.items()) if isinstance(proc.hosts, dict) else [(None, proc.hosts)]
+    )
+    for listed_in, hosts in lists:
         if len(set(hosts)) != len(hosts):
-            add((*path, "hosts", *((env_name,) if env_name else ())), "hosts repeat")
+            add((*path, "hosts", *((listed_in,) if listed_in else ())), "hosts repeat")
 
 
 def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None:
@@ -187,18 +189,8 @@ def _check_environment(spec: Spec, env_name: str, env: Environment, add) -> None
         add((*base,), f"the database identifier {db!r} is longer than 63 characters")
     for pool_name, pool in env.cluster.pools.items():
         where = (*base, "cluster", "pools", pool_name)
-        given = pool.model_fields_set
-        if pool.provisioning == "asg":
-            if "capacity" in given:
-                add((*where, "capacity"), "capacity is for provisioning: spot-fleet; an asg pool takes min and max")
-            if pool.min > pool.max:
-                add((*where, "min"), f"min {pool.min} is above max {pool.max}")
-        else:
-            for key in ("min", "max"):
-                if key in given:
-                    add((*where, key), f"{key} is for provisioning: asg; a spot-fleet pool takes capacity")
-            if not pool.spot:
-                add((*where, "spot"), "a Spot Fleet pool is always Spot; use provisioning: asg for on-demand")
+        for key, message in pool.problems():
+            add((*where, key), message)
         if naming.POOL_ATTRIBUTE in pool.metadata:
             add(
                 (*where, "metadata", naming.POOL_ATTRIBUTE),
@@ -302,7 +294,8 @@ def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], 
             if not getattr(env.cluster, flag):
                 add((*path, "capacity"), f"environment {env_name} turns {capacity} off (cluster.{flag}: false)")
         if placement:
-            add((*path, "placement"), f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
+            add((*path, "placement"),
+                f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
         return
     for env_name, env in spec.environments.items():
         pool = env.cluster.pools.get(pool_name)
@@ -325,7 +318,7 @@ def _check_launcher_commands(app_name: str, app: App, add) -> None:
     if app.build.buildpacks is None:
         return
     base = ("apps", app_name)
-    commands = [((*base, "release"), app.release, "the release")]
+    commands: list[tuple[tuple[str, ...], str | None, str]] = [((*base, "release"), app.release, "the release")]
     commands += [((*base, "processes", name, "command"), p.command, f"process {name}")
                  for name, p in app.processes.items()]
     commands += [((*base, "cron", name, "command"), job.command, f"cron job {name}") for name, job in app.cron.items()]
@@ -418,13 +411,15 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         if target is not None:
             where = f"environments.{app.loadtest.environment}.cluster"
             if not target.cluster.fargate:
-                add((*base, "loadtest", "environment"), f"the Locust master runs on FARGATE, which {where}.fargate turns off")
+                add((*base, "loadtest", "environment"),
+                    f"the Locust master runs on FARGATE, which {where}.fargate turns off")
             key, value = naming.LOADTEST_POOL_METADATA
             offered = any(pool.metadata.get(key) == value for pool in target.cluster.pools.values())
             if not offered and not target.cluster.fargate_spot:
                 add(
                     (*base, "loadtest", "environment"),
-                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; {where} has neither",
+                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; "
+                    f"{where} has neither",
                 )
         bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, app.loadtest.environment)
         if len(bucket) > naming.LOADTEST_BUCKET_PREFIX_MAX:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-# ARCHITECTURE.md's size table: name -> (cpu units, memory MiB).
+# The sizes a process names: name -> (cpu units, memory MiB); docs/architecture.md's table is drawn from it.
 SIZES: dict[str, tuple[int, int]] = {
     "1x": (256, 512),
     "2x": (512, 1024),

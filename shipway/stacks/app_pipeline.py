@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import aws_cdk as cdk
 from aws_cdk import aws_codecommit as codecommit
-from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import checkov, naming
-from ..constructs import buildspec, loadtest_gate
+from ..constructs.build_projects import BuildNetwork
 from ..constructs.log_encryption import encrypt_log_groups
-from ..constructs.pipeline import BuildNetwork, DeliveryPipeline, GateActions, GateContext, SourceRepository, Target
+from ..constructs.pipeline import ActionContext, DeliveryPipeline
 from ..constructs.platform_imports import PlatformImports
-from ..constructs.retention import retention
+from ..constructs.stage_actions import Phase, StageAction
+from ..loadtest import gate_construct as loadtest_gate
+from ..loadtest import props as loadtest_props
+from ..props import pipeline as props
+from ..props.platform import platform_imports
 from ..spec import Spec
-from ..spec.model import MAX_DEPLOY_MINUTES
 from ..spec.references import build_environment
 from .base import ShipwayStack
 
@@ -116,41 +120,31 @@ class AppPipelineStack(ShipwayStack):
             for env in spec.environments for process in app_spec.shifting_processes
         }
 
-        targets = [self._target(env) for env in spec.environments]
-        registries = {t.env: t.image_repository for t in targets if t.image_repository}
-        build_spec = buildspec.image_build_spec(dockerfile=build.dockerfile, buildpacks=build.buildpacks,
-                                                registries=registries or None)
-        # The load-test image (issue 6) is built beside the app's, with the same tag.
-        self.loadtest_repository = loadtest_gate.loadtest_repository(self, spec=spec, app=app)
-        if self.loadtest_repository is not None and app_spec.loadtest is not None:
-            build_spec = loadtest_gate.add_image_build(build_spec, locustfile=app_spec.loadtest.locustfile)
+        targets = []
+        for env in spec.environments:
+            self.platforms[env] = PlatformImports(self, f"Platform-{env}", **platform_imports(spec, env))
+            targets.append(props.target(
+                spec, app, env, alarm_topic=self.platforms[env].alarm_topic,
+                image_tag_parameter=self.image_tag_parameters[env],
+                live_target_groups={p: self.live_target_group_parameters[(env, p)]
+                                    for p in app_spec.shifting_processes},
+            ))
+        build_spec = props.build_spec(spec, app)
+        # The load-test image (issue 6) is built beside the app's, with the same tag (props.build_spec).
+        repository = loadtest_props.loadtest_repository(spec, app)
+        self.loadtest_repository = loadtest_gate.loadtest_repository(self, **repository) if repository else None
 
         self.delivery = DeliveryPipeline(
             self,
             "Delivery",
-            pipeline_name=naming.pipeline_name(spec.name, app),
-            project=spec.name,
-            app=app,
-            source=SourceRepository(
-                branch=source.branch, codecommit=code_commit, connection_arn=source.connection_arn,
-                full_name=source.repository,
-            ),
+            **props.delivery_props(spec, app),
+            source=props.source(spec, app, code_commit),
             repository=self.repository,
             cache_repository=self.cache_repository,
             build_spec=build_spec,
-            compute=build.compute,
             targets=targets,
-            **self._s3_registry_build(registries),
-            log_group_name=naming.pipeline_log_group(spec.name, app),
-            log_retention=retention(app_spec.log_retention_days),
-            release_command=app_spec.release,
-            buildpacks=build.buildpacks is not None,
-            release_timeout=cdk.Duration.minutes(app_spec.release_timeout),
-            deploy_timeout=cdk.Duration.minutes(MAX_DEPLOY_MINUTES),
-            gate_actions=self.gate_actions(),
-            provision_state_machines={
-                env: naming.provision_state_machine(spec.name, app, env) for env in spec.environments
-            },
+            **self._s3_registry_build(),
+            more_actions=self.more_actions,
         )
         # The pipeline's log group is the app's, in the first environment's account and Region: that key.
         encrypt_log_groups(self, self.platforms[build_environment(spec)].logs_key_arn)
@@ -158,72 +152,32 @@ class AppPipelineStack(ShipwayStack):
             self.loadtest_repository.grant_pull_push(self.delivery.build_project)
             self.loadtest_repository.grant(self.delivery.build_project, "ecr:DescribeImages")
 
-    def _s3_registry_build(self, registries: dict[str, str]) -> dict:
+    def _s3_registry_build(self) -> dict:
         """registry: s3: the build pushes to every environment's registry, so it runs in the VPC of the build
         environment (whose NAT addresses every registry admits), logs in with each registry's password from
         Secrets Manager, and names the first environment's repository as its image."""
-        if not registries:
+        registry_build = props.registry_build(self.spec, self.app_name)
+        if registry_build is None:
             return {}
-        build_env = build_environment(self.spec)
+        build_env, variables, secrets = registry_build
         vpc = self.platforms[build_env].private_vpc
         group = ec2.SecurityGroup(self, "BuildSecurityGroup", vpc=vpc, allow_all_outbound=True,
                                   description="The image build: out to the registries, ECR and the source; no inbound")
-        return dict(
-            build_network=BuildNetwork(vpc=vpc, security_group=group),
-            build_variables={"IMAGE_REPOSITORY_URI": registries[build_env]},
-            build_secrets={
-                buildspec.registry_password_variable(i): f"{naming.registry_credentials_secret(self.spec.name, env)}:password"
-                for i, env in enumerate(registries)
-            },
-        )
+        return {"build_network": BuildNetwork(vpc=vpc, security_group=group), "build_variables": variables,
+                "build_secrets": secrets}
 
-    def _target(self, env: str) -> Target:
-        platform = self.platforms[env] = PlatformImports(self, f"Platform-{env}", spec=self.spec, env=env)
-        processes = self.app_spec.processes
-        return Target(
-            env=env,
-            cluster_name=naming.cluster_name(self.spec.name, env),
-            services={p: naming.service_name(self.app_name, p) for p in processes},
-            task_families=[naming.task_family(self.spec.name, self.app_name, env, p) for p in processes],
-            alarm_topic=platform.alarm_topic,
-            image_tag_parameter=self.image_tag_parameters[env],
-            service_counts_parameter=naming.service_counts_parameter(self.spec.name, self.app_name, env),
-            no_image_tag=naming.NO_IMAGE_TAG,
-            live_target_groups={p: self.live_target_group_parameters[(env, p)]
-                                for p in self.app_spec.shifting_processes},
-            routing_parameters={p: naming.routing_parameter(self.spec.name, self.app_name, env, p)
-                                for p in self.app_spec.shifting_processes},
-            parameter_prefix=naming.image_tag_parameter(self.spec.name, self.app_name, env).rsplit("/", 1)[0],
-            approve=self.app_spec.deploy.approve_before == env,
-            image_repository=(f"{self.spec.environments[env].router.registry_host}/"
-                              f"{naming.image_repository(self.spec.name, self.app_name)}"
-                              if self.spec.registry == "s3" else None),
-        )
-
-    def gate_actions(self) -> GateActions | None:
-        """The hook for gates after an environment's deploy: the load-test gate (issue 6) plugs in here.
-
-        Return a function that, given a ``GateContext`` (env, run_order, image and build output), gives the
-        actions to run after that environment's deploy (for example the load-test gate when
-        ``app.loadtest.environment == context.env``, and nothing otherwise). A failed gate action fails the
-        stage, so the pipeline goes no further. None: no gates.
-        """
+    def more_actions(self, context: ActionContext) -> list[StageAction]:
+        """The further actions of ``context.env``'s stage, as data: the load-test gate (issue 6) after the deploy
+        of ``loadtest.environment``, beside the tag record. A failed action fails the stage, so the pipeline goes
+        no further. Override (and extend) to add actions: their run order and failure notice follow."""
         test = self.app_spec.loadtest
-        if test is None or self.loadtest_repository is None:
-            return None
-        repository = self.loadtest_repository
-
-        def load_test_gate(context: GateContext) -> list[codepipeline.IAction]:
-            if context.env != test.environment:
-                return []
-            assert context.log_group and context.encryption_key and context.acknowledge_project
-            gate = loadtest_gate.LoadTestGate(
-                self, "LoadTestGate", project=self.spec.name, app=self.app_name, env=context.env,
-                workers=test.workers, run_seconds=test.run_seconds, repository=repository,
-                log_group=context.log_group, encryption_key=context.encryption_key,
-                hosted_zone_id=self.platforms[context.env].namespace_hosted_zone_id,
-            )
-            context.acknowledge_project(gate.project)
-            return [gate.action(input=context.input, image_tag=context.image_tag, run_order=context.run_order)]
-
-        return load_test_gate
+        if test is None or self.loadtest_repository is None or context.env != test.environment:
+            return []
+        gate = loadtest_gate.LoadTestGate(
+            self, "LoadTestGate", project=self.spec.name, app=self.app_name, env=context.env,
+            workers=test.workers, run_seconds=test.run_seconds, repository=self.loadtest_repository,
+            projects=context.projects, hosted_zone_id=self.platforms[context.env].namespace_hosted_zone_id,
+        )
+        return [StageAction("LoadTest", Phase.POST_DEPLOY, partial(gate.action, input=context.input,
+                                                                   image_tag=context.image_tag),
+                            beside="RecordImageTag")]

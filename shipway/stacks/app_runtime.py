@@ -11,7 +11,7 @@ pipeline last deployed. Until the first deploy the tag is ``naming.NO_IMAGE_TAG`
 keeps every service at zero tasks with autoscaling suspended, so the stack creates without pulling an image that
 does not exist; the pipeline's GoLive step then starts them at the counts published in ``ServiceCounts``.
 
-The load-test helper's ``loadtest.add_to_runtime`` adds the Locust tasks of the environment the app's
+``shipway.loadtest.locust_construct.add_to_runtime`` adds the Locust tasks of the environment the app's
 ``loadtest`` names.
 """
 
@@ -31,9 +31,8 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .. import naming
-from ..constructs import loadtest
 from ..constructs.app_database import AppDatabase, RedeployOnRotation
-from ..constructs.app_task import AppContainer, TaskPlacement
+from ..constructs.app_task import AppContainer
 from ..constructs.cron import CronJobs
 from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.monitoring import AppMonitoring
@@ -41,10 +40,13 @@ from ..constructs.one_off import OneOffTask
 from ..constructs.platform_imports import PlatformImports
 from ..constructs.retention import retention
 from ..constructs.service import ProcessService
+from ..loadtest import locust_construct
+from ..loadtest import props as loadtest_props
 from ..nag import acknowledge, resource_finding
 from ..naming import Param
-from ..spec import Spec, listener_priority
-from ..spec.model import app_database
+from ..props import data, runtime
+from ..props.platform import platform_imports
+from ..spec import Spec
 from .base import ShipwayStack
 
 # A complete Secrets Manager ARN ends in the six random characters Secrets Manager appends to the name.
@@ -64,7 +66,7 @@ class AppRuntimeStack(ShipwayStack):
         self.app_name = app
         self.env_name = env
         self.app_spec = app_spec = spec.apps[app]
-        self.platform = platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        self.platform = platform = PlatformImports(self, "Platform", **platform_imports(spec, env))
         encrypt_log_groups(self, platform.logs_key_arn)
         self.log_group = logs.LogGroup(
             self,
@@ -73,9 +75,11 @@ class AppRuntimeStack(ShipwayStack):
             retention=retention(app_spec.log_retention_days),
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
-        self.load_test = loadtest.add_to_runtime(
-            self, spec=spec, app=app, env=env, platform=self.platform, log_group=self.log_group
-        )
+        load_test = loadtest_props.locust_load_test(spec, app, env)
+        self.load_test = locust_construct.add_to_runtime(
+            self, project=spec.name, app=app, env=env, platform=self.platform, log_group=self.log_group,
+            props=load_test,
+        ) if load_test else None
 
         tag = ssm.StringParameter.value_for_string_parameter(self, naming.image_tag_parameter(spec.name, app, env))
         self.image_built = cdk.CfnCondition(
@@ -102,20 +106,20 @@ class AppRuntimeStack(ShipwayStack):
             log_group=self.log_group,
             buildpacks=app_spec.build.buildpacks is not None,
         )
-        roles = dict(execution_role=self.execution_role, task_role=self.task_role)
+        roles = {"execution_role": self.execution_role, "task_role": self.task_role}
 
         self.one_off = OneOffTask(
-            self, "OneOff", container=self.container, family=naming.task_family(spec.name, app, env, "release"),
-            size=app_spec.release_size, **roles,
+            self, "OneOff", container=self.container, **runtime.one_off_task(spec, app, env), **roles,
         )
         self.monitoring = AppMonitoring(
-            self, "Monitoring", topic=platform.alarm_topic, thresholds=app_spec.alarms,
-            cluster_name=platform.cluster_name, name_prefix=naming.dashboard_name(spec.name, app, env),
+            self, "Monitoring", topic=platform.alarm_topic, cluster_name=platform.cluster_name,
+            **runtime.app_monitoring(spec, app, env),
         )
 
         self.services: dict[str, ProcessService] = {}
-        for proc_name, proc in app_spec.processes.items():
-            web = proc.is_web
+        for proc_name in app_spec.processes:
+            props = runtime.process_service(spec, app, env, proc_name)
+            web = bool(props["hosts"])
             service = ProcessService(
                 self,
                 proc_name,
@@ -123,22 +127,18 @@ class AppRuntimeStack(ShipwayStack):
                 vpc=platform.private_vpc,
                 security_groups=[platform.app_security_group],
                 container=self.container,
-                process=proc,
-                hosts=proc.hosts_in(env),
-                service_name=naming.service_name(app, proc_name),
-                family=naming.task_family(spec.name, app, env, proc_name),
-                placement=TaskPlacement.of(spec, env, proc.capacity, proc.placement),
                 listener=platform.listener if web else None,
-                priority=listener_priority(app, proc_name, proc.priority) if web else None,
                 test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
                 load_balancer_full_name=platform.load_balancer_full_name if web else None,
-                deploy=app_spec.deploy,
                 alternate_live=self._alternate_live(proc_name) if proc_name in app_spec.shifting_processes else None,
                 running=self.image_built,
+                **props,
                 **roles,
             )
             rollback_alarms = self.monitoring.add_process(proc_name, service)
             if rollback_alarms:
+                # CDK notes (INFO, no id to acknowledge it by) that alarm names by Ref may make a cycle; these
+                # alarms never refer to the service: the answer is in shipway/acknowledged.py.
                 service.service.enable_deployment_alarms(
                     [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
                 )
@@ -167,11 +167,8 @@ class AppRuntimeStack(ShipwayStack):
                 security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
                 buildpacks=self.container.buildpacks,
             )
-            for job_name, job in app_spec.cron.items():
-                self.cron.add_job(
-                    job_name, job, schedule_name=naming.schedule_name(spec.name, app, env, job_name),
-                    placement=TaskPlacement.of(spec, env, job.capacity, job.placement),
-                )
+            for job_name in app_spec.cron:
+                self.cron.add_job(job_name, **runtime.cron_job(spec, app, env, job_name))
         self._acknowledge()
 
     def _image(self, tag: str) -> ecs.ContainerImage:
@@ -185,7 +182,8 @@ class AppRuntimeStack(ShipwayStack):
                 self, "RegistryCredentials", self.platform.registry_credentials_arn
             )
             return ecs.ContainerImage.from_registry(f"{host}/{repository}:{tag}", credentials=credentials)
-        return ecs.ContainerImage.from_ecr_repository(ecr.Repository.from_repository_name(self, "Repository", repository), tag)
+        ecr_repository = ecr.Repository.from_repository_name(self, "Repository", repository)
+        return ecs.ContainerImage.from_ecr_repository(ecr_repository, tag)
 
     def _alternate_live(self, process: str) -> cdk.CfnCondition:
         """True while the pipeline's record says the alternate target group holds the process's live tasks."""
@@ -196,14 +194,15 @@ class AppRuntimeStack(ShipwayStack):
 
     def _publish_routing(self, process: str, service: ProcessService) -> None:
         """The production rule and both target groups, for the pipeline's record of which group is live."""
-        assert service.listener_rule is not None and service.target_group is not None
+        rule, primary, alternate = service.listener_rule, service.target_group, service.alternate_target_group
+        assert rule is not None and primary is not None and alternate is not None
         ssm.StringParameter(
             self, f"{process}Routing",
             parameter_name=naming.routing_parameter(self.spec.name, self.app_name, self.env_name, process),
             string_value=cdk.Fn.sub('{"rule":"${Rule}","primary":"${Primary}","alternate":"${Alternate}"}', {
-                "Rule": service.listener_rule.listener_rule_arn,
-                "Primary": service.target_group.target_group_arn,
-                "Alternate": service.alternate_target_group.target_group_arn,
+                "Rule": rule.listener_rule_arn,
+                "Primary": primary.target_group_arn,
+                "Alternate": alternate.target_group_arn,
             }),
             description=f"{self.app_name}-{process} in {self.env_name}: its production listener rule and target groups",
         )
@@ -211,12 +210,9 @@ class AppRuntimeStack(ShipwayStack):
 
     def _database(self) -> AppDatabase:
         """The app's own database and role in this environment, their secret and the step that provisions them."""
-        spec, app, env, platform = self.spec, self.app_name, self.env_name, self.platform
-        database_name, role_name = app_database(app, self.app_spec)
+        platform = self.platform
         return AppDatabase(
             self, "Database",
-            database_name=database_name, role_name=role_name,
-            shared_database=naming.database_name(spec.name),
             host=platform.param(Param.DATABASE_HOST), port=platform.param(Param.DATABASE_PORT),
             master_secret=secretsmanager.Secret.from_secret_complete_arn(
                 self, "MasterSecret", platform.database_secret_arn,
@@ -224,11 +220,8 @@ class AppRuntimeStack(ShipwayStack):
             cluster=platform.cluster, vpc=platform.private_vpc,
             subnets=ec2.SubnetSelection(subnets=platform.private_vpc.private_subnets),
             security_group=platform.app_security_group,
-            rotation_days=spec.environments[env].database.rotation_days,
             log_group=self.log_group,
-            provision_family=naming.task_family(spec.name, app, env, naming.PROVISION),
-            provision_role_name=naming.provision_role(spec.name, app, env),
-            state_machine_name=naming.provision_state_machine(spec.name, app, env),
+            **data.app_database(self.spec, self.app_name, self.env_name),
         )
 
     def _secrets(self) -> dict[str, ecs.Secret]:

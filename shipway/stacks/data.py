@@ -11,8 +11,9 @@ from ..constructs import parameters
 from ..constructs.database import Database
 from ..constructs.log_encryption import encrypt_log_groups
 from ..constructs.platform_imports import PlatformImports
-from ..constructs.retention import retention
 from ..naming import Param
+from ..props import data
+from ..props.platform import platform_imports
 from ..spec import Spec
 from .base import ShipwayStack
 
@@ -29,7 +30,7 @@ class DataStack(ShipwayStack):
             termination_protection=True,
         )
         self.env_name = env
-        self.platform = PlatformImports(self, "Platform", spec=spec, env=env)
+        self.platform = PlatformImports(self, "Platform", **platform_imports(spec, env))
         encrypt_log_groups(self, self.platform.logs_key_arn)
         self.database_security_group = ec2.SecurityGroup(
             self, "DatabaseSecurityGroup", vpc=self.platform.isolated_vpc, description="PostgreSQL: app tasks only",
@@ -42,21 +43,13 @@ class DataStack(ShipwayStack):
             self, "SubnetGroup", vpc=self.platform.isolated_vpc, description="Isolated subnets of the environment",
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         )
-        database = environment.database
+        props = data.database(spec, env)
         self.database = Database(
             self, "Database",
             vpc=self.platform.isolated_vpc,
             subnet_group=self.subnet_group,
             security_group=self.database_security_group,
-            version=database.version,
-            instance_type=database.instance_type,
-            storage_gb=database.storage_gb,
-            multi_az=database.multi_az,
-            backup_retention_days=database.backup_retention_days,
-            instance_identifier=naming.database_identifier(spec.name, env),
-            database_name=naming.database_name(spec.name),
-            username=naming.DATABASE_USERNAME,
-            log_retention=retention(database.log_retention_days),
+            **props,
         )
         def publish(key: str, value: str, description: str) -> None:
             parameters.publish(self, project=spec.name, env=env, key=key, value=value, description=description)
@@ -74,7 +67,7 @@ class DataStack(ShipwayStack):
         publish(Param.DATABASE_PORT, self.database.instance.db_instance_endpoint_port,
                 "PostgreSQL port: each app's database secret holds it")
 
-        self._checkov_skips(database.multi_az)
+        self._checkov_skips(props["multi_az"])
 
     def _checkov_skips(self, multi_az: bool) -> None:
         """What checkov flags on the database and stays so on purpose, each with its reason."""

@@ -19,10 +19,12 @@ from ..constructs.cluster import Cluster
 from ..constructs.log_encryption import LogsKey, encrypt_log_groups
 from ..constructs.network import Network
 from ..constructs.pools import Pools
-from ..constructs.registry import EcrScanOnPush, S3Registry, holds_ecr_settings
+from ..constructs.registry import EcrScanOnPush, S3Registry
 from ..constructs.retention import retention
 from ..constructs.router import Router
 from ..naming import Param
+from ..props import platform as platform_props
+from ..props import pools as pool_props
 from ..spec import Spec
 from ..spec.references import build_environment
 from .base import ShipwayStack
@@ -42,31 +44,22 @@ class PlatformStack(ShipwayStack):
         self.logs_key = LogsKey(self, "LogsKey", description=f"shipway {spec.name} {env}: every log group's data")
         encrypt_log_groups(self, self.logs_key.key.key_arn)
         log_retention = retention(environment.log_retention_days)
-        self.network = Network(
-            self, "Network", max_azs=environment.network.max_azs, nat_gateways=environment.network.nat_gateways,
-            planned_azs=environment.network.planned_azs, flow_log_retention=log_retention,
-        )
+        self.network = Network(self, "Network", **platform_props.network(spec, env))
         vpc = self.network.vpc
         self.app_security_group = ec2.SecurityGroup(
             self, "AppSecurityGroup", vpc=vpc, description="Worn by every app task of the environment",
             allow_all_outbound=True,
         )
-        self.cluster = Cluster(
-            self, "Cluster", cluster_name=naming.cluster_name(spec.name, env), vpc=vpc,
-            fargate=environment.cluster.fargate, fargate_spot=environment.cluster.fargate_spot,
-            log_retention=log_retention,
-        )
+        self.cluster = Cluster(self, "Cluster", vpc=vpc, **platform_props.cluster(spec, env))
         self.pools = Pools(
-            self, "Pools", project=spec.name, env=env, pools=environment.cluster.pools,
+            self, "Pools", cluster_name=naming.cluster_name(spec.name, env), pools=pool_props.pools(spec, env),
             cluster=self.cluster.cluster, vpc=vpc,
         )
         for provider in self.pools.capacity_providers:
             self.cluster.add_capacity_provider(provider)
         self.router = Router(
-            self, "Router", load_balancer_name=naming.load_balancer_name(spec.name, env), vpc=vpc,
-            certificate_arn=environment.router.certificate_arn, idle_timeout=environment.router.idle_timeout,
-            access_log_days=environment.router.access_log_days, app_security_group=self.app_security_group,
-            test_sources=self.network.egress_cidrs,
+            self, "Router", vpc=vpc, app_security_group=self.app_security_group,
+            test_sources=self.network.egress_cidrs, **platform_props.router(spec, env),
         )
         self.registry = self._registry(spec, env, log_retention)
         self.alarm_topic = AlarmTopic(self, "Alarms", display_name=f"shipway {spec.name} {env} alarms")
@@ -135,6 +128,6 @@ class PlatformStack(ShipwayStack):
                                value=registry.credentials.secret_arn,
                                description="The registry's user and password: app tasks pull with them")
             return registry
-        if holds_ecr_settings(spec, env):
+        if platform_props.holds_ecr_settings(spec, env):
             return EcrScanOnPush(self, "Registry")
         return None

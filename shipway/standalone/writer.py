@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from ..assembly import read_assembly
+from .parameters import with_typeable_parameters
 from .readme import readme
 from .reusable import problems
 from .service_catalog import portfolio_template
@@ -17,13 +18,15 @@ class NotReusable(Exception):
 
 
 def write_templates(assembly: Path, out: Path) -> list[Path]:
-    """Copy every stack's template from ``assembly`` into ``out`` (emptied first), with README.md and the
-    Service Catalog portfolio; refuse if any template could not be deployed on its own."""
+    """Copy every stack's template from ``assembly`` into ``out`` (emptied first), its parameters renamed to
+    names a person can type (``parameters.py``), with README.md and the Service Catalog portfolio; refuse if any
+    template could not be deployed on its own."""
     stacks = list(read_assembly(assembly).values())
     found = [f"{s.name}: {p}" for s in stacks for p in problems(s)]
     if found:
         raise NotReusable("\n".join(found))
     project = next((s.tags["shipway:project"] for s in stacks if "shipway:project" in s.tags), "shipway")
+    stacks = [with_typeable_parameters(s, project) for s in stacks]
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
