@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import assert_never
 
 from .. import naming
 from .capacity import check_capacity
+from .capacity_name import Fargate, OnPool, parse
 from .model import (
     DEPLOY_START_MINUTES,
     MAX_DEPLOY_MINUTES,
@@ -16,7 +18,6 @@ from .model import (
     Process,
     Spec,
     app_database,
-    pool_of,
 )
 from .vocabulary import HOSTNAME
 
@@ -287,16 +288,26 @@ def _check_one_pipeline_home(spec: Spec, add) -> None:
 
 
 def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], add) -> None:
-    pool_name = pool_of(capacity)
-    if pool_name is None:
-        flag = capacity.replace("-", "_")
-        for env_name, env in spec.environments.items():
-            if not getattr(env.cluster, flag):
-                add((*path, "capacity"), f"environment {env_name} turns {capacity} off (cluster.{flag}: false)")
-        if placement:
-            add((*path, "placement"),
-                f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
-        return
+    match parse(capacity):
+        case Fargate() as fargate:
+            _check_fargate(spec, path, fargate, placement, add)
+        case OnPool(pool=pool_name):
+            _check_pool(spec, path, pool_name, placement, add)
+        case unknown:
+            assert_never(unknown)
+
+
+def _check_fargate(spec: Spec, path, fargate: Fargate, placement: dict[str, str], add) -> None:
+    for env_name, env in spec.environments.items():
+        if not fargate.offered_by(env.cluster):
+            add((*path, "capacity"),
+                f"environment {env_name} turns {fargate.value} off (cluster.{fargate.flag}: false)")
+    if placement:
+        add((*path, "placement"),
+            f"placement needs EC2 capacity ({OnPool.PREFIX}<name>); {fargate.value} has no instance attributes")
+
+
+def _check_pool(spec: Spec, path, pool_name: str, placement: dict[str, str], add) -> None:
     for env_name, env in spec.environments.items():
         pool = env.cluster.pools.get(pool_name)
         if pool is None:
@@ -410,15 +421,17 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         target = spec.environments.get(app.loadtest.environment)
         if target is not None:
             where = f"environments.{app.loadtest.environment}.cluster"
-            if not target.cluster.fargate:
+            master = Fargate.ON_DEMAND
+            if not master.offered_by(target.cluster):
                 add((*base, "loadtest", "environment"),
-                    f"the Locust master runs on FARGATE, which {where}.fargate turns off")
+                    f"the Locust master runs on {master.provider}, which {where}.{master.flag} turns off")
             key, value = naming.LOADTEST_POOL_METADATA
             offered = any(pool.metadata.get(key) == value for pool in target.cluster.pools.values())
-            if not offered and not target.cluster.fargate_spot:
+            workers = Fargate.SPOT
+            if not offered and not workers.offered_by(target.cluster):
                 add(
                     (*base, "loadtest", "environment"),
-                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; "
+                    f"the Locust workers need a pool with metadata {key}: {value!r} or {workers.provider}; "
                     f"{where} has neither",
                 )
         bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, app.loadtest.environment)
