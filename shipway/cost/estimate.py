@@ -17,7 +17,7 @@ from ..catalog import instance_type
 from ..catalog.prices import PRICES, heroku, known_regions, region_prices, spot_assumption
 from ..naming import LOADTEST_POOL_METADATA
 from ..spec import Spec
-from ..spec.capacity import loadtest_pool
+from ..spec.capacity import loadtest_workers
 from ..spec.capacity_name import CapacityName, Fargate, OnPool
 from ..spec.model import App, Environment, Process, app_database
 from . import assumptions as a
@@ -199,7 +199,7 @@ def _holding(spec: Spec, env_name: str, pool_name: str) -> str:
             if runs_on == OnPool(pool_name)]
     held += [f"{app_name} load-test workers" for app_name, app in spec.apps.items()
              if app.loadtest and app.loadtest.environment == env_name
-             and loadtest_pool(spec.environments[env_name].cluster) == pool_name]
+             and loadtest_workers(spec.environments[env_name].cluster) == OnPool(pool_name)]
     return f"; holds {', '.join(held)}" if held else ""
 
 
@@ -228,8 +228,8 @@ def _database(env_name: str, env: Environment, price: _Pricer) -> list[Line]:
 
 
 def _priced_per_task(runs_on: CapacityName) -> Fargate | None:
-    """The Fargate capacity a process or cron job is priced on by the task; None on a pool, whose instances are
-    the pool's line."""
+    """The Fargate capacity a process, cron job or load test's workers are priced on by the task; None on a pool,
+    whose instances are the pool's line."""
     match runs_on:
         case Fargate():
             return runs_on
@@ -281,12 +281,13 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
         out.append(_line(env_name, app_name, f"load-test master: {test.size.cpu}/{test.size.memory}", "task-hour",
                          a.PUSHES * minutes / MINUTES_PER_HOUR, task,
                          f"{a.PUSHES} runs a month of {test.run_time} plus {a.LOADTEST_SETUP_MINUTES} minutes"))
-        if loadtest_pool(env.cluster) is None:
+        workers = _priced_per_task(loadtest_workers(env.cluster))
+        if workers is not None:
             out.append(_line(
-                env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on {Fargate.SPOT.label}",
+                env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on {workers.label}",
                 "task-hour", a.PUSHES * test.workers * minutes / MINUTES_PER_HOUR, task,
                 f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers "
-                f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot,
+                f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot if workers.spot else None,
             ))
     database, role = app_database(app_name, app)
     out.append(_line(env_name, app_name, "database secret", "secret-month", Decimal(1),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from .. import naming
-from .capacity import check_capacity
+from .capacity import check_capacity, loadtest_workers
 from .capacity_name import Fargate, OnPool, parse
 from .model import (
     DEPLOY_START_MINUTES,
@@ -463,15 +463,15 @@ def _check_loadtest(spec: Spec, app_name: str, app: App, test: LoadTest, add) ->
 
 
 def _check_loadtest_capacity(base: tuple, where: str, target: Environment, add) -> None:
-    """The load test's environment offers its master FARGATE, and its workers a load-test pool or FARGATE_SPOT."""
+    """The load test's environment offers its master FARGATE, and its workers their capacity (``loadtest_workers``:
+    a load-test pool, or FARGATE_SPOT)."""
     master = Fargate.ON_DEMAND
     if not master.offered_by(target.cluster):
         add((*base, "loadtest", "environment"),
             f"the Locust master runs on {master.provider}, which {where}.{master.flag} turns off")
     key, value = naming.LOADTEST_POOL_METADATA
-    offered = any(pool.metadata.get(key) == value for pool in target.cluster.pools.values())
-    workers = Fargate.SPOT
-    if not offered and not workers.offered_by(target.cluster):
+    workers = loadtest_workers(target.cluster)
+    if isinstance(workers, Fargate) and not workers.offered_by(target.cluster):
         add(
             (*base, "loadtest", "environment"),
             f"the Locust workers need a pool with metadata {key}: {value!r} or {workers.provider}; "
