@@ -8,7 +8,7 @@ from typing import assert_never
 
 from .. import naming
 from .capacity import check_capacity, loadtest_workers
-from .capacity_name import Fargate, OnPool, parse
+from .capacity_name import CapacityName, Fargate, OnPool
 from .model import (
     DEPLOY_START_MINUTES,
     MAX_DEPLOY_MINUTES,
@@ -290,8 +290,8 @@ def _check_one_pipeline_home(spec: Spec, add) -> None:
             )
 
 
-def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], add) -> None:
-    match parse(capacity):
+def _check_capacity(spec: Spec, path, runs_on: CapacityName, placement: dict[str, str], add) -> None:
+    match runs_on:
         case Fargate() as fargate:
             _check_fargate(spec, path, fargate, placement, add)
         case OnPool(pool=pool_name):
@@ -372,7 +372,7 @@ def _check_process(spec: Spec, app_name: str, proc_name: str, proc: Process, add
     if proc_name in naming.TASK_ROLES:
         add(path, f"a process may not be named {proc_name!r}: shipway's own task definition family of that "
                   "name would collide with its")
-    _check_capacity(spec, path, proc.capacity, proc.placement, add)
+    _check_capacity(spec, path, proc.runs_on, proc.placement, add)
     _check_hosts(spec, path, proc, add)
     if proc.hosts and proc.port is None:
         add((*path, "port"), "a process with hosts needs the port it listens on")
@@ -413,7 +413,7 @@ def _check_autoscale(path: tuple, proc: Process, scale: Autoscale, add) -> None:
 def _check_cron_job(spec: Spec, app_name: str, job_name: str, job: CronJob, add) -> None:
     """A cron job's capacity, and its schedule's name in every environment."""
     path = ("apps", app_name, "cron", job_name)
-    _check_capacity(spec, path, job.capacity, job.placement, add)
+    _check_capacity(spec, path, job.runs_on, job.placement, add)
     for env_name in spec.environments:
         schedule = naming.schedule_name(spec.name, app_name, env_name, job_name)
         if len(schedule) > 64:
