@@ -24,6 +24,7 @@ from typing import Any
 import click
 
 from .. import naming
+from ..spec.capacity_name import Fargate
 from ..spec.vocabulary import SIZES
 from . import aws, cli, logs, runtime
 from .context import Target, app_env_options
@@ -31,6 +32,9 @@ from .errors import FAILED, CliError, NotFound
 from .progress import Progress
 
 POLL_SECONDS = 3
+
+ONE_OFF_CAPACITY = Fargate.ON_DEMAND
+"""Where the one-off task definition runs without ``-p``: it has no process, so no capacity of its own."""
 
 
 def shell_command(command: str) -> list[str]:
@@ -98,10 +102,11 @@ def _task_definition(target: Target, process: str | None) -> tuple[str, str, dic
         if arn is None:
             raise NotFound(f"no task definition {target.family('release')}: "
                            f"{naming.app_env_stack(target.name, target.app, target.env)} is not deployed")
-        if not target.spec.environments[target.env].cluster.fargate:
-            raise CliError(f"{target.env}'s cluster has no FARGATE capacity for the one-off task: run it on a "
-                           "process's capacity with -p PROCESS", 2)
-        return arn, logs.ONE_OFF, {"capacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]}
+        if not ONE_OFF_CAPACITY.offered_by(target.spec.environments[target.env].cluster):
+            raise CliError(f"{target.env}'s cluster has no {ONE_OFF_CAPACITY.provider} capacity for the one-off "
+                           "task: run it on a process's capacity with -p PROCESS", 2)
+        strategy = [{"capacityProvider": ONE_OFF_CAPACITY.provider, "weight": 1}]
+        return arn, logs.ONE_OFF, {"capacityProviderStrategy": strategy}
     target.process(process)
     service = runtime.services(target, [process])[process]
     if service is None:

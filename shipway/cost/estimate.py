@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import assert_never
 
 from ..catalog import instance_type
 from ..catalog.prices import PRICES, heroku, known_regions, region_prices, spot_assumption
 from ..naming import LOADTEST_POOL_METADATA
 from ..spec import Spec
-from ..spec.capacity import loadtest_pool
-from ..spec.model import App, Environment, Process, app_database, pool_of
+from ..spec.capacity import loadtest_workers
+from ..spec.capacity_name import CapacityName, Fargate, OnPool
+from ..spec.model import App, Environment, Process, app_database
 from . import assumptions as a
 from .model import PIPELINES, Estimate, HerokuLine, Line
 from .schedule import DAYS, WEEKS, runs_per_month
@@ -192,12 +194,12 @@ def _platform(spec: Spec, env_name: str, env: Environment, price: _Pricer, ec2_s
 def _holding(spec: Spec, env_name: str, pool_name: str) -> str:
     """What runs on a pool, for its line: the processes (priced by the pool) and the load-test workers."""
     held = [f"{app_name} {name}" for app_name, app in spec.apps.items()
-            for name, capacity in [*((n, p.capacity) for n, p in app.processes.items()),
-                                   *((n, j.capacity) for n, j in app.cron.items())]
-            if capacity == f"pool:{pool_name}"]
+            for name, runs_on in [*((n, p.runs_on) for n, p in app.processes.items()),
+                                  *((n, j.runs_on) for n, j in app.cron.items())]
+            if runs_on == OnPool(pool_name)]
     held += [f"{app_name} load-test workers" for app_name, app in spec.apps.items()
              if app.loadtest and app.loadtest.environment == env_name
-             and loadtest_pool(spec.environments[env_name].cluster) == pool_name]
+             and loadtest_workers(spec.environments[env_name].cluster) == OnPool(pool_name)]
     return f"; holds {', '.join(held)}" if held else ""
 
 
@@ -225,6 +227,18 @@ def _database(env_name: str, env: Environment, price: _Pricer) -> list[Line]:
     ]
 
 
+def _priced_per_task(runs_on: CapacityName) -> Fargate | None:
+    """The Fargate capacity a process, cron job or load test's workers are priced on by the task; None on a pool,
+    whose instances are the pool's line."""
+    match runs_on:
+        case Fargate():
+            return runs_on
+        case OnPool():
+            return None
+        case unknown:
+            assert_never(unknown)
+
+
 def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App, price: _Pricer,
                         fargate_spot: Decimal) -> list[Line]:
     hours = a.HOURS_PER_MONTH
@@ -233,26 +247,25 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
     for name, process in app.processes.items():
         low, high = _counts(process)
         running += low
-        if process.pool is not None:  # its instances are the pool's line
+        on = _priced_per_task(process.runs_on)
+        if on is None:
             continue
-        spot = process.capacity == "fargate-spot"
         out.append(_line(
-            env_name, app_name, f"{name}: {process.size.cpu}/{process.size.memory} on "
-            f"{'Fargate Spot' if spot else 'Fargate'}", "task-hour", low * hours,
-            price.task_hour(process.size.cpu, process.size.memory),
+            env_name, app_name, f"{name}: {process.size.cpu}/{process.size.memory} on {on.label}", "task-hour",
+            low * hours, price.task_hour(process.size.cpu, process.size.memory),
             f"{low}" + (f" to {high}" if high != low else "") + " task(s) always on",
-            quantity_max=high * hours, spot=fargate_spot if spot else None,
+            quantity_max=high * hours, spot=fargate_spot if on.spot else None,
         ))
     for name, job in app.cron.items():
-        if pool_of(job.capacity) is not None:  # its instances are the pool's line
+        on = _priced_per_task(job.runs_on)
+        if on is None:
             continue
         runs = runs_per_month(job.schedule)
-        spot = job.capacity == "fargate-spot"
         out.append(_line(
             env_name, app_name, f"cron {name}: {job.size.cpu}/{job.size.memory}", "task-hour",
             runs * a.CRON_MINUTES / MINUTES_PER_HOUR, price.task_hour(job.size.cpu, job.size.memory),
             f"{runs.normalize():f} runs a month ({job.schedule}) of {a.CRON_MINUTES} minutes",
-            spot=fargate_spot if spot else None,
+            spot=fargate_spot if on.spot else None,
         ))
     if app.release:
         out.append(_line(
@@ -268,12 +281,13 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
         out.append(_line(env_name, app_name, f"load-test master: {test.size.cpu}/{test.size.memory}", "task-hour",
                          a.PUSHES * minutes / MINUTES_PER_HOUR, task,
                          f"{a.PUSHES} runs a month of {test.run_time} plus {a.LOADTEST_SETUP_MINUTES} minutes"))
-        if loadtest_pool(env.cluster) is None:
+        workers = _priced_per_task(loadtest_workers(env.cluster))
+        if workers is not None:
             out.append(_line(
-                env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on Fargate Spot",
+                env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on {workers.label}",
                 "task-hour", a.PUSHES * test.workers * minutes / MINUTES_PER_HOUR, task,
                 f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers "
-                f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot,
+                f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot if workers.spot else None,
             ))
     database, role = app_database(app_name, app)
     out.append(_line(env_name, app_name, "database secret", "secret-month", Decimal(1),

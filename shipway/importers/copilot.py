@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..spec import vocabulary as v
+from ..spec.capacity_name import Fargate
 from ..spec.model import LogRetention
 from ..spec.references import RESERVED_VARIABLES
 from .copilot_reasons import ADDON_WHY, BY_HAND, ENV_WHY, PIPELINE_WHY, WHY
@@ -528,7 +529,7 @@ def _count(ctx: _Context, file: str, name: str, m: Section, process: dict) -> No
     c = m.sub("count")
     if c.peek("spot") is not None and not c.has("range"):
         process["count"] = c.take("spot")
-        process["capacity"] = "fargate-spot"
+        process["capacity"] = Fargate.SPOT.value
         ctx.comments[("_w", name, "capacity")] = "Copilot's count.spot"
     scale: dict[str, Any] = {}
     rng = c.peek("range")

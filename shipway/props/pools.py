@@ -3,7 +3,7 @@
 ``pool_props`` is the one place a spec pool kind (``shipway.spec.model.Pool``) becomes its construct kind
 (``shipway.constructs.pools``): a new kind is its case here, and mypy's exhaustiveness check on the ``match``
 names a kind that has none. ``capacity`` is the one place a capacity name (``fargate``, ``fargate-spot``,
-``pool:<name>``) becomes the ``placement.Capacity`` its tasks run on.
+``pool:<name>``, parsed by ``shipway.spec.capacity_name``) becomes the ``placement.Capacity`` its tasks run on.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from .. import naming
 from ..constructs import placement
 from ..constructs.pools import AsgPoolProps, PoolProps, SpotFleetPoolProps
 from ..spec import Spec
-from ..spec.model import AsgPool, Pool, SpotFleetPool, pool_of
-
-FARGATE: dict[str, placement.Fargate] = {"fargate": placement.FARGATE, "fargate-spot": placement.FARGATE_SPOT}
-"""The Fargate capacities by the name a process gives."""
+from ..spec.capacity_name import Fargate, OnPool, parse
+from ..spec.model import AsgPool, Pool, SpotFleetPool
 
 
 def pool_props(project: str, env: str, name: str, pool: Pool) -> PoolProps:
@@ -51,9 +49,10 @@ def capacity(spec: Spec, env: str, capacity: str) -> placement.Capacity:
     Raises ``ValueError`` for a name outside the vocabulary and ``KeyError`` for a pool the environment lacks;
     the spec's checks refuse both first.
     """
-    if capacity in FARGATE:
-        return FARGATE[capacity]
-    name = pool_of(capacity)
-    if name is None:
-        raise ValueError(f"capacity {capacity!r} is not fargate, fargate-spot or pool:<name>")
-    return pool_props(spec.name, env, name, spec.environments[env].cluster.pools[name])
+    match parse(capacity):
+        case Fargate() as fargate:
+            return placement.Fargate(fargate.provider)
+        case OnPool(pool=name):
+            return pool_props(spec.name, env, name, spec.environments[env].cluster.pools[name])
+        case unknown:
+            assert_never(unknown)

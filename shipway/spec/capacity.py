@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .. import catalog, naming
+from .capacity_name import CapacityName, Fargate, OnPool
 from .model import ROLLING_MAX_PERCENT, Cluster, Environment, Pool, Process, Size, Spec
 
 MEMORY_SHARE = Fraction(9, 10)
@@ -44,12 +45,18 @@ def bounds(instance: catalog.InstanceType, size: Size, *, trunking: bool) -> dic
     }
 
 
-def loadtest_pool(cluster: Cluster) -> str | None:
-    """The pool that hosts the load test's workers: the first (by name) whose metadata offers ``loadtest: "true"``;
-    None when the workers run on FARGATE_SPOT."""
+def loadtest_workers(cluster: Cluster) -> CapacityName:
+    """Where the load test's workers run: the first pool (by name) whose metadata offers ``loadtest: "true"``;
+    Fargate Spot when none does."""
     key, value = naming.LOADTEST_POOL_METADATA
     offered = sorted(name for name, pool in cluster.pools.items() if pool.metadata.get(key) == value)
-    return offered[0] if offered else None
+    return OnPool(offered[0]) if offered else Fargate.SPOT
+
+
+def loadtest_pool(cluster: Cluster) -> str | None:
+    """The pool that hosts the load test's workers; None when they run on Fargate (``loadtest_workers``)."""
+    workers = loadtest_workers(cluster)
+    return workers.pool if isinstance(workers, OnPool) else None
 
 
 def largest_count(process: Process) -> tuple[int, str]:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from . import capacity_name
 from . import vocabulary as v
 
 
@@ -338,15 +339,8 @@ Hosts = Annotated[
     Annotated[Annotated[list[str], Field(max_length=5)], Tag("[list]")] | Annotated[dict[Name, HostList], Tag("[map]")],
     Discriminator(lambda value: "[map]" if isinstance(value, dict) else "[list]"),
 ]
-Capacity = Annotated[
-    str,
-    _matches(r"^(?:fargate|fargate-spot|pool:[a-z][a-z0-9]*(?:-[a-z0-9]+)*)$", "fargate, fargate-spot or pool:<name>"),
-]
-
-
-def pool_of(capacity: str) -> str | None:
-    """The pool a ``capacity`` names, or None for Fargate."""
-    return capacity.removeprefix("pool:") if capacity.startswith("pool:") else None
+Capacity = Annotated[str, _matches(capacity_name.PATTERN, capacity_name.HELP)]
+"""A capacity name; ``capacity_name.parse`` says what it means (a process's or cron job's ``runs_on``)."""
 
 
 def _slow_start(seconds: int) -> int:
@@ -385,7 +379,7 @@ class Process(Model):
     port: int | None = Field(None, ge=1, le=65535)
     size: SizeField = Field("1x", description="Task CPU and memory.")  # type: ignore[assignment]
     count: int = Field(1, ge=0, le=1000, description="Desired tasks (heroku ps:scale).")
-    capacity: Capacity = Field("fargate", description="fargate, fargate-spot or pool:<name>.")
+    capacity: Capacity = Field(capacity_name.Fargate.ON_DEMAND.value, description=f"{capacity_name.HELP}.")
     placement: dict[str, str] = Field(default_factory=dict, description="memberOf constraints on pool metadata.")
     health_check: str = Field("/", pattern=r"^/[\x21-\x7e]{0,1023}$", description="ALB health check path.")
     hosts: Hosts = Field(
@@ -418,8 +412,15 @@ class Process(Model):
         return list(self.hosts)
 
     @property
+    def runs_on(self) -> capacity_name.CapacityName:
+        """What ``capacity`` names."""
+        return capacity_name.parse(self.capacity)
+
+    @property
     def pool(self) -> str | None:
-        return pool_of(self.capacity)
+        """The pool the process runs on; None on Fargate."""
+        runs_on = self.runs_on
+        return runs_on.pool if isinstance(runs_on, capacity_name.OnPool) else None
 
     @property
     def stop_timeout(self) -> int:
@@ -439,12 +440,17 @@ class CronJob(Model):
     schedule: Schedule = Field(description="EventBridge cron(...) or rate(...).")
     command: str = Field(min_length=1, description="Run with the one-off task definition.")
     size: SizeField = "1x"  # type: ignore[assignment]
-    capacity: Capacity = "fargate"
+    capacity: Capacity = capacity_name.Fargate.ON_DEMAND.value
     placement: dict[str, str] = Field(default_factory=dict)
     retry_attempts: int = Field(
         2, ge=0, le=185, description="EventBridge Scheduler retries before the dead-letter queue."
     )
     max_event_age: int = Field(3600, ge=60, le=86400, description="Seconds Scheduler keeps retrying a run.")
+
+    @property
+    def runs_on(self) -> capacity_name.CapacityName:
+        """What ``capacity`` names."""
+        return capacity_name.parse(self.capacity)
 
 
 class Deploy(Model):

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from typing import assert_never
 
 from .. import naming
-from .capacity import check_capacity
+from .capacity import check_capacity, loadtest_workers
+from .capacity_name import CapacityName, Fargate, OnPool
 from .model import (
     DEPLOY_START_MINUTES,
     MAX_DEPLOY_MINUTES,
     MAX_MODELED_WAIT,
     App,
+    Autoscale,
+    CronJob,
     Environment,
+    LoadTest,
     Process,
     Spec,
     app_database,
-    pool_of,
 )
 from .vocabulary import HOSTNAME
 
@@ -286,17 +290,27 @@ def _check_one_pipeline_home(spec: Spec, add) -> None:
             )
 
 
-def _check_capacity(spec: Spec, path, capacity: str, placement: dict[str, str], add) -> None:
-    pool_name = pool_of(capacity)
-    if pool_name is None:
-        flag = capacity.replace("-", "_")
-        for env_name, env in spec.environments.items():
-            if not getattr(env.cluster, flag):
-                add((*path, "capacity"), f"environment {env_name} turns {capacity} off (cluster.{flag}: false)")
-        if placement:
-            add((*path, "placement"),
-                f"placement needs EC2 capacity (pool:<name>); {capacity} has no instance attributes")
-        return
+def _check_capacity(spec: Spec, path, runs_on: CapacityName, placement: dict[str, str], add) -> None:
+    match runs_on:
+        case Fargate() as fargate:
+            _check_fargate(spec, path, fargate, placement, add)
+        case OnPool(pool=pool_name):
+            _check_pool(spec, path, pool_name, placement, add)
+        case unknown:
+            assert_never(unknown)
+
+
+def _check_fargate(spec: Spec, path, fargate: Fargate, placement: dict[str, str], add) -> None:
+    for env_name, env in spec.environments.items():
+        if not fargate.offered_by(env.cluster):
+            add((*path, "capacity"),
+                f"environment {env_name} turns {fargate.value} off (cluster.{fargate.flag}: false)")
+    if placement:
+        add((*path, "placement"),
+            f"placement needs EC2 capacity ({OnPool.PREFIX}<name>); {fargate.value} has no instance attributes")
+
+
+def _check_pool(spec: Spec, path, pool_name: str, placement: dict[str, str], add) -> None:
     for env_name, env in spec.environments.items():
         pool = env.cluster.pools.get(pool_name)
         if pool is None:
@@ -332,6 +346,18 @@ def _check_launcher_commands(app_name: str, app: App, add) -> None:
 
 def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
     base = ("apps", app_name)
+    _check_variables(base, app, add)
+    for proc_name, proc in app.processes.items():
+        _check_process(spec, app_name, proc_name, proc, add)
+    for job_name, job in app.cron.items():
+        _check_cron_job(spec, app_name, job_name, job, add)
+    _check_deploy(spec, base, app, add)
+    if app.loadtest is not None:
+        _check_loadtest(spec, app_name, app, app.loadtest, add)
+
+
+def _check_variables(base: tuple, app: App, add) -> None:
+    """Config and secrets: none shadows a variable shipway sets, and no key is both."""
     for section in ("config", "secrets"):
         for key in getattr(app, section):
             if key in RESERVED_VARIABLES:
@@ -339,52 +365,64 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
     for key in set(app.config) & set(app.secrets):
         add((*base, "secrets", key), f"{key} is in both config and secrets; keep one")
 
-    for proc_name, proc in app.processes.items():
-        path = (*base, "processes", proc_name)
-        if proc_name in naming.TASK_ROLES:
-            add(path, f"a process may not be named {proc_name!r}: shipway's own task definition family of that "
-                      "name would collide with its")
-        _check_capacity(spec, path, proc.capacity, proc.placement, add)
-        _check_hosts(spec, path, proc, add)
-        if proc.hosts and proc.port is None:
-            add((*path, "port"), "a process with hosts needs the port it listens on")
-        if proc.health_check_timeout >= proc.health_check_interval:
-            add((*path, "health_check_timeout"), "health_check_timeout must be shorter than health_check_interval")
-        if proc.modeled_wait > MAX_MODELED_WAIT:
-            add(
-                (*path, "deregistration_delay"),
-                f"health_check_interval x healthy_threshold + deregistration_delay is {proc.modeled_wait} s; "
-                f"keep it at most {MAX_MODELED_WAIT} s so deploys stay fast",
-            )
-        scale = proc.autoscale
-        if scale is None:
-            continue
-        if scale.min > scale.max:
-            add((*path, "autoscale", "min"), f"min {scale.min} is above max {scale.max}")
-        elif not scale.min <= proc.count <= scale.max:
-            add((*path, "count"), f"count {proc.count} is outside autoscale min {scale.min} .. max {scale.max}")
-        if scale.requests_per_target is not None and not proc.is_web:
-            add((*path, "autoscale", "requests_per_target"), "requests_per_target needs a process with hosts")
-        if scale.cpu is None and scale.memory is None and scale.requests_per_target is None and not scale.schedules:
-            add((*path, "autoscale"), "autoscale needs cpu, memory, requests_per_target or schedules")
-        for i, sched in enumerate(scale.schedules):
-            for key in ("min", "max"):
-                value = getattr(sched, key)
-                if value is not None and not scale.min <= value <= scale.max:
-                    add(
-                        (*path, "autoscale", "schedules", i, key),
-                        f"{key} {value} is outside autoscale min {scale.min} .. max {scale.max}",
-                    )
-            if sched.min is not None and sched.max is not None and sched.min > sched.max:
-                add((*path, "autoscale", "schedules", i, "min"), f"min {sched.min} is above max {sched.max}")
 
-    for job_name, job in app.cron.items():
-        _check_capacity(spec, (*base, "cron", job_name), job.capacity, job.placement, add)
-        for env_name in spec.environments:
-            schedule = naming.schedule_name(spec.name, app_name, env_name, job_name)
-            if len(schedule) > 64:
-                add((*base, "cron", job_name), f"the schedule name {schedule!r} is longer than 64 characters")
+def _check_process(spec: Spec, app_name: str, proc_name: str, proc: Process, add) -> None:
+    """A process's name, capacity, hosts and health check timings, then its autoscaling."""
+    path = ("apps", app_name, "processes", proc_name)
+    if proc_name in naming.TASK_ROLES:
+        add(path, f"a process may not be named {proc_name!r}: shipway's own task definition family of that "
+                  "name would collide with its")
+    _check_capacity(spec, path, proc.runs_on, proc.placement, add)
+    _check_hosts(spec, path, proc, add)
+    if proc.hosts and proc.port is None:
+        add((*path, "port"), "a process with hosts needs the port it listens on")
+    if proc.health_check_timeout >= proc.health_check_interval:
+        add((*path, "health_check_timeout"), "health_check_timeout must be shorter than health_check_interval")
+    if proc.modeled_wait > MAX_MODELED_WAIT:
+        add(
+            (*path, "deregistration_delay"),
+            f"health_check_interval x healthy_threshold + deregistration_delay is {proc.modeled_wait} s; "
+            f"keep it at most {MAX_MODELED_WAIT} s so deploys stay fast",
+        )
+    if proc.autoscale is not None:
+        _check_autoscale(path, proc, proc.autoscale, add)
 
+
+def _check_autoscale(path: tuple, proc: Process, scale: Autoscale, add) -> None:
+    """Autoscaling bounds hold the count and every schedule, and something drives the scaling."""
+    if scale.min > scale.max:
+        add((*path, "autoscale", "min"), f"min {scale.min} is above max {scale.max}")
+    elif not scale.min <= proc.count <= scale.max:
+        add((*path, "count"), f"count {proc.count} is outside autoscale min {scale.min} .. max {scale.max}")
+    if scale.requests_per_target is not None and not proc.is_web:
+        add((*path, "autoscale", "requests_per_target"), "requests_per_target needs a process with hosts")
+    if scale.cpu is None and scale.memory is None and scale.requests_per_target is None and not scale.schedules:
+        add((*path, "autoscale"), "autoscale needs cpu, memory, requests_per_target or schedules")
+    for i, sched in enumerate(scale.schedules):
+        for key in ("min", "max"):
+            value = getattr(sched, key)
+            if value is not None and not scale.min <= value <= scale.max:
+                add(
+                    (*path, "autoscale", "schedules", i, key),
+                    f"{key} {value} is outside autoscale min {scale.min} .. max {scale.max}",
+                )
+        if sched.min is not None and sched.max is not None and sched.min > sched.max:
+            add((*path, "autoscale", "schedules", i, "min"), f"min {sched.min} is above max {sched.max}")
+
+
+def _check_cron_job(spec: Spec, app_name: str, job_name: str, job: CronJob, add) -> None:
+    """A cron job's capacity, and its schedule's name in every environment."""
+    path = ("apps", app_name, "cron", job_name)
+    _check_capacity(spec, path, job.runs_on, job.placement, add)
+    for env_name in spec.environments:
+        schedule = naming.schedule_name(spec.name, app_name, env_name, job_name)
+        if len(schedule) > 64:
+            add(path, f"the schedule name {schedule!r} is longer than 64 characters")
+
+
+def _check_deploy(spec: Spec, base: tuple, app: App, add) -> None:
+    """The approval names an environment, the strategy's baking fits the pipeline's wait, and traffic shifts
+    have a process with hosts to shift."""
     deploy = app.deploy
     if deploy.approve_before is not None and deploy.approve_before not in spec.environments:
         add((*base, "deploy", "approve_before"), _unknown_env(spec, deploy.approve_before))
@@ -399,35 +437,46 @@ def _check_app(spec: Spec, app_name: str, app: App, add) -> None:
         )
     if deploy.strategy != "rolling" and not app.web_processes:
         add((*base, "deploy", "strategy"), f"{deploy.strategy} shifts ALB traffic, so it needs a process with hosts")
-    if app.loadtest is not None:
-        if app.loadtest.environment not in spec.environments:
-            add((*base, "loadtest", "environment"), _unknown_env(spec, app.loadtest.environment))
-        if app.loadtest.host is None and not app.web_processes:
-            add((*base, "loadtest", "host"), "give host: the app has no process with hosts to test")
-        for role in (naming.LOADTEST_MASTER, naming.LOADTEST_WORKER):
-            if role in app.processes:
-                add((*base, "processes", role), f"{role!r} is the load test's; name the process otherwise")
-        target = spec.environments.get(app.loadtest.environment)
-        if target is not None:
-            where = f"environments.{app.loadtest.environment}.cluster"
-            if not target.cluster.fargate:
-                add((*base, "loadtest", "environment"),
-                    f"the Locust master runs on FARGATE, which {where}.fargate turns off")
-            key, value = naming.LOADTEST_POOL_METADATA
-            offered = any(pool.metadata.get(key) == value for pool in target.cluster.pools.values())
-            if not offered and not target.cluster.fargate_spot:
-                add(
-                    (*base, "loadtest", "environment"),
-                    f"the Locust workers need a pool with metadata {key}: {value!r} or FARGATE_SPOT; "
-                    f"{where} has neither",
-                )
-        bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, app.loadtest.environment)
-        if len(bucket) > naming.LOADTEST_BUCKET_PREFIX_MAX:
-            add(
-                (*base, "loadtest"),
-                f"the results bucket name {bucket}-<account>-<region> is too long for S3 (63 characters); "
-                "shorten the project, app or environment name",
-            )
+
+
+def _check_loadtest(spec: Spec, app_name: str, app: App, test: LoadTest, add) -> None:
+    """The load test names an environment whose cluster runs its master and workers, a host to test, and
+    leaves its task names and results bucket room."""
+    base = ("apps", app_name)
+    if test.environment not in spec.environments:
+        add((*base, "loadtest", "environment"), _unknown_env(spec, test.environment))
+    if test.host is None and not app.web_processes:
+        add((*base, "loadtest", "host"), "give host: the app has no process with hosts to test")
+    for role in (naming.LOADTEST_MASTER, naming.LOADTEST_WORKER):
+        if role in app.processes:
+            add((*base, "processes", role), f"{role!r} is the load test's; name the process otherwise")
+    target = spec.environments.get(test.environment)
+    if target is not None:
+        _check_loadtest_capacity(base, f"environments.{test.environment}.cluster", target, add)
+    bucket = naming.loadtest_results_bucket_prefix(spec.name, app_name, test.environment)
+    if len(bucket) > naming.LOADTEST_BUCKET_PREFIX_MAX:
+        add(
+            (*base, "loadtest"),
+            f"the results bucket name {bucket}-<account>-<region> is too long for S3 (63 characters); "
+            "shorten the project, app or environment name",
+        )
+
+
+def _check_loadtest_capacity(base: tuple, where: str, target: Environment, add) -> None:
+    """The load test's environment offers its master FARGATE, and its workers their capacity (``loadtest_workers``:
+    a load-test pool, or FARGATE_SPOT)."""
+    master = Fargate.ON_DEMAND
+    if not master.offered_by(target.cluster):
+        add((*base, "loadtest", "environment"),
+            f"the Locust master runs on {master.provider}, which {where}.{master.flag} turns off")
+    key, value = naming.LOADTEST_POOL_METADATA
+    workers = loadtest_workers(target.cluster)
+    if isinstance(workers, Fargate) and not workers.offered_by(target.cluster):
+        add(
+            (*base, "loadtest", "environment"),
+            f"the Locust workers need a pool with metadata {key}: {value!r} or {workers.provider}; "
+            f"{where} has neither",
+        )
 
 
 def _unknown_env(spec: Spec, name: str) -> str:

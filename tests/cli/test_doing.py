@@ -84,6 +84,21 @@ def test_run_of_an_unknown_process_or_app_is_one_line(shop):
     assert (result.exit_code, result.stderr) == (5, "shipway: unknown app 'shopp'; the spec has: store\n")
 
 
+def test_run_places_the_one_off_task_on_fargate_and_refuses_a_cluster_without_it(shop):
+    result = shop.run("run", "-e", "production", "-d", "--", "true")
+    assert result.exit_code == 0, result.output
+    assert _the_task("shop-production").capacity_provider_name == "FARGATE"
+    # Fargate off in production: every process moves to Fargate Spot, and the one-off task has nowhere to run.
+    text = shop.spec_path.read_text()
+    text = text.replace("  production: {}\n", "  production: {cluster: {fargate: false}}\n")
+    text = text.replace("        size: 1x\n", "        size: 1x\n        capacity: fargate-spot\n")
+    shop.spec_path.write_text(text)
+    result = shop.run("run", "-e", "production", "--", "true")
+    assert (result.exit_code, result.stderr) == (
+        2, "shipway: production's cluster has no FARGATE capacity for the one-off task: run it on a process's "
+           "capacity with -p PROCESS\n")
+
+
 def test_exec_finds_a_running_task_and_says_what_it_needs(shop, monkeypatch):
     # moto has no ECS Exec (and no session to attach to); what runs here: the task lookup and the plugin check
     monkeypatch.setenv("PATH", "/nonexistent")
