@@ -109,10 +109,13 @@ class AppDatabase(Construct):
                 exclude_characters=PASSWORD_EXCLUDED,
             ),
         )
-        self._provision(
-            master_secret=master_secret, shared_database=shared_database, cluster=cluster, subnets=subnets,
-            security_group=security_group, log_group=log_group, family=provision_family,
-            role_name=provision_role_name, state_machine_name=state_machine_name,
+        self.provision_role, self.provision_task = self._provision_task(
+            master_secret=master_secret, shared_database=shared_database, log_group=log_group,
+            family=provision_family, role_name=provision_role_name,
+        )
+        self.provision_state_machine = self._provision_state_machine(
+            cluster=cluster, subnets=subnets, security_group=security_group, log_group=log_group,
+            state_machine_name=state_machine_name,
         )
 
     def container_secrets(self) -> dict[str, ecs.Secret]:
@@ -121,19 +124,19 @@ class AppDatabase(Construct):
                   "PGUSER": "username", "PGPASSWORD": "password"}
         return {name: ecs.Secret.from_secrets_manager(self.secret, field) for name, field in fields.items()}
 
-    def _provision(self, *, master_secret: secretsmanager.ISecret, shared_database: str, cluster: ecs.ICluster,
-                   subnets: ec2.SubnetSelection, security_group: ec2.ISecurityGroup, log_group: logs.ILogGroup,
-                   family: str, role_name: str, state_machine_name: str) -> None:
-        self.provision_role = iam.Role(
+    def _provision_task(self, *, master_secret: secretsmanager.ISecret, shared_database: str,
+                        log_group: logs.ILogGroup, family: str,
+                        role_name: str) -> tuple[iam.Role, ecs.FargateTaskDefinition]:
+        """The provision task and its execution role, which reads the master secret and the app's secret."""
+        role = iam.Role(
             self, "ProvisionExecutionRole", role_name=role_name,
             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description="Starts the database provision task: reads the master secret and the app's secret",
         )
-        self.provision_task = ecs.FargateTaskDefinition(
-            self, "ProvisionTask", family=family, cpu=256, memory_limit_mib=512,
-            execution_role=self.provision_role,
+        task = ecs.FargateTaskDefinition(
+            self, "ProvisionTask", family=family, cpu=256, memory_limit_mib=512, execution_role=role,
         )
-        self.provision_task.add_container(
+        task.add_container(
             PROVISION_CONTAINER,
             container_name=PROVISION_CONTAINER,
             image=ecs.ContainerImage.from_registry(PROVISION_IMAGE),
@@ -153,6 +156,12 @@ class AppDatabase(Construct):
             logging=ecs.LogDrivers.aws_logs(stream_prefix="provision", log_group=log_group),
             essential=True,
         )
+        return role, task
+
+    def _provision_state_machine(self, *, cluster: ecs.ICluster, subnets: ec2.SubnetSelection,
+                                 security_group: ec2.ISecurityGroup, log_group: logs.ILogGroup,
+                                 state_machine_name: str) -> sfn.StateMachine:
+        """Runs the provision task and fails unless it exited 0; its role's wildcards acknowledged."""
         run = tasks.EcsRunTask(
             self, "RunProvisionTask",
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
@@ -167,7 +176,7 @@ class AppDatabase(Construct):
                      cause=f"The provision task did not exit 0: read its log (stream prefix provision) in "
                            f"{log_group.log_group_name}"),
         )
-        self.provision_state_machine = sfn.StateMachine(
+        state_machine = sfn.StateMachine(
             self, "Provision", state_machine_name=state_machine_name,
             comment=f"Create role {self.role_name} and database {self.database_name} if missing; set the password",
             definition_body=sfn.DefinitionBody.from_chainable(run.next(judge)),
@@ -175,19 +184,20 @@ class AppDatabase(Construct):
             tracing_enabled=True,
             timeout=cdk.Duration.minutes(15),
         )
-        _depend_on_own_policy(self.provision_state_machine)
+        _depend_on_own_policy(state_machine)
         # RunTask names the task definition's exact revision (cdk.json: fixRunEcsTaskPolicy), which CloudFormation
         # replaces with the stack; what stays wildcard is below.
         nag.acknowledge(
-            self.provision_state_machine, "AwsSolutions-IAM5[Resource::*]",
+            state_machine, "AwsSolutions-IAM5[Resource::*]",
             "ecs:StopTask and ecs:DescribeTasks of the task RunTask starts (its ARN is unknown until then), X-Ray "
             "and CloudWatch Logs delivery take only Resource *",
         )
         checkov.skip(
-            self.provision_state_machine.role.node.find_child("DefaultPolicy"), "CKV_AWS_111",
+            state_machine.role.node.find_child("DefaultPolicy"), "CKV_AWS_111",
             "ecs:StopTask of the task RunTask starts (its ARN is unknown until then) and CloudWatch Logs delivery "
             "(logs:*LogDelivery, logs:PutResourcePolicy) take only Resource *; the rest of the policy names its ARNs",
         )
+        return state_machine
 
 
 class RedeployOnRotation(Construct):

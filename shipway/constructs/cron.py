@@ -62,51 +62,61 @@ class CronJobs(Construct):
         self.security_group_ids = [g.security_group_id for g in security_groups]
         self.schedules: dict[str, scheduler.CfnSchedule] = {}
 
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = self._dead_letter_queue()
+        # Latest ACTIVE revision of the family: the pipeline registers new revisions with new images.
+        self.task_definition_family_arn = cdk.Stack.of(self).format_arn(
+            service="ecs", resource="task-definition", resource_name=task_definition.family
+        )
+        self.role = self._role(cluster, task_definition)
+
+    def _dead_letter_queue(self) -> sqs.Queue:
+        """Where Scheduler puts the runs it gave up on."""
+        queue = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=cdk.Duration.days(14),
         )
-        stack = cdk.Stack.of(self)
-        # Latest ACTIVE revision of the family: the pipeline registers new revisions with new images.
-        self.task_definition_family_arn = stack.format_arn(
-            service="ecs", resource="task-definition", resource_name=task_definition.family
+        checkov.skip(
+            queue, "CKV_AWS_27",
+            "Encrypted at rest with SQS-managed keys (SSE-SQS), which checkov does not count; a KMS key would add a "
+            "key policy and kms grants for EventBridge Scheduler's role to protect run requests that hold no secret",
         )
-        self.role = iam.Role(
+        return queue
+
+    def _role(self, cluster: ecs.ICluster, task_definition: ecs.TaskDefinition) -> iam.Role:
+        """Scheduler's role: run the family's revisions on ``cluster``, pass the task's roles, dead-letter."""
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
             ),
             description="EventBridge Scheduler runs the app's one-off task for its cron jobs",
         )
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["ecs:RunTask"],
                 resources=[f"{self.task_definition_family_arn}:*"],
                 conditions={"ArnEquals": {"ecs:cluster": cluster.cluster_arn}},
             )
         )
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(actions=["ecs:TagResource"], resources=["*"],
                                 conditions={"StringEquals": {"ecs:CreateAction": "RunTask"}})
         )
         roles = [task_definition.task_role, task_definition.execution_role]
-        self.role.add_to_principal_policy(
+        role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["iam:PassRole"],
                 resources=[r.role_arn for r in roles if r is not None],
                 conditions={"StringLike": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
             )
         )
-        self.dead_letter_queue.grant_send_messages(self.role)
-        checkov.skip(
-            self.dead_letter_queue, "CKV_AWS_27",
-            "Encrypted at rest with SQS-managed keys (SSE-SQS), which checkov does not count; a KMS key would add a "
-            "key policy and kms grants for EventBridge Scheduler's role to protect run requests that hold no secret",
-        )
+        self.dead_letter_queue.grant_send_messages(role)
+        return role
 
     def add_job(
         self,
@@ -144,7 +154,36 @@ class CronJobs(Construct):
             ],
         }
         S = scheduler.CfnSchedule
-        ecs_parameters = S.EcsParametersProperty(
+        cfn_schedule = S(
+            self,
+            job_name,
+            name=schedule_name,
+            description=f"cron {job_name}: {command}",
+            schedule_expression=schedule,
+            flexible_time_window=S.FlexibleTimeWindowProperty(mode="OFF"),
+            target=S.TargetProperty(
+                arn=self.cluster.cluster_arn,
+                role_arn=self.role.role_arn,
+                input=json.dumps(overrides, separators=(",", ":")),
+                ecs_parameters=self._ecs_parameters(placement),
+                retry_policy=S.RetryPolicyProperty(
+                    maximum_retry_attempts=retry_attempts, maximum_event_age_in_seconds=max_event_age
+                ),
+                dead_letter_config=S.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+            ),
+        )
+        # The family must exist before a run can resolve its latest revision, and the role's policy before
+        # the first run (the schedule only references the role itself).
+        cfn_schedule.node.add_dependency(self.task_definition, self.role.node.find_child("DefaultPolicy"))
+        self.schedules[job_name] = cfn_schedule
+        return cfn_schedule
+
+    def _ecs_parameters(self, placement: TaskPlacement) -> scheduler.CfnSchedule.EcsParametersProperty:
+        """The run's task: the family's latest revision in the private subnets, placed as ``placement`` says."""
+        S = scheduler.CfnSchedule
+        return S.EcsParametersProperty(
             task_definition_arn=self.task_definition_family_arn,
             task_count=1,
             network_configuration=S.NetworkConfigurationProperty(
@@ -169,28 +208,3 @@ class CronJobs(Construct):
                 for strategy in placement.placement_strategies for s in strategy.to_json()
             ] or None,
         )
-        cfn_schedule = S(
-            self,
-            job_name,
-            name=schedule_name,
-            description=f"cron {job_name}: {command}",
-            schedule_expression=schedule,
-            flexible_time_window=S.FlexibleTimeWindowProperty(mode="OFF"),
-            target=S.TargetProperty(
-                arn=self.cluster.cluster_arn,
-                role_arn=self.role.role_arn,
-                input=json.dumps(overrides, separators=(",", ":")),
-                ecs_parameters=ecs_parameters,
-                retry_policy=S.RetryPolicyProperty(
-                    maximum_retry_attempts=retry_attempts, maximum_event_age_in_seconds=max_event_age
-                ),
-                dead_letter_config=S.DeadLetterConfigProperty(
-                    arn=self.dead_letter_queue.queue_arn
-                ),
-            ),
-        )
-        # The family must exist before a run can resolve its latest revision, and the role's policy before
-        # the first run (the schedule only references the role itself).
-        cfn_schedule.node.add_dependency(self.task_definition, self.role.node.find_child("DefaultPolicy"))
-        self.schedules[job_name] = cfn_schedule
-        return cfn_schedule

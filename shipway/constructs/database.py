@@ -78,8 +78,19 @@ class Database(Construct):
             self, "ParameterGroup", engine=engine, description="shipway PostgreSQL: TLS only",
             parameters={"rds.force_ssl": "1"},
         )
-        # RDS would create these on first export, without retention; created here they expire and are kept.
-        self.log_groups = [
+        self.log_groups = self._log_groups(instance_identifier, log_retention)
+        self.instance = self._instance(
+            engine=engine, instance_identifier=instance_identifier, instance_type=instance_type, vpc=vpc,
+            subnet_group=subnet_group, security_group=security_group, username=username, database_name=database_name,
+            storage_gb=storage_gb, multi_az=multi_az, backup_retention_days=backup_retention_days,
+        )
+        assert self.instance.secret is not None
+        self.master_secret: secretsmanager.ISecret = self.instance.secret
+        self.connection_secret = self._connection_secret(username, database_name)
+
+    def _log_groups(self, instance_identifier: str, log_retention: logs.RetentionDays) -> list[logs.LogGroup]:
+        """RDS would create these on first export, without retention; created here they expire and are kept."""
+        return [
             logs.LogGroup(
                 self, f"Logs{log_type.capitalize()}",
                 log_group_name=f"/aws/rds/instance/{instance_identifier}/{log_type}",
@@ -87,8 +98,14 @@ class Database(Construct):
             )
             for log_type in POSTGRES_LOG_EXPORTS
         ]
+
+    def _instance(self, *, engine: rds.IInstanceEngine, instance_identifier: str, instance_type: str,
+                  vpc: ec2.IVpc, subnet_group: rds.ISubnetGroup, security_group: ec2.ISecurityGroup, username: str,
+                  database_name: str, storage_gb: int, multi_az: bool,
+                  backup_retention_days: int) -> rds.DatabaseInstance:
+        """The instance, after its log groups, with its acknowledgements."""
         performance_insights = supports_performance_insights("postgres", instance_type)
-        self.instance = rds.DatabaseInstance(
+        instance = rds.DatabaseInstance(
             self,
             "Resource",
             engine=engine,
@@ -117,34 +134,35 @@ class Database(Construct):
             auto_minor_version_upgrade=True,
         )
         for log_group in self.log_groups:
-            self.instance.node.add_dependency(log_group)
-        assert self.instance.secret is not None
-        self.master_secret: secretsmanager.ISecret = self.instance.secret
+            instance.node.add_dependency(log_group)
+        nag.acknowledge(
+            instance, "AwsSolutions-RDS11",
+            "The port is no boundary: only app tasks' security group reaches the instance, and 5432 keeps "
+            "libpq defaults and tools working",
+        )
+        if not multi_az:
+            nag.acknowledge(
+                instance, "AwsSolutions-RDS3",
+                "The spec asks for a single-AZ instance in this environment (database.multi_az: false)",
+            )
+        return instance
 
+    def _connection_secret(self, username: str, database_name: str) -> secretsmanager.Secret:
+        """The master's ``DATABASE_URL`` without a password, for apps and tools."""
         url = connection_url(
             username=username, host=self.instance.db_instance_endpoint_address,
             port=self.instance.db_instance_endpoint_port, database_name=database_name,
         )
-        self.connection_secret = secretsmanager.Secret(
+        connection_secret = secretsmanager.Secret(
             self, "ConnectionSecret",
             description="DATABASE_URL without a password; the password is the master secret's password key",
             # Endpoint attributes only: the template holds no credential, and nothing here goes stale on rotation.
             secret_string_value=cdk.SecretValue.unsafe_plain_text(url),
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
-
         nag.acknowledge(
-            self.connection_secret, "AwsSolutions-SMG4",
+            connection_secret, "AwsSolutions-SMG4",
             "Holds only the user, host, port and database name; the password it pairs with is RDS's master "
             "secret, which RDS rotates",
         )
-        nag.acknowledge(
-            self.instance, "AwsSolutions-RDS11",
-            "The port is no boundary: only app tasks' security group reaches the instance, and 5432 keeps "
-            "libpq defaults and tools working",
-        )
-        if not multi_az:
-            nag.acknowledge(
-                self.instance, "AwsSolutions-RDS3",
-                "The spec asks for a single-AZ instance in this environment (database.multi_az: false)",
-            )
+        return connection_secret

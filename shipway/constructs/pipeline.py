@@ -144,24 +144,7 @@ class DeliveryPipeline(Construct):
         self.app_name = app
         self.deploy_timeout = deploy_timeout
         self.provision_state_machines = dict(provision_state_machines or {})
-        self.key = kms.Key(
-            self, "ArtifactsKey", description=f"{pipeline_name}: artifacts of the pipeline and its builds",
-            enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        )
-        self.artifact_bucket = s3.Bucket(
-            self, "Artifacts", encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True,
-            enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=False,
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        )
-        nag.acknowledge(self.artifact_bucket, "AwsSolutions-S1",
-                        "Only this pipeline's roles read and write its artifacts, and CloudTrail records their "
-                        "calls; server access logs would need a second bucket per app that nobody reads")
-        checkov.skip(self.artifact_bucket, "CKV_AWS_18",
-                     "Only this pipeline's roles read and write its artifacts, and CloudTrail records their calls; "
-                     "server access logs would need a second bucket per app that nobody reads")
-        checkov.skip(self.artifact_bucket, "CKV_AWS_21",
-                     "CodePipeline writes each artifact once under a new key per execution and never overwrites "
-                     "one; versions would only keep what the pipeline deletes")
+        self.key, self.artifact_bucket = self._artifacts(pipeline_name)
         self.log_group = logs.LogGroup(
             self, "Logs", log_group_name=log_group_name, retention=log_retention,
             removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
@@ -180,6 +163,42 @@ class DeliveryPipeline(Construct):
 
         self.build_project = self._build_project(build_spec, compute, repository, cache_repository,
                                                  build_variables or {}, build_secrets or {}, build_network)
+        self._build_stage(source_output, source_action)
+
+        self.release = None
+        if release_command is not None:
+            self.release = ReleaseRunner(
+                self, "Release", project=project, app=app, environments=[t.env for t in targets],
+                command=release_command, timeout=release_timeout, projects=self.projects, buildpacks=buildpacks,
+            )
+        self._target_stages(targets, more_actions)
+        self._depend_on_role_policy()
+
+    def _artifacts(self, pipeline_name: str) -> tuple[kms.Key, s3.Bucket]:
+        """The key of the pipeline's artifacts and builds, and the artifact bucket, with its acknowledgements."""
+        key = kms.Key(
+            self, "ArtifactsKey", description=f"{pipeline_name}: artifacts of the pipeline and its builds",
+            enable_key_rotation=True, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+        artifact_bucket = s3.Bucket(
+            self, "Artifacts", encryption=s3.BucketEncryption.KMS, encryption_key=key, bucket_key_enabled=True,
+            enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=False,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+        nag.acknowledge(artifact_bucket, "AwsSolutions-S1",
+                        "Only this pipeline's roles read and write its artifacts, and CloudTrail records their "
+                        "calls; server access logs would need a second bucket per app that nobody reads")
+        checkov.skip(artifact_bucket, "CKV_AWS_18",
+                     "Only this pipeline's roles read and write its artifacts, and CloudTrail records their calls; "
+                     "server access logs would need a second bucket per app that nobody reads")
+        checkov.skip(artifact_bucket, "CKV_AWS_21",
+                     "CodePipeline writes each artifact once under a new key per execution and never overwrites "
+                     "one; versions would only keep what the pipeline deletes")
+        return key, artifact_bucket
+
+    def _build_stage(self, source_output: codepipeline.Artifact,
+                     source_action: actions.CodeCommitSourceAction | actions.CodeStarConnectionsSourceAction) -> None:
+        """The Build stage (``build_output``), and its image URI and tag as pipeline variables."""
         self.build_output = codepipeline.Artifact("Image")
         build_action = actions.CodeBuildAction(
             action_name="Image", project=self.build_project, input=source_output, outputs=[self.build_output],
@@ -192,12 +211,8 @@ class DeliveryPipeline(Construct):
         self.image_uri = build_action.variable("IMAGE_URI")
         self.image_tag = build_action.variable("IMAGE_TAG")
 
-        self.release = None
-        if release_command is not None:
-            self.release = ReleaseRunner(
-                self, "Release", project=project, app=app, environments=[t.env for t in targets],
-                command=release_command, timeout=release_timeout, projects=self.projects, buildpacks=buildpacks,
-            )
+    def _target_stages(self, targets: Sequence[Target], more_actions: MoreActions | None) -> None:
+        """One stage per target (``stages``, ``plans``), their shared projects, and their failure notices."""
         record = self._record_project(targets)
         go_live = self._go_live_project(targets)
         live = self._live_target_groups_project(targets)
@@ -215,8 +230,10 @@ class DeliveryPipeline(Construct):
         self._notify_failures({t.env: t.alarm_topic for t in targets})
         if any(t.approve for t in targets):
             self._allow_encrypted_approval_topics()
-        # CDK makes the pipeline depend on its role, which RoleArn references already (cfn-lint W3005); what
-        # must exist before the pipeline is the role's policy.
+
+    def _depend_on_role_policy(self) -> None:
+        """CDK makes the pipeline depend on its role, which RoleArn references already (cfn-lint W3005); what
+        must exist before the pipeline is the role's policy."""
         policy = self.pipeline.role.node.find_child("DefaultPolicy").node.default_child
         assert isinstance(policy, cdk.CfnElement)
         resource = self.pipeline.node.default_child

@@ -131,7 +131,20 @@ class S3Registry(Construct):
         super().__init__(scope, construct_id)
         if not source_cidrs:
             raise ValueError("S3Registry needs at least one source CIDR")
-        self.bucket = s3.Bucket(
+        self.bucket = self._storage(access_logs_bucket)
+        self.http_secret, self.credentials = self._secrets(credentials_secret_name)
+        self.config = registry_config(bucket=self.bucket.bucket_name, region=cdk.Stack.of(self).region)
+        self.task_definition = self._task_definition(cpu, memory_mib)
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+        self._containers()
+        self.security_group, self.service = self._service(cluster, router_security_group, desired_count)
+        self.target_group, self.rules = self._routing(cluster, listener, host, source_cidrs, priority)
+
+    def _storage(self, access_logs_bucket: s3.IBucket | None) -> s3.Bucket:
+        """The encrypted, versioned, retained bucket that holds every blob and manifest."""
+        bucket = s3.Bucket(
             self, "Bucket",
             encryption=s3.BucketEncryption.S3_MANAGED,
             versioned=True,
@@ -147,13 +160,22 @@ class S3Registry(Construct):
                 noncurrent_version_expiration=cdk.Duration.days(30),
             )],
         )
+        if access_logs_bucket is None:
+            nag.acknowledge(
+                bucket, "AwsSolutions-S1",
+                "No access-log bucket was given; the registry's own JSON logs record every request",
+            )
+        return bucket
+
+    def _secrets(self, credentials_secret_name: str | None) -> tuple[secretsmanager.Secret, secretsmanager.Secret]:
+        """http.secret and the registry's one user, each acknowledged for its key and its rotation."""
         # Shared by every task so an upload begun on one can finish on another.
-        self.http_secret = secretsmanager.Secret(
+        http_secret = secretsmanager.Secret(
             self, "HttpSecret", description="registry:2 http.secret, shared by its tasks",
             generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
         )
         # The one user of the registry: the build pushes with it, app tasks pull with it.
-        self.credentials = secretsmanager.Secret(
+        credentials = secretsmanager.Secret(
             self, "Credentials", secret_name=credentials_secret_name,
             description="registry:2 user and password: the build pushes with them, app tasks pull with them",
             generate_secret_string=secretsmanager.SecretStringGenerator(
@@ -161,9 +183,26 @@ class S3Registry(Construct):
                 generate_string_key="password", password_length=40, exclude_punctuation=True,
             ),
         )
-        self.config = registry_config(bucket=self.bucket.bucket_name, region=cdk.Stack.of(self).region)
+        for secret, what in ((credentials, "the registry password"), (http_secret, "http.secret")):
+            checkov.skip(
+                secret, "CKV_AWS_149",
+                f"Secrets Manager's AWS-managed key encrypts {what}; whoever IAM lets read the secret can "
+                "decrypt it, and a customer key would add a key policy to keep in step with every reader's role",
+            )
+        nag.acknowledge(
+            credentials, "AwsSolutions-SMG4",
+            "Rotating the registry password needs the build, every app task definition and the registry itself to "
+            "change together; rotate it by hand as docs/registry.md describes",
+        )
+        nag.acknowledge(
+            http_secret, "AwsSolutions-SMG4",
+            "http.secret only signs upload state between tasks; a new value merely restarts uploads in flight",
+        )
+        return http_secret, credentials
 
-        self.task_definition = ecs.FargateTaskDefinition(
+    def _task_definition(self, cpu: int, memory_mib: int) -> ecs.FargateTaskDefinition:
+        """The task definition and its role's grant on the bucket, with their acknowledgements."""
+        task_definition = ecs.FargateTaskDefinition(
             self, "TaskDefinition", cpu=cpu, memory_limit_mib=memory_mib,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
@@ -171,10 +210,20 @@ class S3Registry(Construct):
             ),
         )
         for statement in registry_statements(self.bucket):
-            self.task_definition.add_to_task_role_policy(statement)
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            task_definition.add_to_task_role_policy(statement)
+        nag.acknowledge(
+            task_definition, "AwsSolutions-ECS2",
+            "The one variable is the registry's rendered config.yml, which holds no secret; http.secret comes "
+            "from Secrets Manager",
         )
+        nag.acknowledge(
+            task_definition, nag.resource_finding(self, "AwsSolutions-IAM5", self.bucket.arn_for_objects("*")),
+            "distribution's S3 driver reads and writes any blob or manifest key in its own bucket, and only there",
+        )
+        return task_definition
+
+    def _containers(self) -> None:
+        """The htpasswd init container and the registry, sharing the task-scoped password volume."""
         # The password file lives in a task-scoped volume: written at each start from the secret, by an init
         # container the registry waits for, so a rotated password takes effect with the next task.
         self.task_definition.add_volume(name="auth")
@@ -207,26 +256,35 @@ class S3Registry(Construct):
             ecs.ContainerDependency(container=htpasswd, condition=ecs.ContainerDependencyCondition.SUCCESS)
         )
 
-        self.security_group = ec2.SecurityGroup(
+    def _service(self, cluster: ecs.ICluster, router_security_group: ec2.ISecurityGroup,
+                 desired_count: int) -> tuple[ec2.SecurityGroup, ecs.FargateService]:
+        """The tasks' security group, open to the ALB only, and the Fargate service in the private subnets."""
+        security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=cluster.vpc, description="registry:2 tasks: the ALB only",
             allow_all_outbound=True,
         )
         # Both sides: the tasks' ingress and, where the router's group is ours to change, its egress.
-        self.security_group.connections.allow_from(
+        security_group.connections.allow_from(
             router_security_group, ec2.Port.tcp(REGISTRY_PORT), "registry from the ALB"
         )
-        self.service = ecs.FargateService(
+        service = ecs.FargateService(
             self, "Service",
             cluster=cluster,
             task_definition=self.task_definition,
             desired_count=desired_count,
-            security_groups=[self.security_group],
+            security_groups=[security_group],
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
         )
-        self.target_group = elbv2.ApplicationTargetGroup(
+        return security_group, service
+
+    def _routing(self, cluster: ecs.ICluster, listener: elbv2.IApplicationListener, host: str,
+                 source_cidrs: Sequence[str],
+                 priority: int) -> tuple[elbv2.ApplicationTargetGroup, list[elbv2.ApplicationListenerRule]]:
+        """The target group and one listener rule per ``SOURCES_PER_RULE`` source addresses."""
+        target_group = elbv2.ApplicationTargetGroup(
             self, "TargetGroup",
             vpc=cluster.vpc,
             port=REGISTRY_PORT,
@@ -238,10 +296,10 @@ class S3Registry(Construct):
             health_check=elbv2.HealthCheck(path="/v2/", healthy_http_codes="401", interval=cdk.Duration.seconds(10)),
             deregistration_delay=cdk.Duration.seconds(30),
         )
-        self.rules: list[elbv2.ApplicationListenerRule] = []
+        rules: list[elbv2.ApplicationListenerRule] = []
         cidrs = list(source_cidrs)
         for i in range(0, len(cidrs), SOURCES_PER_RULE):
-            self.rules.append(elbv2.ApplicationListenerRule(
+            rules.append(elbv2.ApplicationListenerRule(
                 self, f"Rule{i // SOURCES_PER_RULE + 1}",
                 listener=listener,
                 priority=priority - i // SOURCES_PER_RULE,
@@ -249,35 +307,6 @@ class S3Registry(Construct):
                     elbv2.ListenerCondition.host_headers([host]),
                     elbv2.ListenerCondition.source_ips(cidrs[i:i + SOURCES_PER_RULE]),
                 ],
-                target_groups=[self.target_group],
+                target_groups=[target_group],
             ))
-
-        nag.acknowledge(
-            self.task_definition, "AwsSolutions-ECS2",
-            "The one variable is the registry's rendered config.yml, which holds no secret; http.secret comes "
-            "from Secrets Manager",
-        )
-        nag.acknowledge(
-            self.task_definition, nag.resource_finding(self, "AwsSolutions-IAM5", self.bucket.arn_for_objects("*")),
-            "distribution's S3 driver reads and writes any blob or manifest key in its own bucket, and only there",
-        )
-        for secret, what in ((self.credentials, "the registry password"), (self.http_secret, "http.secret")):
-            checkov.skip(
-                secret, "CKV_AWS_149",
-                f"Secrets Manager's AWS-managed key encrypts {what}; whoever IAM lets read the secret can "
-                "decrypt it, and a customer key would add a key policy to keep in step with every reader's role",
-            )
-        nag.acknowledge(
-            self.credentials, "AwsSolutions-SMG4",
-            "Rotating the registry password needs the build, every app task definition and the registry itself to "
-            "change together; rotate it by hand as docs/registry.md describes",
-        )
-        nag.acknowledge(
-            self.http_secret, "AwsSolutions-SMG4",
-            "http.secret only signs upload state between tasks; a new value merely restarts uploads in flight",
-        )
-        if access_logs_bucket is None:
-            nag.acknowledge(
-                self.bucket, "AwsSolutions-S1",
-                "No access-log bucket was given; the registry's own JSON logs record every request",
-            )
+        return target_group, rules

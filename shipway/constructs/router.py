@@ -100,40 +100,8 @@ class Router(Construct):
         super().__init__(scope, construct_id)
         if vpc is None:
             vpc = ec2.Vpc(self, "Vpc")
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, description=f"Router {load_balancer_name or construct_id}",
-            allow_all_outbound=False,
-        )
-        if app_security_group is not None:
-            self.security_group.connections.allow_to(
-                app_security_group, ec2.Port.tcp_range(1, 65535), "Router to app tasks on their ports"
-            )
-        self.access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            # ALB access logs support SSE-S3 only, not SSE-KMS.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))],
-        )
-        nag.acknowledge(
-            self.access_logs, "AwsSolutions-S1",
-            "This bucket holds access logs itself; logging its own access to another bucket would only "
-            "move the question there, and CloudTrail data events cover it where an account needs that",
-        )
-        checkov.skip(
-            self.access_logs, "CKV_AWS_18",
-            "This bucket holds access logs itself; logging its own access to another bucket would only move the "
-            "question there, and CloudTrail data events cover it where an account needs that",
-        )
-        checkov.skip(
-            self.access_logs, "CKV_AWS_21",
-            "Log objects are written once by the load balancer service and expire after access_log_days; "
-            "versions would keep deleted logs beyond that (S3 Object Lock is the tool for tamper evidence)",
-        )
+        self.security_group = self._security_group(vpc, load_balancer_name or construct_id, app_security_group)
+        self.access_logs = self._access_logs(access_log_days)
         self.load_balancer = elbv2.ApplicationLoadBalancer(
             self,
             "Resource",
@@ -146,46 +114,96 @@ class Router(Construct):
             http2_enabled=True,
         )
         _log_access(self.load_balancer, self.access_logs)
-        nag.acknowledge(
-            self.security_group, "AwsSolutions-EC23",
-            "The router is the environment's public entry point: its HTTP(S) ports are open to the internet",
-        )
-        checkov.skip(
-            self.security_group, "CKV_AWS_260",
-            "The router is the environment's public entry point: port 80 is open to the internet to serve HTTP "
-            "(no certificate) or to redirect it to HTTPS",
-        )
         test_port = TEST_HTTPS_PORT if certificate_arn else TEST_HTTP_PORT
         if certificate_arn:
-            certificates = [elbv2.ListenerCertificate.from_arn(certificate_arn)]
-            self.listener = self.load_balancer.add_listener(
-                "Https", port=HTTPS_PORT, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=certificates,
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, default_action=_not_found(), open=True,
-            )
-            self.redirect_listener: elbv2.ApplicationListener | None = self.load_balancer.add_redirect(
-                source_port=HTTP_PORT, source_protocol=elbv2.ApplicationProtocol.HTTP,
-                target_port=HTTPS_PORT, target_protocol=elbv2.ApplicationProtocol.HTTPS, open=True,
-            )
-            self.test_listener = self.load_balancer.add_listener(
-                "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=certificates,
-                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, default_action=_not_found(), open=False,
-            )
+            self._https_listeners(certificate_arn, test_port)
         else:
-            self.listener = self.load_balancer.add_listener(
-                "Http", port=HTTP_PORT, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
-                open=True,
-            )
-            self.redirect_listener = None
-            self.test_listener = self.load_balancer.add_listener(
-                "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
-                open=False,
-            )
-            for listener in (self.listener, self.test_listener):
-                for check in ("CKV_AWS_2", "CKV_AWS_103"):
-                    checkov.skip(listener, check,
-                                 "This environment has no router.certificate_arn, so the spec asks for HTTP only; "
-                                 "with a certificate the listeners are HTTPS with TLS 1.2 or later")
+            self._http_listeners(test_port)
         for i, source in enumerate(test_sources):
             self.security_group.add_ingress_rule(
                 ec2.Peer.ipv4(source), ec2.Port.tcp(test_port), f"Test traffic from egress address {i + 1}"
             )
+
+    def _security_group(self, vpc: ec2.IVpc, name: str,
+                        app_security_group: ec2.ISecurityGroup | None) -> ec2.SecurityGroup:
+        """The ALB's group: no outbound but to the app tasks; the listeners open their ports to the internet."""
+        security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description=f"Router {name}", allow_all_outbound=False,
+        )
+        if app_security_group is not None:
+            security_group.connections.allow_to(
+                app_security_group, ec2.Port.tcp_range(1, 65535), "Router to app tasks on their ports"
+            )
+        nag.acknowledge(
+            security_group, "AwsSolutions-EC23",
+            "The router is the environment's public entry point: its HTTP(S) ports are open to the internet",
+        )
+        checkov.skip(
+            security_group, "CKV_AWS_260",
+            "The router is the environment's public entry point: port 80 is open to the internet to serve HTTP "
+            "(no certificate) or to redirect it to HTTPS",
+        )
+        return security_group
+
+    def _access_logs(self, access_log_days: int) -> s3.Bucket:
+        """The access-log bucket, retained, its objects expiring after ``access_log_days``."""
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            # ALB access logs support SSE-S3 only, not SSE-KMS.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(access_log_days))],
+        )
+        nag.acknowledge(
+            access_logs, "AwsSolutions-S1",
+            "This bucket holds access logs itself; logging its own access to another bucket would only "
+            "move the question there, and CloudTrail data events cover it where an account needs that",
+        )
+        checkov.skip(
+            access_logs, "CKV_AWS_18",
+            "This bucket holds access logs itself; logging its own access to another bucket would only move the "
+            "question there, and CloudTrail data events cover it where an account needs that",
+        )
+        checkov.skip(
+            access_logs, "CKV_AWS_21",
+            "Log objects are written once by the load balancer service and expire after access_log_days; "
+            "versions would keep deleted logs beyond that (S3 Object Lock is the tool for tamper evidence)",
+        )
+        return access_logs
+
+    def _https_listeners(self, certificate_arn: str, test_port: int) -> None:
+        """HTTPS on 443 (TLS 1.2+), HTTP on 80 redirecting to it, and the HTTPS test listener."""
+        certificates = [elbv2.ListenerCertificate.from_arn(certificate_arn)]
+        self.listener = self.load_balancer.add_listener(
+            "Https", port=HTTPS_PORT, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=certificates,
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, default_action=_not_found(), open=True,
+        )
+        self.redirect_listener: elbv2.ApplicationListener | None = self.load_balancer.add_redirect(
+            source_port=HTTP_PORT, source_protocol=elbv2.ApplicationProtocol.HTTP,
+            target_port=HTTPS_PORT, target_protocol=elbv2.ApplicationProtocol.HTTPS, open=True,
+        )
+        self.test_listener = self.load_balancer.add_listener(
+            "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTPS, certificates=certificates,
+            ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS, default_action=_not_found(), open=False,
+        )
+
+    def _http_listeners(self, test_port: int) -> None:
+        """Without a certificate: HTTP on 80 and the HTTP test listener, their checkov findings skipped."""
+        self.listener = self.load_balancer.add_listener(
+            "Http", port=HTTP_PORT, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
+            open=True,
+        )
+        self.redirect_listener = None
+        self.test_listener = self.load_balancer.add_listener(
+            "Test", port=test_port, protocol=elbv2.ApplicationProtocol.HTTP, default_action=_not_found(),
+            open=False,
+        )
+        for listener in (self.listener, self.test_listener):
+            for check in ("CKV_AWS_2", "CKV_AWS_103"):
+                checkov.skip(listener, check,
+                             "This environment has no router.certificate_arn, so the spec asks for HTTP only; "
+                             "with a certificate the listeners are HTTPS with TLS 1.2 or later")

@@ -209,11 +209,7 @@ class ProcessService(Construct):
             vpc = cluster.vpc
         self.cluster = cluster
         self.listener = listener if self.web else None
-        if load_balancer_full_name is None and isinstance(listener, elbv2.ApplicationListener):
-            alb = listener.load_balancer
-            if isinstance(alb, elbv2.ApplicationLoadBalancer):
-                load_balancer_full_name = alb.load_balancer_full_name
-        self.load_balancer_full_name = load_balancer_full_name
+        self.load_balancer_full_name = self._load_balancer_full_name(listener, load_balancer_full_name)
         self.desired_count = desired_count
         self.autoscaling = autoscaling
         self.strategy: Strategy = deployment.strategy if self.web else "rolling"
@@ -221,16 +217,8 @@ class ProcessService(Construct):
             port=port or 0, path=health_check_path, interval=health_check_interval, timeout=health_check_timeout,
             healthy_threshold=healthy_threshold, deregistration_delay=deregistration_delay, slow_start=slow_start,
         )
-
-        self.task_definition = ecs.TaskDefinition(
-            self,
-            "TaskDefinition",
-            family=family,
-            compatibility=placement.compatibility(),
-            network_mode=ecs.NetworkMode.AWS_VPC,
-            cpu=str(cpu),
-            memory_mib=str(memory),
-            execution_role=execution_role,
+        self.task_definition = self._task_definition(
+            family=family, placement=placement, cpu=cpu, memory=memory, execution_role=execution_role,
             task_role=task_role,
         )
         self.container = container.add_to(
@@ -242,7 +230,54 @@ class ProcessService(Construct):
             port=port,
             stop_timeout=stop_timeout,
         )
+        self.service = self._service(
+            cluster, vpc, service_name=service_name, security_groups=security_groups, placement=placement,
+            max_healthy_percent=max_healthy_percent, deployment=deployment, health_check_grace=health_check_grace,
+        )
+        self.service_name = service_name if service_name is not None else self.service.service_name
 
+        self.target_group: elbv2.ApplicationTargetGroup | None = None
+        self.alternate_target_group: elbv2.ApplicationTargetGroup | None = None
+        self.listener_rule: elbv2.ApplicationListenerRule | None = None
+        self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
+        if self.web:
+            assert listener is not None and priority is not None and port is not None
+            self._route(vpc, listener, priority, port, test_listener, alternate_live)
+
+        self.scaling: ecs.ScalableTaskCount | None = None
+        self._scalable_target: appscaling.CfnScalableTarget | None = None
+        if autoscaling is not None:
+            self._autoscale(autoscaling)
+        self._hold_until(running)
+
+    @staticmethod
+    def _load_balancer_full_name(listener: elbv2.IApplicationListener | None, given: str | None) -> str | None:
+        """``given``, else that of the listener's load balancer when CDK knows it (an ``ApplicationListener``)."""
+        if given is None and isinstance(listener, elbv2.ApplicationListener):
+            alb = listener.load_balancer
+            if isinstance(alb, elbv2.ApplicationLoadBalancer):
+                return alb.load_balancer_full_name
+        return given
+
+    def _task_definition(self, *, family: str | None, placement: TaskPlacement, cpu: int, memory: int,
+                         execution_role: iam.IRole | None, task_role: iam.IRole | None) -> ecs.TaskDefinition:
+        """The awsvpc task definition, compatible with where ``placement`` runs it."""
+        return ecs.TaskDefinition(
+            self,
+            "TaskDefinition",
+            family=family,
+            compatibility=placement.compatibility(),
+            network_mode=ecs.NetworkMode.AWS_VPC,
+            cpu=str(cpu),
+            memory_mib=str(memory),
+            execution_role=execution_role,
+            task_role=task_role,
+        )
+
+    def _service(self, cluster: ecs.ICluster, vpc: ec2.IVpc, *, service_name: str | None,
+                 security_groups: Sequence[ec2.ISecurityGroup] | None, placement: TaskPlacement,
+                 max_healthy_percent: int, deployment: Deployment, health_check_grace: int) -> ecs.BaseService:
+        """The ECS service in the private subnets: Fargate, or EC2 with the pool's constraints and strategies."""
         options: dict[str, Any] = dict(
             cluster=cluster,
             task_definition=self.task_definition,
@@ -260,32 +295,15 @@ class ProcessService(Construct):
         )
         if self.web:
             options["health_check_grace_period"] = cdk.Duration.seconds(health_check_grace)
-        self.service: ecs.BaseService
         if placement.ec2:
-            self.service = ecs.Ec2Service(
+            return ecs.Ec2Service(
                 self,
                 "Service",
                 placement_constraints=list(placement.placement_constraints),
                 placement_strategies=list(placement.placement_strategies),
                 **options,
             )
-        else:
-            self.service = ecs.FargateService(self, "Service", **options)
-        self.service_name = service_name if service_name is not None else self.service.service_name
-
-        self.target_group: elbv2.ApplicationTargetGroup | None = None
-        self.alternate_target_group: elbv2.ApplicationTargetGroup | None = None
-        self.listener_rule: elbv2.ApplicationListenerRule | None = None
-        self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
-        if self.web:
-            assert listener is not None and priority is not None and port is not None
-            self._route(vpc, listener, priority, port, test_listener, alternate_live)
-
-        self.scaling: ecs.ScalableTaskCount | None = None
-        self._scalable_target: appscaling.CfnScalableTarget | None = None
-        if autoscaling is not None:
-            self._autoscale(autoscaling)
-        self._hold_until(running)
+        return ecs.FargateService(self, "Service", **options)
 
     @property
     def counts(self) -> dict:

@@ -110,37 +110,59 @@ class LocustLoadTest(Construct):
         worker_capacity = worker_capacity or WorkerCapacity()
         self.cluster = cluster
         self.results_bucket = results_bucket or self._results_bucket(names.results_bucket)
+        self.master_security_group, self.worker_security_group = self._security_groups(vpc)
+        master_host = self._discovery(namespace, names.discovery)
+        commands = locust_commands(load, master_host=master_host, csv_prefix=CSV_PREFIX)
+        self.task_definition = self._master_task(
+            names, image=image, command=commands.master, thresholds=thresholds, cpu=cpu, memory=memory,
+            log_group=log_group,
+        )
+        self.worker_task_definition = self._worker_task(
+            names, image=image, command=commands.worker, worker_capacity=worker_capacity, cpu=cpu, memory=memory,
+            log_group=log_group,
+        )
+        self.service = self._worker_service(cluster, vpc, names.worker_service, worker_capacity)
+        if publish_parameter is not None:
+            publish_parameter(LoadTestParam.MASTER_SECURITY_GROUP, self.master_security_group.security_group_id)
+            publish_parameter(LoadTestParam.DISCOVERY_SERVICE_ID, self.discovery_service.service_id)
+            publish_parameter(LoadTestParam.DISCOVERY_SERVICE_ARN, self.discovery_service.service_arn)
 
-        self.master_security_group = ec2.SecurityGroup(
+    def _security_groups(self, vpc: ec2.IVpc) -> tuple[ec2.SecurityGroup, ec2.SecurityGroup]:
+        """The master's group, open to the workers' on Locust's port only, and the workers' (no inbound)."""
+        master = ec2.SecurityGroup(
             self, "MasterSecurityGroup", vpc=vpc, allow_all_outbound=True,
             description="Locust master: the Locust port from the load-test workers only",
         )
-        self.worker_security_group = ec2.SecurityGroup(
+        worker = ec2.SecurityGroup(
             self, "WorkerSecurityGroup", vpc=vpc, allow_all_outbound=True,
             description="Locust workers: no inbound; outbound to the master and the app under test",
         )
-        self.master_security_group.add_ingress_rule(
-            self.worker_security_group, ec2.Port.tcp(MASTER_PORT), "Locust workers to their master"
-        )
+        master.add_ingress_rule(worker, ec2.Port.tcp(MASTER_PORT), "Locust workers to their master")
+        return master, worker
 
+    def _discovery(self, namespace: servicediscovery.IPrivateDnsNamespace, name: str) -> str:
+        """The Cloud Map service of the running master (``discovery_service``); returns the host workers resolve."""
         # The gate action registers the master task's address here; workers resolve <discovery>.<namespace>.
         self.discovery_service = servicediscovery.Service(
-            self, "MasterDiscovery", namespace=namespace, name=names.discovery,
+            self, "MasterDiscovery", namespace=namespace, name=name,
             dns_record_type=servicediscovery.DnsRecordType.A, dns_ttl=cdk.Duration.seconds(10),
             description="The running Locust master's task address, registered by the load-test gate",
         )
-        master_host = f"{names.discovery}.{namespace.namespace_name}"
+        master_host = f"{name}.{namespace.namespace_name}"
         cdk.Tags.of(self.discovery_service).add(naming.DISCOVERY_TAG, master_host)
-        commands = locust_commands(load, master_host=master_host, csv_prefix=CSV_PREFIX)
+        return master_host
 
+    def _master_task(self, names: Names, *, image: ecs.ContainerImage, command: list[str], thresholds: Thresholds,
+                     cpu: int, memory: int, log_group: logs.ILogGroup) -> ecs.FargateTaskDefinition:
+        """The master's roles, task definition and container, its role's grants and their acknowledgements."""
         master_role = self._role("MasterTaskRole", names.master_role, "ecs-tasks.amazonaws.com")
         master_execution_role = self._role("MasterExecutionRole", names.master_execution_role,
                                            "ecs-tasks.amazonaws.com")
-        self.task_definition = ecs.FargateTaskDefinition(
+        task_definition = ecs.FargateTaskDefinition(
             self, "MasterTask", family=names.master_family, cpu=cpu, memory_limit_mib=memory,
             task_role=master_role, execution_role=master_execution_role,
         )
-        self.task_definition.add_container(
+        task_definition.add_container(
             MASTER_CONTAINER,
             image=image,
             entry_point=[
@@ -148,52 +170,83 @@ class LocustLoadTest(Construct):
                 "--p95-ms", f"{thresholds.p95_ms:g}", "--failure-ratio", f"{thresholds.failure_ratio:g}",
                 "--csv-prefix", CSV_PREFIX, "--",
             ],
-            command=commands.master,
+            command=command,
             environment={"SHIPWAY_RESULTS_BUCKET": self.results_bucket.bucket_name},
             port_mappings=[ecs.PortMapping(container_port=MASTER_PORT, name="locust")],
             logging=ecs.LogDriver.aws_logs(stream_prefix=naming.LOADTEST_MASTER, log_group=log_group),
             essential=True,
         )
         # New objects only, under a run's key: no read, no delete, no ACLs.
-        self.task_definition.add_to_task_role_policy(iam.PolicyStatement(
+        task_definition.add_to_task_role_policy(iam.PolicyStatement(
             actions=["s3:PutObject"], resources=[self.results_bucket.arn_for_objects("*")],
         ))
         # The web UI, when someone runs the master by hand, is reached through ECS Exec port forwarding.
-        self.task_definition.add_to_task_role_policy(iam.PolicyStatement(
+        task_definition.add_to_task_role_policy(iam.PolicyStatement(
             actions=["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
                      "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"],
             resources=["*"],
         ))
+        nag.acknowledge(
+            master_role, "AwsSolutions-IAM5[Resource::*]",
+            "ssmmessages channels (ECS Exec, for the web UI by hand) have no resource-level permissions.",
+        )
+        bucket = self.results_bucket.node.default_child
+        if isinstance(bucket, s3.CfnBucket):
+            nag.acknowledge(
+                master_role,
+                f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(bucket)}.Arn>/*]",
+                "The master puts a run's CSV stats and summary as new objects under the run's execution ID.",
+            )
+        self._acknowledge_execution_role(master_execution_role)
+        nag.acknowledge(
+            task_definition, "AwsSolutions-ECS2",
+            "The only variable is the results bucket's name, which is no secret.",
+        )
+        return task_definition
 
+    def _worker_task(self, names: Names, *, image: ecs.ContainerImage, command: list[str],
+                     worker_capacity: WorkerCapacity, cpu: int, memory: int,
+                     log_group: logs.ILogGroup) -> ecs.TaskDefinition:
+        """The workers' roles, task definition (Fargate, or EC2 in awsvpc for a pool) and container."""
         worker_role = self._role("WorkerTaskRole", names.worker_role, "ecs-tasks.amazonaws.com")
         worker_execution_role = self._role("WorkerExecutionRole", names.worker_execution_role,
                                            "ecs-tasks.amazonaws.com")
+        task_definition: ecs.TaskDefinition
         if worker_capacity.fargate:
-            self.worker_task_definition: ecs.TaskDefinition = ecs.FargateTaskDefinition(
+            task_definition = ecs.FargateTaskDefinition(
                 self, "WorkerTask", family=names.worker_family, cpu=cpu, memory_limit_mib=memory,
                 task_role=worker_role, execution_role=worker_execution_role,
             )
         else:
             # awsvpc on EC2 too: the workers wear their security group, which the master admits.
-            self.worker_task_definition = ecs.Ec2TaskDefinition(
+            task_definition = ecs.Ec2TaskDefinition(
                 self, "WorkerTask", family=names.worker_family, network_mode=ecs.NetworkMode.AWS_VPC,
                 task_role=worker_role, execution_role=worker_execution_role,
             )
-        self.worker_task_definition.add_container(
+        task_definition.add_container(
             WORKER_CONTAINER,
             image=image,
-            entry_point=commands.worker[:1],
-            command=commands.worker[1:],
+            entry_point=command[:1],
+            command=command[1:],
             cpu=cpu if not worker_capacity.fargate else None,
             memory_limit_mib=memory if not worker_capacity.fargate else None,
             logging=ecs.LogDriver.aws_logs(stream_prefix=naming.LOADTEST_WORKER, log_group=log_group),
             essential=True,
         )
+        self._acknowledge_execution_role(worker_execution_role)
+        nag.acknowledge(
+            task_definition, "AwsSolutions-ECS2",
+            "CDK sets AWS_REGION for the awslogs driver on EC2; the workers carry no secret in variables.",
+        )
+        return task_definition
 
+    def _worker_service(self, cluster: ecs.ICluster, vpc: ec2.IVpc, service_name: str,
+                        worker_capacity: WorkerCapacity) -> ecs.BaseService:
+        """The workers' service, at zero tasks between runs, on Fargate Spot or the pool's instances."""
         service_props: dict[str, Any] = {
             "cluster": cluster,
             "task_definition": self.worker_task_definition,
-            "service_name": names.worker_service,
+            "service_name": service_name,
             "desired_count": 0,  # between runs; the gate action scales to load.workers and back
             "min_healthy_percent": 0,
             "max_healthy_percent": 200,
@@ -206,18 +259,11 @@ class LocustLoadTest(Construct):
             "circuit_breaker": ecs.DeploymentCircuitBreaker(enable=True, rollback=False),
         }
         if worker_capacity.fargate:
-            self.service: ecs.BaseService = ecs.FargateService(self, "Workers", **service_props)
-        else:
-            self.service = ecs.Ec2Service(
-                self, "Workers", placement_constraints=worker_capacity.constraints,
-                placement_strategies=placement.placement_strategies(), **service_props,
-            )
-
-        if publish_parameter is not None:
-            publish_parameter(LoadTestParam.MASTER_SECURITY_GROUP, self.master_security_group.security_group_id)
-            publish_parameter(LoadTestParam.DISCOVERY_SERVICE_ID, self.discovery_service.service_id)
-            publish_parameter(LoadTestParam.DISCOVERY_SERVICE_ARN, self.discovery_service.service_arn)
-        self._acknowledge(execution_roles=(master_execution_role, worker_execution_role))
+            return ecs.FargateService(self, "Workers", **service_props)
+        return ecs.Ec2Service(
+            self, "Workers", placement_constraints=worker_capacity.constraints,
+            placement_strategies=placement.placement_strategies(), **service_props,
+        )
 
     def _role(self, construct_id: str, role_name: str, principal: str) -> iam.Role:
         return iam.Role(self, construct_id, role_name=role_name, assumed_by=iam.ServicePrincipal(principal))
@@ -243,31 +289,12 @@ class LocustLoadTest(Construct):
         )
         return bucket
 
-    def _acknowledge(self, *, execution_roles: tuple[iam.Role, iam.Role]) -> None:
+    @staticmethod
+    def _acknowledge_execution_role(role: iam.Role) -> None:
         nag.acknowledge(
-            self.task_definition.task_role, "AwsSolutions-IAM5[Resource::*]",
-            "ssmmessages channels (ECS Exec, for the web UI by hand) have no resource-level permissions.",
-        )
-        bucket = self.results_bucket.node.default_child
-        if isinstance(bucket, s3.CfnBucket):
-            nag.acknowledge(
-                self.task_definition.task_role,
-                f"AwsSolutions-IAM5[Resource::<{cdk.Stack.of(self).get_logical_id(bucket)}.Arn>/*]",
-                "The master puts a run's CSV stats and summary as new objects under the run's execution ID.",
-            )
-        for role in execution_roles:
-            nag.acknowledge(
-                role, "AwsSolutions-IAM5[Resource::*]",
-                "ecr:GetAuthorizationToken, which pulling the load-test image needs, has no resource-level "
-                "permissions.",
-            )
-        nag.acknowledge(
-            self.task_definition, "AwsSolutions-ECS2",
-            "The only variable is the results bucket's name, which is no secret.",
-        )
-        nag.acknowledge(
-            self.worker_task_definition, "AwsSolutions-ECS2",
-            "CDK sets AWS_REGION for the awslogs driver on EC2; the workers carry no secret in variables.",
+            role, "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken, which pulling the load-test image needs, has no resource-level "
+            "permissions.",
         )
 
 

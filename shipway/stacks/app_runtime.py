@@ -68,13 +68,7 @@ class AppRuntimeStack(ShipwayStack):
         self.app_spec = app_spec = spec.apps[app]
         self.platform = platform = PlatformImports(self, "Platform", **platform_imports(spec, env))
         encrypt_log_groups(self, platform.logs_key_arn)
-        self.log_group = logs.LogGroup(
-            self,
-            "Logs",
-            log_group_name=naming.log_group(spec.name, app, env),
-            retention=retention(app_spec.log_retention_days),
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        )
+        self.log_group = self._log_group()
         load_test = loadtest_props.locust_load_test(spec, app, env)
         self.load_test = locust_construct.add_to_runtime(
             self, project=spec.name, app=app, env=env, platform=self.platform, log_group=self.log_group,
@@ -85,27 +79,10 @@ class AppRuntimeStack(ShipwayStack):
         self.image_built = cdk.CfnCondition(
             self, "ImageBuilt", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(tag, naming.NO_IMAGE_TAG))
         )
-        # Named, so the pipeline passes exactly these roles (naming.app_role). Naming them replaced the roles
-        # once; roles hold no state, and their logical IDs stay.
-        self.execution_role = iam.Role(
-            self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            role_name=naming.app_role(spec.name, app, env, "execution"),
-            description="Pulls the app's image and reads exactly its secrets when a task starts",
-        )
-        self.task_role = iam.Role(
-            self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-            role_name=naming.app_role(spec.name, app, env, "task"),
-            description="What the app's tasks may do: ECS Exec sessions, logged",
-        )
+        self.execution_role, self.task_role = self._roles()
         self._allow_exec_logging()
         self.database = self._database()
-        self.container = AppContainer(
-            image=self._image(tag),
-            environment=dict(app_spec.config),
-            secrets=self._secrets(),
-            log_group=self.log_group,
-            buildpacks=app_spec.build.buildpacks is not None,
-        )
+        self.container = self._container(tag)
         roles = {"execution_role": self.execution_role, "task_role": self.task_role}
 
         self.one_off = OneOffTask(
@@ -115,61 +92,140 @@ class AppRuntimeStack(ShipwayStack):
             self, "Monitoring", topic=platform.alarm_topic, cluster_name=platform.cluster_name,
             **runtime.app_monitoring(spec, app, env),
         )
-
         self.services: dict[str, ProcessService] = {}
         for proc_name in app_spec.processes:
-            props = runtime.process_service(spec, app, env, proc_name)
-            web = bool(props["hosts"])
-            service = ProcessService(
-                self,
-                proc_name,
-                cluster=platform.cluster,
-                vpc=platform.private_vpc,
-                security_groups=[platform.app_security_group],
-                container=self.container,
-                listener=platform.listener if web else None,
-                test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
-                load_balancer_full_name=platform.load_balancer_full_name if web else None,
-                alternate_live=self._alternate_live(proc_name) if proc_name in app_spec.shifting_processes else None,
-                running=self.image_built,
-                **props,
-                **roles,
-            )
-            rollback_alarms = self.monitoring.add_process(proc_name, service)
-            if rollback_alarms:
-                # CDK notes (INFO, no id to acknowledge it by) that alarm names by Ref may make a cycle; these
-                # alarms never refer to the service: the answer is in shipway/acknowledged.py.
-                service.service.enable_deployment_alarms(
-                    [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
-                )
-            self.services[proc_name] = service
-            if service.alternate_target_group is not None:
-                self._publish_routing(proc_name, service)
+            self.services[proc_name] = self._service(proc_name, roles)
 
-        # GoLive (the pipeline's step after the first deploy to this environment) starts the services at these.
-        self.service_counts = ssm.StringParameter(
-            self, "ServiceCounts",
-            parameter_name=naming.service_counts_parameter(spec.name, app, env),
-            string_value=json.dumps([s.counts for s in self.services.values()], separators=(",", ":")),
-            description=f"The {app} services' counts in {env}, which the pipeline starts them at with the first image",
-        )
-
+        self.service_counts = self._service_counts()
         self.redeploy_on_rotation = RedeployOnRotation(
             self, "RedeployOnRotation", secret_arn=self.database.secret.secret_arn,
             cluster_arn=platform.cluster.cluster_arn, cluster_name=platform.cluster_name,
             services=[naming.service_name(app, p) for p in self.services], log_group=self.log_group,
         )
+        self.cron = self._cron() if app_spec.cron else None
 
-        self.cron: CronJobs | None = None
-        if app_spec.cron:
-            self.cron = CronJobs(
-                self, "Cron", cluster=platform.cluster, vpc=platform.private_vpc,
-                security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
-                buildpacks=self.container.buildpacks,
+    def _log_group(self) -> logs.LogGroup:
+        """The app's log group in this environment, retained."""
+        return logs.LogGroup(
+            self,
+            "Logs",
+            log_group_name=naming.log_group(self.spec.name, self.app_name, self.env_name),
+            retention=retention(self.app_spec.log_retention_days),
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+        )
+
+    def _roles(self) -> tuple[iam.Role, iam.Role]:
+        """The app's execution role and task role in this environment."""
+        spec, app, env = self.spec, self.app_name, self.env_name
+        # Named, so the pipeline passes exactly these roles (naming.app_role). Naming them replaced the roles
+        # once; roles hold no state, and their logical IDs stay.
+        execution_role = iam.Role(
+            self, "ExecutionRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            role_name=naming.app_role(spec.name, app, env, "execution"),
+            description="Pulls the app's image and reads exactly its secrets when a task starts",
+        )
+        task_role = iam.Role(
+            self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            role_name=naming.app_role(spec.name, app, env, "task"),
+            description="What the app's tasks may do: ECS Exec sessions, logged",
+        )
+        acknowledge(
+            execution_role, "AwsSolutions-IAM5[Resource::*]",
+            "ecr:GetAuthorizationToken has no resource-level permissions; image pulls stay scoped to the app's "
+            "repository and secret reads to the app's own secret ARNs",
+        )
+        return execution_role, task_role
+
+    def _container(self, tag: str) -> AppContainer:
+        """The container every task of the app shares: the image with ``tag``, its config and secrets."""
+        container = AppContainer(
+            image=self._image(tag),
+            environment=dict(self.app_spec.config),
+            secrets=self._secrets(),
+            log_group=self.log_group,
+            buildpacks=self.app_spec.build.buildpacks is not None,
+        )
+        acknowledge(
+            self, "AwsSolutions-ECS2",
+            "config holds the app's non-secret settings by design (Heroku config vars); every secret reaches the "
+            "container as an ECS secret from Secrets Manager or SSM, never as a plain environment variable",
+        )
+        return container
+
+    def _service(self, proc_name: str, roles: dict[str, iam.Role]) -> ProcessService:
+        """One process's service, its alarms (rolling back a deploy) and, when ECS shifts its traffic, the record
+        of its routing for the pipeline."""
+        platform, app_spec = self.platform, self.app_spec
+        props = runtime.process_service(self.spec, self.app_name, self.env_name, proc_name)
+        web = bool(props["hosts"])
+        service = ProcessService(
+            self,
+            proc_name,
+            cluster=platform.cluster,
+            vpc=platform.private_vpc,
+            security_groups=[platform.app_security_group],
+            container=self.container,
+            listener=platform.listener if web else None,
+            test_listener=platform.test_listener if web and app_spec.deploy.strategy == "blue-green" else None,
+            load_balancer_full_name=platform.load_balancer_full_name if web else None,
+            alternate_live=self._alternate_live(proc_name) if proc_name in app_spec.shifting_processes else None,
+            running=self.image_built,
+            **props,
+            **roles,
+        )
+        rollback_alarms = self.monitoring.add_process(proc_name, service)
+        if rollback_alarms:
+            # CDK notes (INFO, no id to acknowledge it by) that alarm names by Ref may make a cycle; these
+            # alarms never refer to the service: the answer is in shipway/acknowledged.py.
+            service.service.enable_deployment_alarms(
+                [a.alarm_name for a in rollback_alarms], behavior=ecs.AlarmBehavior.ROLLBACK_ON_ALARM
             )
-            for job_name in app_spec.cron:
-                self.cron.add_job(job_name, **runtime.cron_job(spec, app, env, job_name))
-        self._acknowledge()
+        if service.alternate_target_group is not None:
+            self._publish_routing(proc_name, service)
+            acknowledge(
+                service.service,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+                "AmazonECSInfrastructureRolePolicyForLoadBalancers]",
+                "The AWS-managed infrastructure policy is what ECS documents for shifting listener-rule weights "
+                "in native canary, linear and blue/green deploys, and AWS keeps it current with the API",
+            )
+        return service
+
+    def _service_counts(self) -> ssm.StringParameter:
+        """GoLive (the pipeline's step after the first deploy to this environment) starts the services at these."""
+        app, env = self.app_name, self.env_name
+        return ssm.StringParameter(
+            self, "ServiceCounts",
+            parameter_name=naming.service_counts_parameter(self.spec.name, app, env),
+            string_value=json.dumps([s.counts for s in self.services.values()], separators=(",", ":")),
+            description=f"The {app} services' counts in {env}, which the pipeline starts them at with the first image",
+        )
+
+    def _cron(self) -> CronJobs:
+        """The app's schedules, running the one-off task definition, and their acknowledgements."""
+        platform = self.platform
+        cron = CronJobs(
+            self, "Cron", cluster=platform.cluster, vpc=platform.private_vpc,
+            security_groups=[platform.app_security_group], task_definition=self.one_off.task_definition,
+            buildpacks=self.container.buildpacks,
+        )
+        for job_name in self.app_spec.cron:
+            cron.add_job(job_name, **runtime.cron_job(self.spec, self.app_name, self.env_name, job_name))
+        acknowledge(
+            cron.dead_letter_queue, "AwsSolutions-SQS3",
+            "This queue is itself the dead-letter queue of the app's cron schedules",
+        )
+        acknowledge(
+            cron.role, "AwsSolutions-IAM5[Resource::*]",
+            "ecs:TagResource is limited by condition to tagging the tasks RunTask creates, whose ARNs are unknown",
+        )
+        acknowledge(
+            cron.role,
+            resource_finding(self, "AwsSolutions-IAM5", cron.task_definition_family_arn + ":*"),
+            "Schedules run the latest revision of the one-off family, which the pipeline re-registers with "
+            "each release's image; RunTask is also limited by condition to the environment's cluster",
+        )
+        return cron
 
     def _image(self, tag: str) -> ecs.ContainerImage:
         """The app's image with ``tag``: from its ECR repository, or with ``registry: s3`` from the environment's
@@ -259,14 +315,6 @@ class AppRuntimeStack(ShipwayStack):
             )
         )
         self.task_role.add_to_principal_policy(iam.PolicyStatement(actions=["logs:DescribeLogGroups"], resources=["*"]))
-
-    def _acknowledge(self) -> None:
-        """Each cdk-nag finding this stack keeps, with the reason it is right here."""
-        acknowledge(
-            self.execution_role, "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken has no resource-level permissions; image pulls stay scoped to the app's "
-            "repository and secret reads to the app's own secret ARNs",
-        )
         acknowledge(
             self.task_role, "AwsSolutions-IAM5[Resource::*]",
             "ECS Exec's ssmmessages channels and logs:DescribeLogGroups have no resource-level permissions",
@@ -276,32 +324,3 @@ class AppRuntimeStack(ShipwayStack):
             "ECS Exec writes one log stream per session into the cluster's exec log group; streams are "
             "created per session, so only the group can be named",
         )
-        acknowledge(
-            self, "AwsSolutions-ECS2",
-            "config holds the app's non-secret settings by design (Heroku config vars); every secret reaches the "
-            "container as an ECS secret from Secrets Manager or SSM, never as a plain environment variable",
-        )
-        for service in self.services.values():
-            if service.alternate_target_group is not None:
-                acknowledge(
-                    service.service,
-                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
-                    "AmazonECSInfrastructureRolePolicyForLoadBalancers]",
-                    "The AWS-managed infrastructure policy is what ECS documents for shifting listener-rule weights "
-                    "in native canary, linear and blue/green deploys, and AWS keeps it current with the API",
-                )
-        if self.cron is not None:
-            acknowledge(
-                self.cron.dead_letter_queue, "AwsSolutions-SQS3",
-                "This queue is itself the dead-letter queue of the app's cron schedules",
-            )
-            acknowledge(
-                self.cron.role, "AwsSolutions-IAM5[Resource::*]",
-                "ecs:TagResource is limited by condition to tagging the tasks RunTask creates, whose ARNs are unknown",
-            )
-            acknowledge(
-                self.cron.role,
-                resource_finding(self, "AwsSolutions-IAM5", self.cron.task_definition_family_arn + ":*"),
-                "Schedules run the latest revision of the one-off family, which the pipeline re-registers with "
-                "each release's image; RunTask is also limited by condition to the environment's cluster",
-            )

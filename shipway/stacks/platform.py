@@ -67,6 +67,10 @@ class PlatformStack(ShipwayStack):
             self, "Namespace", name=naming.namespace(spec.name, env), vpc=vpc,
             description=f"Service discovery of shipway {spec.name} {env}",
         )
+        self._publish(spec, env)
+
+    def _publish(self, spec: Spec, env: str) -> None:
+        """The SSM parameters app stacks import the platform by (``PlatformImports``), and the router's DNS name."""
 
         def publish(key: str, value: str, description: str) -> None:
             parameters.publish(self, project=spec.name, env=env, key=key, value=value, description=description)
@@ -74,7 +78,7 @@ class PlatformStack(ShipwayStack):
         def ids(subnets: list[ec2.ISubnet]) -> str:
             return ",".join(s.subnet_id for s in subnets)
 
-        router = self.router
+        vpc, router = self.network.vpc, self.router
         publish(Param.VPC_ID, vpc.vpc_id, "VPC of the environment")
         publish(Param.PRIVATE_SUBNETS, ids(vpc.private_subnets), "Private subnets with NAT egress, one per AZ")
         publish(Param.ISOLATED_SUBNETS, ids(vpc.isolated_subnets), "Isolated subnets, one per AZ")
