@@ -14,35 +14,19 @@ from functools import lru_cache
 import jinja2
 
 
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("shipway", "cloud-init"),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    env.filters["tojson_compact"] = lambda value: json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return env
-
-
 def render(template: str, **context) -> str:
     """Render ``shipway/cloud-init/<template>`` with ``context``."""
-    return environment().get_template(template).render(**context)
-
-
-# --- shell: the buildspecs' scripts ------------------------------------------------------------------------
+    return package_environment().get_template(f"cloud-init/{template}").render(**context)
 
 
 @lru_cache(maxsize=1)
 def package_environment() -> jinja2.Environment:
-    """Templates named by their path in the package: the buildspecs' shell (``scripts/build.sh.j2``), the
-    load-test image's Dockerfile (``loadtest/Dockerfile.j2``).
+    """Every template, named by its path in the package: user data (``cloud-init/user-data.yaml.j2``), the
+    buildspecs' shell (``scripts/build.sh.j2``), the load-test image's Dockerfile (``loadtest/Dockerfile.j2``).
 
-    ``q`` quotes a value as one shell word (``shlex.quote``); ``inline`` puts a macro's commands on one line,
-    each ended by ``;``, for a ``{ ...; }`` group inside one command.
+    ``tojson_compact`` writes sorted, compact JSON; ``q`` quotes a value as one shell word (``shlex.quote``);
+    ``inline`` puts a macro's commands on one line, each ended by ``;``, for a ``{ ...; }`` group inside one
+    command.
     """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("shipway", "."),
@@ -52,9 +36,13 @@ def package_environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
+    env.filters["tojson_compact"] = lambda value: json.dumps(value, sort_keys=True, separators=(",", ":"))
     env.filters["q"] = shlex.quote
     env.filters["inline"] = lambda text: " ".join(f"{command};" for command in commands(text))
     return env
+
+
+# --- shell: the buildspecs' scripts ------------------------------------------------------------------------
 
 
 def commands(script: str) -> list[str]:
