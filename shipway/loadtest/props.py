@@ -10,7 +10,8 @@ import aws_cdk as cdk
 from .. import naming
 from ..props import pools as pool_props
 from ..spec import Spec
-from ..spec.capacity import loadtest_pool
+from ..spec.capacity import loadtest_workers
+from ..spec.capacity_name import Fargate
 from .commands import Load
 from .gate import Thresholds
 from .image import locustfile_in_image
@@ -79,11 +80,11 @@ def default_host(spec: Spec, app: str) -> str:
 
 
 def worker_capacity(spec: Spec, env: str) -> WorkerCapacity:
-    """The first pool (by name) whose metadata offers ``loadtest: "true"``; FARGATE_SPOT when none does."""
-    pool = loadtest_pool(spec.environments[env].cluster)
-    if pool is None:
+    """The workers' capacity where ``loadtest_workers`` puts them: a pool, or FARGATE_SPOT."""
+    workers = loadtest_workers(spec.environments[env].cluster)
+    if isinstance(workers, Fargate):
         return WorkerCapacity()
-    on = pool_props.capacity(spec, env, f"pool:{pool}")
+    on = pool_props.capacity_on(spec, env, workers)
     key, value = naming.LOADTEST_POOL_METADATA
     return WorkerCapacity(fargate=False, strategies=on.capacity_provider_strategies(),
                           constraints=on.placement_constraints({key: value}))

@@ -14,7 +14,7 @@ from .. import naming
 from ..constructs import placement
 from ..constructs.pools import AsgPoolProps, PoolProps, SpotFleetPoolProps
 from ..spec import Spec
-from ..spec.capacity_name import Fargate, OnPool, parse
+from ..spec.capacity_name import CapacityName, Fargate, OnPool, parse
 from ..spec.model import AsgPool, Pool, SpotFleetPool
 
 
@@ -49,7 +49,12 @@ def capacity(spec: Spec, env: str, capacity: str) -> placement.Capacity:
     Raises ``ValueError`` for a name outside the vocabulary and ``KeyError`` for a pool the environment lacks;
     the spec's checks refuse both first.
     """
-    match parse(capacity):
+    return capacity_on(spec, env, parse(capacity))
+
+
+def capacity_on(spec: Spec, env: str, where: CapacityName) -> placement.Capacity:
+    """The capacity of ``where``, a capacity name already parsed, in environment ``env``."""
+    match where:
         case Fargate() as fargate:
             return placement.Fargate(fargate.provider)
         case OnPool(pool=name):
