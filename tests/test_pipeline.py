@@ -6,7 +6,6 @@ import json
 import shlex
 import shutil
 import subprocess
-from functools import partial
 
 import aws_cdk as cdk
 import pytest
@@ -711,7 +710,7 @@ def test_further_actions_run_after_each_deploy_beside_the_tag_record():
             seen.append(context.env)
             if context.env != spec.apps["minne"].loadtest.environment:
                 return []
-            return [StageAction("Gate", Phase.POST_DEPLOY, partial(actions.ManualApprovalAction, action_name="Gate"),
+            return [StageAction("Gate", Phase.POST_DEPLOY, actions.ManualApprovalAction,
                                 beside="RecordImageTag")]
 
     app = cdk.App()

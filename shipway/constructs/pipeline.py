@@ -409,7 +409,7 @@ class DeliveryPipeline(Construct):
         plan = []
         if target.approve:
             plan.append(StageAction("Approve", Phase.PRE_DEPLOY, partial(
-                actions.ManualApprovalAction, action_name="Approve", notification_topic=target.alarm_topic,
+                actions.ManualApprovalAction, notification_topic=target.alarm_topic,
                 additional_information=f"Deploy {self.image_uri} to {target.env}?",
             )))
         if target.env in self.provision_state_machines:
@@ -432,7 +432,7 @@ class DeliveryPipeline(Construct):
         for process, service in target.services.items():
             arn = stack.format_arn(service="ecs", resource="service", resource_name=f"{target.cluster_name}/{service}")
             plan.append(StageAction(f"Deploy-{process}", Phase.DEPLOY, partial(
-                actions.EcsDeployAction, action_name=f"Deploy-{process}", role=role,
+                actions.EcsDeployAction, role=role,
                 input=None if image_file else self.build_output, image_file=image_file,
                 deployment_timeout=self.deploy_timeout,
                 service=ecs.BaseService.from_service_arn_with_cluster(self, f"{target.env}-{service}", arn),
@@ -448,21 +448,21 @@ class DeliveryPipeline(Construct):
         tag_parameter = target.image_tag_parameter.parameter_name
         plan = [
             StageAction("GoLive", Phase.POST_DEPLOY, partial(
-                actions.CodeBuildAction, action_name="GoLive", project=go_live, input=self.build_output,
+                actions.CodeBuildAction, project=go_live, input=self.build_output,
                 environment_variables=variables({
                     "CLUSTER": target.cluster_name, "IMAGE_TAG_PARAMETER": tag_parameter,
                     "SERVICE_COUNTS_PARAMETER": target.service_counts_parameter, "NO_IMAGE_TAG": target.no_image_tag,
                 }),
             )),
             StageAction("RecordImageTag", Phase.POST_DEPLOY, partial(
-                actions.CodeBuildAction, action_name="RecordImageTag", project=record, input=self.build_output,
+                actions.CodeBuildAction, project=record, input=self.build_output,
                 environment_variables=variables({"IMAGE_TAG": self.image_tag, "IMAGE_TAG_PARAMETER": tag_parameter}),
             )),
         ]
         if target.live_target_groups and live is not None:
             live_variables = self._live_target_group_variables(target)
             plan.append(StageAction("RecordLiveTargetGroups", Phase.POST_DEPLOY, partial(
-                actions.CodeBuildAction, action_name="RecordLiveTargetGroups", project=live, input=self.build_output,
+                actions.CodeBuildAction, project=live, input=self.build_output,
                 environment_variables=variables(live_variables),
             ), beside="RecordImageTag"))
             self._record_after_any_deployment(target, live, live_variables)
@@ -501,7 +501,7 @@ class DeliveryPipeline(Construct):
                                       arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
         nag.acknowledge(self.pipeline.role, nag.resource_finding(self.pipeline.role, "AwsSolutions-IAM5", executions),
                         f"states:DescribeExecution on the executions of {name} only: the action starts one per run")
-        return partial(actions.StepFunctionInvokeAction, action_name="ProvisionDatabase", state_machine=machine)
+        return partial(actions.StepFunctionInvokeAction, state_machine=machine)
 
     def _allow_encrypted_approval_topics(self) -> None:
         """Approval notifications are published with the pipeline's role, and the platform's topics are encrypted

@@ -63,7 +63,7 @@ class ReleaseRunner(Construct):
             ],
         ))
 
-    def action(self, env: str, *, input: codepipeline.Artifact, image_uri: str,
+    def action(self, env: str, *, input: codepipeline.Artifact, image_uri: str, action_name: str,
                run_order: int) -> actions.CodeBuildAction:
         """The release action of ``env``'s stage: the stage stops here when the command fails."""
         variables = {
@@ -74,7 +74,7 @@ class ReleaseRunner(Construct):
             "SECURITY_GROUP_PARAMETER": naming.parameter(self.project_name, env, Param.APP_SECURITY_GROUP),
         }
         return actions.CodeBuildAction(
-            action_name="Release",
+            action_name=action_name,
             project=self.project,
             input=input,
             run_order=run_order,

@@ -29,19 +29,20 @@ class Phase(enum.IntEnum):
 
 
 class MakeAction(Protocol):
-    """Makes one CodePipeline action at its run order (e.g. ``functools.partial`` of the action's class)."""
+    """Makes one CodePipeline action with its name and run order (e.g. ``functools.partial`` of the action's
+    class)."""
 
-    def __call__(self, *, run_order: int) -> codepipeline.IAction: ...
+    def __call__(self, *, action_name: str, run_order: int) -> codepipeline.IAction: ...
 
 
 @dataclass(frozen=True)
 class StageAction:
     """One action of an environment's stage.
 
-    :param name: the CodePipeline action name, unique in the stage.
+    :param name: the CodePipeline action name, unique in the stage: the one place it is written.
     :param phase: when it runs.
-    :param make: makes the CodePipeline action at the run order computed for it (``make(run_order=...)``).
-        Called once, in the stage's order.
+    :param make: makes the CodePipeline action with this name at the run order computed for it
+        (``make(action_name=..., run_order=...)``). Called once, in the stage's order.
     :param beside: the name of an earlier action of the same phase to run at the same time as. None: after every
         action listed before it.
     """
@@ -75,11 +76,5 @@ def run_orders(plan: Sequence[StageAction]) -> list[tuple[StageAction, int]]:
 
 
 def pipeline_actions(plan: Sequence[StageAction]) -> list[codepipeline.IAction]:
-    """The stage's CodePipeline actions, made in order with their computed run orders."""
-    made = []
-    for action, order in run_orders(plan):
-        made.append(action.make(run_order=order))
-        if made[-1].action_properties.action_name != action.name:
-            raise ValueError(f"the action described as {action.name} is named "
-                             f"{made[-1].action_properties.action_name}")
-    return made
+    """The stage's CodePipeline actions, made in order with their names and computed run orders."""
+    return [action.make(action_name=action.name, run_order=order) for action, order in run_orders(plan)]

@@ -130,9 +130,10 @@ class LoadTestGate(Construct):
         for arn, reason in findings.items():
             nag.acknowledge(role, nag.resource_finding(role, "AwsSolutions-IAM5", arn), reason)
 
-    def action(self, *, input: codepipeline.Artifact, image_tag: str, run_order: int) -> actions.CodeBuildAction:
+    def action(self, *, input: codepipeline.Artifact, image_tag: str, action_name: str,
+               run_order: int) -> actions.CodeBuildAction:
         return actions.CodeBuildAction(
-            action_name="LoadTest",
+            action_name=action_name,
             project=self.project,
             input=input,
             run_order=run_order,
