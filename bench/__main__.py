@@ -27,7 +27,7 @@ from shipway.spec import Spec, load_spec
 
 from . import deploy_model as dm
 from .budgets import DIRECT_BODY_BYTES, LIMITS, budgets
-from .measure import CDK, FLOOR_APP, ROOT, Series, cli_context, compare, python_synth, run_once
+from .measure import CDK, FLOOR_APP, REPLAY_APP, ROOT, Command, Series, cli_context, compare, python_synth, run_once
 from .node_profile import categorize, largest_profile
 from .specs import SHIPPED, shipped_data, spec_with_apps, write_spec
 
@@ -246,6 +246,63 @@ def review_section(reps: int, tmp: Path, full: dict[int, Path], whole: Series | 
                       f"the full 50-app synth: **{'yes' if same else 'NO'}**; the other {others} stacks are absent."]
     lines.append("")
     return lines
+
+
+def reach_section(reps: int, tmp: Path, shipped_out: Path, outdirs: dict[int, Path]) -> list[str]:
+    """What CDK alone charges for the same templates (bench/replay_app.py), against the floor and the targets."""
+    for count in (1, 50):
+        if count not in outdirs:
+            outdirs[count] = tmp / f"out-{count}"
+            spec = write_spec(spec_with_apps(shipped_data(), count), tmp / f"apps-{count}.yaml")
+            run_once(python_synth(ROOT / "app.py", cli_context(spec)), keep=outdirs[count])
+    no_validation = {"CDK_VALIDATION": "false"}
+
+    def replay(source: Path, checks: bool) -> Command:
+        return python_synth(REPLAY_APP, cli_context(), extra_env={
+            **no_validation, "REPLAY_FROM": str(source), "REPLAY_CHECKS": "true" if checks else "false"})
+
+    labels = {
+        "floor": "CDK floor without built-in validation (as above)",
+        "shipway": "shipway, shipped spec (as above)",
+        "bare": "CDK writing the shipped spec's 10 templates, nothing else",
+        "checked": "the same with cdk-nag's AwsSolutions rules on every resource",
+        "one": "CDK writing the 1-app spec's templates, with cdk-nag",
+        "fifty": "CDK writing the 50-app spec's templates, with cdk-nag",
+    }
+    series = compare({
+        labels["floor"]: python_synth(FLOOR_APP, cli_context(), extra_env=no_validation),
+        labels["shipway"]: python_synth(ROOT / "app.py", cli_context(SHIPPED)),
+        labels["bare"]: replay(shipped_out, checks=False),
+        labels["checked"]: replay(shipped_out, checks=True),
+        labels["one"]: replay(outdirs[1], checks=True),
+        labels["fifty"]: replay(outdirs[50], checks=True),
+    }, reps, log)
+    floor, shipway, bare, checked, one, fifty = series.values()
+    per_app, per_app_wall = ((fifty.cpu_seconds - one.cpu_seconds) / 49, (fifty.seconds - one.seconds) / 49)
+    return [
+        "## What CDK alone charges for these templates",
+        "",
+        "bench/replay_app.py is the cheapest CDK app that writes shipway's templates: each stack one",
+        "`CfnInclude` of the template shipway wrote, so Node makes every resource the typed L1 construct of",
+        "its type with one jsii request per stack, and runs no L2 construct and no shipway code (cdk-nag, where",
+        "named, evaluates its rules on those resources and reports, since the replay holds no acknowledgement).",
+        "It writes the same templates (`python -m bench.replay_app ASSEMBLY` checks it: equal but for the",
+        "construct paths in the metadata and the order of `DependsOn` lists). What it costs is what any CDK",
+        "app pays for templates of this size, whatever builds them.",
+        "",
+        *series_rows(series),
+        "",
+        "| same run | wall | CPU | target |",
+        "| --- | ---: | ---: | --- |",
+        f"| shipway, shipped spec / floor | {ratio_cells(shipway, floor)} | <= {TARGET_RATIO}x |",
+        f"| CDK writing the same templates / floor | {ratio_cells(bare, floor)} | |",
+        f"| the same with cdk-nag / floor | {ratio_cells(checked, floor)} | "
+        f"{'within' if checked.seconds / floor.seconds <= TARGET_RATIO else 'already over'} {TARGET_RATIO}x |",
+        f"| per added app, CDK writing the templates with cdk-nag (1 -> 50 apps) | {per_app_wall:.3f} s | "
+        f"**{per_app:.3f} s** | "
+        f"<= {TARGET_PER_APP} s: leaves {max(TARGET_PER_APP - per_app, 0):.3f} s per app for building them |",
+        "",
+    ]
 
 
 def node_section(reps: int, node20: str | None, tmp: Path) -> list[str]:
@@ -505,7 +562,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repetitions", type=int, default=5, help="runs per variant; RESULTS.md wants >= 5")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["floor", "growth", "review", "node", "profile"],
+                        choices=["floor", "growth", "reach", "review", "node", "profile"],
                         help="leave a section out (development)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -525,6 +582,12 @@ def main(argv: list[str]) -> int:
             log("growth")
             lines, outdirs, whole = growth_section(args.repetitions, tmp)
             sections += lines
+        if shipped_out is None:
+            shipped_out = tmp / "shipped"
+            run_once(python_synth(ROOT / "app.py", cli_context(SHIPPED)), keep=shipped_out)
+        if "reach" not in args.skip:
+            log("what CDK alone charges")
+            sections += reach_section(args.repetitions, tmp, shipped_out, outdirs)
         if "review" not in args.skip:
             log("review")
             sections += review_section(args.repetitions, tmp, outdirs, whole)
@@ -532,9 +595,6 @@ def main(argv: list[str]) -> int:
             log("node")
             sections += node_section(args.repetitions, node20, tmp)
         shipped = load_spec(SHIPPED)
-        if shipped_out is None:
-            shipped_out = tmp / "shipped"
-            run_once(python_synth(ROOT / "app.py", cli_context(SHIPPED)), keep=shipped_out)
         assemblies = [("shipped spec (2 apps)", shipped, shipped_out)]
         if 50 in outdirs:
             assemblies.append(("50 apps", load_spec(tmp / "apps-50.yaml"), outdirs[50]))

@@ -26,6 +26,7 @@ import psutil
 from shipway.synth import ROOT, cdk_context
 
 FLOOR_APP = Path(__file__).with_name("floor_app.py")
+REPLAY_APP = Path(__file__).with_name("replay_app.py")
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 SAMPLE_SECONDS = 0.1
 
