@@ -1,13 +1,17 @@
 """The app database provisioning script, run by real bash against a real PostgreSQL.
 
 The server stands in for RDS: the master user ``shipway`` is not a superuser, it has CREATEROLE and CREATEDB
-(as RDS's master has, through rds_superuser), and it owns the instance's first database ``acme``. What this
+(as RDS's master has, through rds_superuser), and it owns the instance's first database ``acme``. Every test
+runs on two servers: Debian 12's PostgreSQL 15 and the PostgreSQL 16.2 of pgserver's wheel
+(requirements-dev.txt), each with its own client tools, since the script grants the master the app's role
+differently before 16 and from 16 on (its SET option), and RDS's current versions are 16 and later. What this
 cannot show: RDS's own roles and TLS (the local server has no certificate; the task sets PGSSLMODE=require),
-and PostgreSQL 16's SET option on role grants, since Debian 12 ships PostgreSQL 15.
+and versions after 16, whose role grants work as 16's.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import re
@@ -28,7 +32,7 @@ from .conftest import free_port
 pytestmark = pytest.mark.system
 
 MASTER, MASTER_PASSWORD, SHARED = "shipway", "master-secret", "acme"
-PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+DEBIAN_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 
 
 def test_the_script_passes_shellcheck():
@@ -38,16 +42,32 @@ def test_the_script_passes_shellcheck():
     assert result.returncode == 0, result.stdout
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[dict[str, str]]:
-    """A PostgreSQL server on loopback whose master user is shaped like RDS's; yields libpq variables."""
-    if not PG_BINS:
-        pytest.fail("postgresql is missing: run `make system` (scripts/install-system-packages.sh)")
-    bin_dir = PG_BINS[-1].parent
+def copy_pgserver(to: Path) -> Path:
+    """PostgreSQL 16 from pgserver's wheel, copied under ``to`` with the libraries its binaries find relative to
+    themselves (``pgserver.libs``, three levels up); returns its bin directory. Found, not imported."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.fail("pgserver is missing: run make setup (requirements-dev.txt)")
+    site = Path(spec.submodule_search_locations[0]).parent
+    shutil.copytree(site / "pgserver.libs", to / "pgserver.libs")
+    return Path(shutil.copytree(site / "pgserver" / "pginstall", to / "pgserver" / "pginstall")) / "bin"
+
+
+@pytest.fixture(scope="module", params=["debian", "pgserver"])
+def server(request) -> Iterator[dict[str, str]]:
+    """A PostgreSQL server on loopback whose master user is shaped like RDS's: Debian's (15), then pgserver's
+    (16). Yields libpq variables and a PATH whose psql and pg_dump are the server's own version."""
     # PostgreSQL refuses to run as root: as root, run it as Debian's postgres user, in a directory it owns.
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     base = Path(tempfile.mkdtemp(prefix="shipway-pg-"))
     base.chmod(0o755)
+    if request.param == "debian":
+        if not DEBIAN_BINS:
+            pytest.fail("postgresql is missing: run `make system` (scripts/install-system-packages.sh)")
+        bin_dir = DEBIAN_BINS[-1]
+    else:
+        # A copy the postgres user can read: the checkout (and its venv) may sit in a directory only root may enter.
+        bin_dir = copy_pgserver(base / "install")
     if as_user:
         owner = pwd.getpwnam("postgres")
         os.chown(base, owner.pw_uid, owner.pw_gid)
@@ -58,12 +78,13 @@ def server() -> Iterator[dict[str, str]]:
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "start",
         "-o", f"-k {base} -p {port} -c listen_addresses=127.0.0.1")
     try:
-        admin = {"PGHOST": str(base), "PGPORT": str(port), "PGUSER": "admin", "PGDATABASE": "postgres"}
+        path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+        admin = {"PGHOST": str(base), "PGPORT": str(port), "PGUSER": "admin", "PGDATABASE": "postgres", "PATH": path}
         subprocess.run(["psql", "-v", "ON_ERROR_STOP=1",
                         "-c", f"CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB PASSWORD '{MASTER_PASSWORD}'",
                         "-c", f"CREATE DATABASE {SHARED} OWNER {MASTER}"],
                        env=os.environ | admin, check=True, capture_output=True)
-        yield {"PGHOST": "127.0.0.1", "PGPORT": str(port)}
+        yield {"PGHOST": "127.0.0.1", "PGPORT": str(port), "PATH": path}
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(base, ignore_errors=True)
@@ -132,6 +153,18 @@ def test_an_app_role_has_no_power_beyond_its_database(server, two_apps):
     assert "permission denied to create database" in refused.stderr
 
 
+def test_the_master_may_act_as_each_app_role_as_its_version_allows(server, two_apps):
+    """It must be able to SET ROLE to give the database away and to run the documented takeover; from 16 on the
+    grant is WITH SET TRUE and INHERIT FALSE, so the master does not carry the app's rights as its own."""
+    version = int(connect(server, MASTER, MASTER_PASSWORD, "postgres", "SHOW server_version_num").stdout)
+    for app in two_apps:
+        acted = connect(server, MASTER, MASTER_PASSWORD, "postgres", f"SET ROLE {app}; SELECT current_user")
+        assert acted.stdout.strip() == app, acted.stderr
+        inherits = connect(server, MASTER, MASTER_PASSWORD, "postgres",
+                           f"SELECT pg_has_role('{MASTER}', '{app}', 'USAGE')")
+        assert inherits.stdout.strip() == ("f" if version >= 160000 else "t")
+
+
 def test_running_again_sets_the_new_password_and_keeps_the_data(server, two_apps):
     again = provision(server, "blog", "blog-pw-2")
     assert again.returncode == 0, again.stderr
@@ -141,9 +174,9 @@ def test_running_again_sets_the_new_password_and_keeps_the_data(server, two_apps
     provision(server, "blog", two_apps["blog"])  # as the other tests expect it
 
 
-def docs_blocks(language: str) -> list[str]:
-    """The ``language`` code blocks of docs/data.md's section on splitting a shared database, in order."""
-    section = (ROOT / "docs" / "data.md").read_text().split("## Splitting a shared database", 1)[1].split("\n## ", 1)[0]
+def docs_blocks(language: str, heading: str = "## Splitting a shared database") -> list[str]:
+    """The ``language`` code blocks of docs/data.md's section under ``heading``, in order."""
+    section = (ROOT / "docs" / "data.md").read_text().split(f"{heading}\n", 1)[1].split("\n#", 1)[0]
     return [textwrap.dedent(b) for b in re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)]
 
 
@@ -184,6 +217,22 @@ def test_the_documented_takeover_gives_the_shared_tables_to_the_app(server):
                     "SELECT nextval('orders_id_seq'), pg_get_userbyid(datdba) "
                     "FROM pg_database WHERE datname = 'legacy'")
     assert owned.stdout.strip() == "1|keeper", owned.stderr
+
+
+def test_the_documented_drop_removes_a_removed_apps_database_and_role(server):
+    """docs/data.md's SQL for dropping a removed app's database and role, as written, run by the master."""
+    made = provision(server, "leaving", "pw")
+    assert made.returncode == 0, made.stderr
+    (drop,) = docs_blocks("sql", "### Removing an app never drops its database")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")} | server | {
+        "PGUSER": MASTER, "PGPASSWORD": MASTER_PASSWORD, "PGDATABASE": "postgres"}
+    dropped = subprocess.run(["psql", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "--file", "-"], env=env, text=True,
+                             input=drop.replace("minne", "leaving"), capture_output=True, check=False)
+    assert dropped.returncode == 0 and "WARNING" not in dropped.stderr, dropped.stderr
+    left = connect(server, MASTER, MASTER_PASSWORD, "postgres",
+                   "SELECT (SELECT count(*) FROM pg_database WHERE datname = 'leaving') + "
+                   "(SELECT count(*) FROM pg_roles WHERE rolname = 'leaving')")
+    assert left.stdout.strip() == "0"
 
 
 def test_a_missing_variable_is_one_line_and_touches_nothing(server):

@@ -54,14 +54,22 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'database', :'role')
 SELECT format('ALTER DATABASE %I OWNER TO %I', :'database', :'role')
 \gexec
 
--- Nobody else connects: not other apps' roles, not PUBLIC. The shared first database goes the same way, so an
--- app role never reaches what apps not yet split keep there.
-SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', datname)
-  FROM pg_database WHERE datname IN (:'database', :'shared')
+-- Nobody else connects: not other apps' roles, not PUBLIC. PUBLIC's CONNECT is the owner's grant, and a REVOKE
+-- removes only the grants of the role it runs as: the owner's when the master inherits the owner's rights (a
+-- member before 16), the master's own from 16 on (INHERIT FALSE), which leaves PUBLIC connected. So the app's
+-- database is closed as its owner.
+SET ROLE :"role";
+SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', :'database')
 \gexec
 SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', :'database', :'role')
 \gexec
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I', :'database', :'master')
+\gexec
+RESET ROLE;
+-- The shared first database (the master's) goes the same way, so an app role never reaches what apps not yet
+-- split keep there.
+SELECT format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', datname)
+  FROM pg_database WHERE datname = :'shared' AND datname <> :'database'
 \gexec
 SQL
 }
