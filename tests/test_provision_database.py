@@ -176,7 +176,9 @@ def test_running_again_sets_the_new_password_and_keeps_the_data(server, two_apps
 
 def docs_blocks(language: str, heading: str = "## Splitting a shared database") -> list[str]:
     """The ``language`` code blocks of docs/data.md's section under ``heading``, in order."""
-    section = (ROOT / "docs" / "data.md").read_text().split(f"{heading}\n", 1)[1].split("\n#", 1)[0]
+    after = (ROOT / "docs" / "data.md").read_text().split(f"{heading}\n", 1)[1]
+    level = len(heading) - len(heading.lstrip("#"))
+    section = re.split(rf"\n#{{1,{level}}} ", after, maxsplit=1)[0]  # up to the next heading as high as it
     return [textwrap.dedent(b) for b in re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)]
 
 
