@@ -87,7 +87,7 @@ def test_a_new_project_is_made_like_every_other(smoke):
                 for r in of_type(smoke, "AWS::CodeBuild::Project").values()}
     (smoke_test,) = [p for path, p in projects.items() if "SmokeTest-staging" in path]
     (record,) = [p for path, p in projects.items() if path.endswith("/Delivery/Record/Resource")]
-    assert smoke_test["Environment"]["Image"] == defaults.BUILD_IMAGE.image_id
+    assert smoke_test["Environment"]["Image"] == defaults.BUILD_IMAGE
     assert smoke_test["EncryptionKey"] == record["EncryptionKey"]
     logs, record_logs = smoke_test["LogsConfig"]["CloudWatchLogs"], record["LogsConfig"]["CloudWatchLogs"]
     assert logs["GroupName"] == record_logs["GroupName"]
@@ -226,4 +226,4 @@ def test_delivery_pipeline_in_a_bare_stack():
                if r["Properties"]["EventPattern"].get("source") == ["aws.codepipeline"]]
     assert rule["EventPattern"]["detail"]["stage"] == ["Source", "Build", "dev"]
     images = {r["Properties"]["Environment"]["Image"] for r in of_type(template, "AWS::CodeBuild::Project").values()}
-    assert images == {defaults.BUILD_IMAGE.image_id}
+    assert images == {defaults.BUILD_IMAGE}

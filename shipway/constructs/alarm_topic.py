@@ -10,20 +10,32 @@ from constructs import Construct
 
 
 class AlarmTopic(Construct):
-    """An SNS topic encrypted with its own KMS key, TLS-only, that CloudWatch alarms may publish to.
+    """An SNS topic encrypted with a customer-managed KMS key, TLS-only, that CloudWatch alarms may publish to.
 
-    Its own key, not the AWS-managed ``alias/aws/sns``: CloudWatch can only publish to an encrypted topic
-    whose key policy lets it use the key, and the AWS-managed key's policy cannot be changed.
+    A customer-managed key, not the AWS-managed ``alias/aws/sns``: CloudWatch can only publish to an encrypted topic
+    whose key policy lets it use the key, and the AWS-managed key's policy cannot be changed. EventBridge may
+    publish too (rules that announce failures, such as shipway's pipelines').
+
+    :param display_name: the topic's display name, the sender name of its email and SMS notifications.
+        Default: none.
+    :param key: the key that encrypts the topic; CloudWatch and EventBridge of this account are allowed to use it.
+        The statements go into the policy of a key defined in this app; an imported key's policy must already
+        allow them. Default: a new key with yearly rotation, retained when the stack goes.
+
+    Attributes: ``topic``, ``key``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, display_name: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, display_name: str | None = None,
+                 key: kms.IKey | None = None) -> None:
         super().__init__(scope, construct_id)
         cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
         account = cdk.Stack.of(self).account
-        self.key = kms.Key(
-            self, "Key", description=f"{display_name}: alarm topic", enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
-        )
+        if key is None:
+            key = kms.Key(
+                self, "Key", description=f"{display_name or self.node.path}: alarm topic", enable_key_rotation=True,
+                removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            )
+        self.key = key
         self.key.add_to_resource_policy(iam.PolicyStatement(
             principals=[cloudwatch], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
             conditions={"StringEquals": {"aws:SourceAccount": account}},

@@ -35,12 +35,16 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .. import checkov, nag
-from ..defaults import PROVISION_IMAGE
+from ..defaults import APP_LOG_RETENTION_DAYS, DATABASE_ROTATION_DAYS, PROVISION_IMAGE
 from .database import connection_url
+from .retention import retention
 
 PROVISION_SCRIPT = Path(__file__).parent.parent / "scripts" / "provision-database.sh"
 
 PROVISION_CONTAINER = "provision"
+
+# The retention of the log group made when none is given: the spec's default for an app's logs.
+LOG_RETENTION = retention(APP_LOG_RETENTION_DAYS)
 
 # Characters left out of generated passwords: quotes, backslash and the URL and .pgpass separators, so a password
 # survives every client's configuration syntax unquoted. The same set for the first password and each rotation.
@@ -60,26 +64,47 @@ def secret_template(*, host: str, port: str, database: str, role: str) -> str:
 class AppDatabase(Construct):
     """An app's own database and role: their secret, its rotation, and the task that creates them.
 
-    :param database_name: the app's database. ``role_name``: its login role, which owns the database.
-    :param shared_database: the instance's first database; the provision step revokes PUBLIC's CONNECT on it.
-    :param host: the instance's endpoint address. ``port``: its port (strings: read from the data stack's SSM).
+    :param database_name: the app's database.
+    :param role_name: its login role, which owns the database. Default: ``database_name``.
+    :param shared_database: the instance's first database (``Database.database_name``); the provision step revokes
+        PUBLIC's CONNECT on it.
+    :param host: the instance's endpoint address. ``port``: its port (strings: shipway reads them from the data
+        stack's SSM parameters).
     :param master_secret: RDS's master secret (``username``, ``password``), given to the provision task only.
-    :param cluster: where the provision task runs, in ``subnets`` of ``vpc`` with ``security_group`` (the app
-        security group, which the database admits); the rotation function runs there too.
-    :param rotation_days: days between rotations of the app's password.
-    :param log_group: where the provision task and its state machine log (the app's log group).
-    :param provision_family: the provision task definition's family; ``provision_role_name``: its execution role's
-        name; ``state_machine_name``: the provision state machine's name, which the pipeline starts.
+    :param cluster: where the provision task runs.
+    :param security_group: what the provision task and the rotation function wear: one the database admits (shipway
+        passes the app security group) and whose egress reaches Secrets Manager.
+    :param vpc: where the provision task and the rotation function run. Default: the cluster's.
+    :param subnets: which subnets of ``vpc``. Default: its private subnets with egress.
+    :param rotation_days: days between rotations of the app's password. Default: 30.
+    :param log_group: where the provision task and its state machine log (shipway passes the app's log group).
+        Default: a new log group kept for one month, retained when the stack goes.
+    :param provision_family: the provision task definition's family. Default: named by CDK.
+    :param provision_role_name: the provision task's execution role's name. Default: named by CloudFormation.
+    :param state_machine_name: the provision state machine's name, which a pipeline starts. Default: named by
+        CloudFormation.
 
-    Attributes: ``secret``, ``rotation``, ``provision_task``, ``provision_role``, ``provision_state_machine``.
+    Attributes: ``secret``, ``rotation``, ``provision_task``, ``provision_role``, ``provision_state_machine``,
+    ``log_group``, ``database_name``, ``role_name``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, database_name: str, role_name: str,
-                 shared_database: str, host: str, port: str, master_secret: secretsmanager.ISecret,
-                 cluster: ecs.ICluster, vpc: ec2.IVpc, subnets: ec2.SubnetSelection,
-                 security_group: ec2.ISecurityGroup, rotation_days: int, log_group: logs.ILogGroup,
-                 provision_family: str, provision_role_name: str, state_machine_name: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, database_name: str, shared_database: str, host: str,
+                 port: str, master_secret: secretsmanager.ISecret, cluster: ecs.ICluster,
+                 security_group: ec2.ISecurityGroup, role_name: str | None = None, vpc: ec2.IVpc | None = None,
+                 subnets: ec2.SubnetSelection | None = None, rotation_days: int = DATABASE_ROTATION_DAYS,
+                 log_group: logs.ILogGroup | None = None, provision_family: str | None = None,
+                 provision_role_name: str | None = None, state_machine_name: str | None = None) -> None:
         super().__init__(scope, construct_id)
+        role_name = role_name or database_name
+        if vpc is None:
+            vpc = cluster.vpc
+        if subnets is None:
+            subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        if log_group is None:
+            log_group = logs.LogGroup(
+                self, "Logs", retention=LOG_RETENTION, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+            )
+        self.log_group = log_group
         self.database_name = database_name
         self.role_name = role_name
         self.secret = secretsmanager.Secret(
@@ -125,8 +150,8 @@ class AppDatabase(Construct):
         return {name: ecs.Secret.from_secrets_manager(self.secret, field) for name, field in fields.items()}
 
     def _provision_task(self, *, master_secret: secretsmanager.ISecret, shared_database: str,
-                        log_group: logs.ILogGroup, family: str,
-                        role_name: str) -> tuple[iam.Role, ecs.FargateTaskDefinition]:
+                        log_group: logs.ILogGroup, family: str | None,
+                        role_name: str | None) -> tuple[iam.Role, ecs.FargateTaskDefinition]:
         """The provision task and its execution role, which reads the master secret and the app's secret."""
         role = iam.Role(
             self, "ProvisionExecutionRole", role_name=role_name,
@@ -160,7 +185,7 @@ class AppDatabase(Construct):
 
     def _provision_state_machine(self, *, cluster: ecs.ICluster, subnets: ec2.SubnetSelection,
                                  security_group: ec2.ISecurityGroup, log_group: logs.ILogGroup,
-                                 state_machine_name: str) -> sfn.StateMachine:
+                                 state_machine_name: str | None) -> sfn.StateMachine:
         """Runs the provision task and fails unless it exited 0; its role's wildcards acknowledged."""
         run = tasks.EcsRunTask(
             self, "RunProvisionTask",

@@ -65,8 +65,10 @@ class BuildProjects:
             scope, construct_id,
             description=description,
             build_spec=codebuild.BuildSpec.from_object(build_spec),
-            environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=compute,
-                                                   privileged=privileged),
+            environment=codebuild.BuildEnvironment(
+                build_image=codebuild.LinuxBuildImage.from_code_build_image_id(BUILD_IMAGE), compute_type=compute,
+                privileged=privileged,
+            ),
             environment_variables=environment_variables or None,
             vpc=network.vpc if network else None,
             subnet_selection=ec2.SubnetSelection(subnets=network.vpc.private_subnets) if network else None,

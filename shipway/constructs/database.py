@@ -16,10 +16,22 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .. import nag
+from .. import nag, naming
+from ..defaults import (
+    DATABASE_BACKUP_RETENTION_DAYS,
+    DATABASE_INSTANCE_TYPE,
+    DATABASE_LOG_RETENTION_DAYS,
+    DATABASE_MULTI_AZ,
+    DATABASE_STORAGE_GB,
+    DATABASE_VERSION,
+)
+from .retention import retention
 
 # Log types RDS for PostgreSQL can export to CloudWatch Logs.
 POSTGRES_LOG_EXPORTS = ("postgresql", "upgrade")
+
+# The default retention of the exported logs: the spec's ``database.log_retention_days``.
+LOG_RETENTION = retention(DATABASE_LOG_RETENTION_DAYS)
 
 # The minor version a new instance of each major starts on (RDS then applies minor upgrades itself). A bare
 # major such as "17" is not a version RDS creates instances at (cfn-lint W3691), so each major names one. Only
@@ -48,29 +60,55 @@ def connection_url(*, username: str, host: str, port: str, database_name: str) -
 class Database(Construct):
     """An encrypted, deletion-protected RDS PostgreSQL instance and the secrets apps connect with.
 
-    :param vpc: the VPC whose isolated subnets ``subnet_group`` holds.
-    :param subnet_group: where the instance lives.
-    :param security_group: the only security group of the instance.
-    :param version: PostgreSQL major version, e.g. ``"17"``; the instance starts on ``CREATE_VERSIONS[version]``
-        and RDS applies minor upgrades in its maintenance window.
-    :param instance_type: RDS instance class, e.g. ``db.t4g.micro``.
-    :param storage_gb: allocated gp3 storage.
-    :param multi_az: a standby in a second AZ.
-    :param backup_retention_days: days of automated backups (point-in-time recovery).
-    :param instance_identifier: the DB instance identifier (also names its log groups).
-    :param database_name: the database created with the instance.
-    :param username: the master user.
-    :param log_retention: retention of the exported PostgreSQL logs.
+    Its settings default to those of a ``database`` that sets none in shipway.yaml (``shipway.defaults`` holds
+    the values both read), and the master user to shipway's own.
 
-    Attributes: ``instance``, ``parameter_group``, ``master_secret`` (RDS-managed, rotated by RDS),
-    ``connection_secret`` (the master's URL, no password), ``log_groups``.
+    :param vpc: the VPC the instance lives in.
+    :param instance_identifier: the DB instance identifier (also names its log groups, which exist before it).
+    :param subnet_group: where the instance lives. Default: a new subnet group of ``vpc``'s isolated subnets.
+    :param security_group: the only security group of the instance. Default: a new one in ``vpc`` that admits
+        nothing and sends nothing; admit clients with ``instance.connections.allow_default_port_from(peer)``.
+    :param version: PostgreSQL major version, one of ``CREATE_VERSIONS``; the instance starts on
+        ``CREATE_VERSIONS[version]`` and RDS applies minor upgrades in its maintenance window. Default: ``"17"``.
+    :param instance_type: RDS instance class. Default: ``db.t4g.micro``.
+    :param storage_gb: allocated gp3 storage. Default: 20.
+    :param multi_az: a standby in a second AZ. Default: false.
+    :param backup_retention_days: days of automated backups (point-in-time recovery). Default: 7.
+    :param database_name: the database created with the instance. Default: ``instance_identifier`` with its
+        hyphens as underscores, a valid PostgreSQL name.
+    :param username: the master user. Default: ``shipway``.
+    :param log_retention: retention of the exported PostgreSQL logs. Default: one month.
+
+    Attributes: ``instance``, ``subnet_group``, ``security_group``, ``parameter_group``, ``master_secret``
+    (RDS-managed, rotated by RDS), ``connection_secret`` (the master's URL, no password), ``log_groups``,
+    ``database_name``, ``username``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, subnet_group: rds.ISubnetGroup,
-                 security_group: ec2.ISecurityGroup, version: str, instance_type: str, storage_gb: int,
-                 multi_az: bool, backup_retention_days: int, instance_identifier: str, database_name: str,
-                 username: str, log_retention: logs.RetentionDays) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, instance_identifier: str,
+                 subnet_group: rds.ISubnetGroup | None = None, security_group: ec2.ISecurityGroup | None = None,
+                 version: str = DATABASE_VERSION, instance_type: str = DATABASE_INSTANCE_TYPE,
+                 storage_gb: int = DATABASE_STORAGE_GB, multi_az: bool = DATABASE_MULTI_AZ,
+                 backup_retention_days: int = DATABASE_BACKUP_RETENTION_DAYS, database_name: str | None = None,
+                 username: str = naming.DATABASE_USERNAME,
+                 log_retention: logs.RetentionDays = LOG_RETENTION) -> None:
         super().__init__(scope, construct_id)
+        if version not in CREATE_VERSIONS:
+            raise ValueError(f"Database {construct_id}: version must be one of {', '.join(CREATE_VERSIONS)}, "
+                             f"not {version!r}")
+        self.database_name = database_name or instance_identifier.replace("-", "_")
+        self.username = username
+        if subnet_group is None:
+            subnet_group = rds.SubnetGroup(
+                self, "SubnetGroup", vpc=vpc, description="Isolated subnets of the database",
+                vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            )
+        self.subnet_group = subnet_group
+        if security_group is None:
+            security_group = ec2.SecurityGroup(
+                self, "SecurityGroup", vpc=vpc, description="PostgreSQL: admitted clients only",
+                allow_all_outbound=False,
+            )
+        self.security_group = security_group
         engine = rds.DatabaseInstanceEngine.postgres(
             version=rds.PostgresEngineVersion.of(CREATE_VERSIONS[version], version)
         )
@@ -81,12 +119,13 @@ class Database(Construct):
         self.log_groups = self._log_groups(instance_identifier, log_retention)
         self.instance = self._instance(
             engine=engine, instance_identifier=instance_identifier, instance_type=instance_type, vpc=vpc,
-            subnet_group=subnet_group, security_group=security_group, username=username, database_name=database_name,
-            storage_gb=storage_gb, multi_az=multi_az, backup_retention_days=backup_retention_days,
+            subnet_group=subnet_group, security_group=security_group, username=username,
+            database_name=self.database_name, storage_gb=storage_gb, multi_az=multi_az,
+            backup_retention_days=backup_retention_days,
         )
         assert self.instance.secret is not None
         self.master_secret: secretsmanager.ISecret = self.instance.secret
-        self.connection_secret = self._connection_secret(username, database_name)
+        self.connection_secret = self._connection_secret(username, self.database_name)
 
     def _log_groups(self, instance_identifier: str, log_retention: logs.RetentionDays) -> list[logs.LogGroup]:
         """RDS would create these on first export, without retention; created here they expire and are kept."""

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from .. import defaults
 from . import capacity_name
 from . import vocabulary as v
 
@@ -228,16 +229,22 @@ class Cluster(Model):
 
 class Database(Model):
     engine: Literal["postgres"] = Field("postgres", description="RDS engine; PostgreSQL only.")
-    version: Literal["13", "14", "15", "16", "17", "18"] = Field("17", description="PostgreSQL major version.")
-    instance_type: Annotated[str, _matches(v.DB_INSTANCE_TYPE, "an RDS instance class such as db.t4g.micro")] = (
-        "db.t4g.micro"
+    version: Literal["13", "14", "15", "16", "17", "18"] = Field(
+        defaults.DATABASE_VERSION, description="PostgreSQL major version."
     )
-    storage_gb: int = Field(20, ge=20, le=65536, description="Allocated gp3 storage.")
-    multi_az: bool = Field(False, description="A standby in a second AZ.")
-    backup_retention_days: int = Field(7, ge=1, le=35, description="Automated backup retention.")
-    log_retention_days: LogRetention = Field(30, description="Retention of the exported PostgreSQL logs.")
+    instance_type: Annotated[str, _matches(v.DB_INSTANCE_TYPE, "an RDS instance class such as db.t4g.micro")] = (
+        defaults.DATABASE_INSTANCE_TYPE
+    )
+    storage_gb: int = Field(defaults.DATABASE_STORAGE_GB, ge=20, le=65536, description="Allocated gp3 storage.")
+    multi_az: bool = Field(defaults.DATABASE_MULTI_AZ, description="A standby in a second AZ.")
+    backup_retention_days: int = Field(
+        defaults.DATABASE_BACKUP_RETENTION_DAYS, ge=1, le=35, description="Automated backup retention."
+    )
+    log_retention_days: LogRetention = Field(
+        defaults.DATABASE_LOG_RETENTION_DAYS, description="Retention of the exported PostgreSQL logs."
+    )
     rotation_days: int = Field(
-        30, ge=1, le=365,
+        defaults.DATABASE_ROTATION_DAYS, ge=1, le=365,
         description="Days between rotations of each app's own database password (RDS rotates the master's itself).",
     )
 
@@ -554,7 +561,9 @@ class App(Model):
     cron: dict[Name, CronJob] = Field(default_factory=dict, description="Scheduled one-off commands.")
     deploy: Deploy = Field(default_factory=Deploy)
     loadtest: LoadTest | None = None
-    log_retention_days: LogRetention = Field(30, description="Days the app's logs are kept.")
+    log_retention_days: LogRetention = Field(
+        defaults.APP_LOG_RETENTION_DAYS, description="Days the app's logs are kept."
+    )
     release_size: SizeField = Field(  # type: ignore[assignment]
         "1x", description="Size of the one-off task definition (release, run-task); cron jobs override it with theirs."
     )

@@ -5,29 +5,38 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 DOC = Path(__file__).parents[2] / "docs" / "constructs.md"
 
 
-@pytest.fixture(scope="module")
-def example() -> dict:
-    """The namespace the doc's first Python block leaves behind, after its ``app.synth()``."""
-    code = re.search(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
-    assert code is not None
+def run(block: str) -> dict:
+    """The namespace a Python block of the doc leaves behind, after its ``app.synth()``."""
     namespace: dict = {}
-    exec(compile(code.group(1), str(DOC), "exec"), namespace)
+    exec(compile(block, str(DOC), "exec"), namespace)
     return namespace
 
 
-def test_it_imports_only_from_shipway_constructs_and_cdk(example):
-    code = re.search(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
-    assert code is not None
-    imports = re.findall(r"^from (\S+) import", code.group(1), re.MULTILINE)
+# The page's runnable examples: its first two Python blocks (the third shows how shipway calls them).
+BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)[:2]
+
+
+@pytest.fixture(scope="module")
+def example() -> dict:
+    return run(BLOCKS[0])
+
+
+@pytest.fixture(scope="module")
+def database_example() -> dict:
+    return run(BLOCKS[1])
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=["services", "database"])
+def test_it_imports_only_from_shipway_constructs_and_cdk(block):
+    imports = re.findall(r"^from (\S+) import", block, re.MULTILINE)
     assert set(imports) == {"aws_cdk", "shipway.constructs"}
-    assert isinstance(example["app"], cdk.App)
+    assert "app.synth()" in block
 
 
 def test_the_example_synthesizes_a_canary_web_service_a_worker_a_job_and_alarms(example):
@@ -63,6 +72,26 @@ def test_the_example_synthesizes_a_canary_web_service_a_worker_a_job_and_alarms(
         "MinCapacity": 2, "MaxCapacity": 10,
     })
 
+
+
+def test_the_database_example_admits_the_apps_tasks_and_gives_them_their_own_login(database_example):
+    template = Template.from_stack(database_example["stack"])
+    template.has_resource_properties("AWS::RDS::DBInstance", {
+        "DBInstanceIdentifier": "shop", "DBName": "shop", "EngineVersion": "17.9", "DBInstanceClass": "db.t4g.micro",
+    })
+    template.resource_count_is("AWS::RDS::DBSubnetGroup", 1)
+    template.has_resource_properties("AWS::EC2::SecurityGroupIngress", {
+        "GroupId": {"Fn::GetAtt": [Match.string_like_regexp("^DatabaseSecurityGroup"), "GroupId"]},
+        "SourceSecurityGroupId": {"Fn::GetAtt": [Match.string_like_regexp("^AppTasks"), "GroupId"]},
+    })
+    template.has_resource_properties("AWS::SecretsManager::RotationSchedule", {
+        "HostedRotationLambda": Match.object_like({"RotationType": "PostgreSQLSingleUser"}),
+    })
+    names = Capture()
+    template.has_resource_properties("AWS::ECS::TaskDefinition", {
+        "ContainerDefinitions": [Match.object_like({"Command": ["/bin/sh", "-c", "bin/jobs"], "Secrets": names})],
+    })
+    assert {s["Name"] for s in names.as_array()} >= {"DATABASE_URL", "PGPASSWORD"}
 
 def test_every_exported_construct_is_on_the_page_and_has_a_bare_stack_test():
     import constructs
