@@ -60,7 +60,7 @@ synth: setup
 # gives) are dropped by shipway.acknowledged, each with its reason; anything else the CLI says is printed.
 CDK_OUT ?= cdk.out
 _synth:
-	@set -o pipefail; $(CDK) synth --quiet -c spec=$(SPEC) $(SYNTH_CONTEXT) -o $(CDK_OUT) 2>&1 >/dev/null | $(PY) -m shipway.acknowledged >&2
+	@set -o pipefail; $(CDK) synth --quiet -c spec=$(SPEC) $(SYNTH_CONTEXT) -o $(CDK_OUT) 2>&1 >/dev/null | $(PY) -m shipway.acknowledged synth >&2
 	@$(PY) -m shipway.summary $(CDK_OUT)
 
 # ruff, then mypy (its first run, without .mypy_cache, takes about a minute). CI runs both through `make test`.
@@ -77,8 +77,10 @@ e2e: setup
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
 
+# cdk diff prints the diff on stderr, after the assembly's annotations: stderr goes through shipway.acknowledged
+# (the INFO synth drops too), stdout stays on fd 3, and pipefail keeps cdk diff's exit code (--fail: 1 on changes).
 diff: setup
-	$(CDK) diff -c spec=$(SPEC) $(ARGS)
+	@set -o pipefail; { $(CDK) diff -c spec=$(SPEC) $(ARGS) 2>&1 >&3 3>&- | $(PY) -m shipway.acknowledged diff >&2 3>&-; } 3>&1
 
 deploy: setup
 	$(CDK) deploy -c spec=$(SPEC) $(ARGS)

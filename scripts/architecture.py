@@ -33,7 +33,7 @@ LAYERS = {
     # loadtest: the load test's constructs and spec translation are the app's; its loopback runner (Locust,
     # psutil: the extra shipway[loadtest]) is never imported by it.
     "the CDK app (app.py runs it)": ["spec", "props", "constructs", "stacks", "app", "defaults", "naming", "nag",
-                                     "checkov", "cloud-init", "scripts", "loadtest", "selection"],
+                                     "checkov", "cloud-init", "scripts", "loadtest", "selection", "listener_rules"],
     "reading what was synthesized": ["assembly", "stateful", "synth", "summary", "acknowledged", "review",
                                      "standalone", "templates"],
     "the shipway command (beside the CDK app)": ["cli", "cost", "catalog", "preflight", "importers"],

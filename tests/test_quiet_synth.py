@@ -11,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 
-from shipway.acknowledged import ACKNOWLEDGED, unacknowledged
+from shipway.acknowledged import ACKNOWLEDGED, DIFF, SYNTH, unacknowledged
 from shipway.synth import ROOT
 
 from .conftest import SPECS
@@ -46,8 +46,25 @@ def test_the_filter_drops_only_the_acknowledged_blocks():
         "Successfully synthesized to /tmp/out\n",
         "Supply a stack id (a, b) to display its template.\n",
     ]
-    assert list(unacknowledged(cli)) == cli[4:8]
-    assert all(a.reason.strip() for a in ACKNOWLEDGED)
+    assert list(unacknowledged(cli, SYNTH)) == cli[4:8]
+    assert all(a.reason.strip() and a.commands for a in ACKNOWLEDGED)
+
+
+def test_cdk_diff_loses_only_the_deployment_alarm_info():
+    """No summary follows cdk diff, so the synth-only entries do not apply; the diff (on stderr) is all kept."""
+    cli = [
+        ('INFO Deployment alarm ({"Ref":"MonitoringwebLatency2856A24F"}) enabled on Service may cause a circular '
+        "dependency error when this stack deploys. (Construct Annotations)\n"),
+        "   tiny-hello-dev/web/Service\n",
+        "   Acknowledge with 'Annotation::info-annotation'\n",
+        "Successfully synthesized to /tmp/out\n",
+        "Stack tiny-hello-dev\n",
+        "Resources\n",
+        "[+] AWS::ECS::Service web/Service/Service webService7644FB27\n",
+        " └─ [+] Tags\n",
+        "\n",
+    ]
+    assert list(unacknowledged(cli, DIFF)) == cli[3:]
 
 
 def test_cdk_still_cannot_acknowledge_the_deployment_alarm_info():

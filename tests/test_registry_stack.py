@@ -163,7 +163,7 @@ def test_more_addresses_than_one_rule_holds_take_the_next_priorities():
     stack, _ = synth_registry(source_cidrs=NAT_CIDRS)
     rules = Template.from_stack(stack).find_resources("AWS::ElasticLoadBalancingV2::ListenerRule")
     by_priority = {r["Properties"]["Priority"]: r["Properties"]["Conditions"] for r in rules.values()}
-    assert sorted(by_priority, reverse=True) == registry_priorities(len(NAT_CIDRS)) == [50000, 49999]
+    assert sorted(by_priority, reverse=True) == [50000, 49999]
     assert by_priority[50000][1]["SourceIpConfig"]["Values"] == NAT_CIDRS[:4]
     assert by_priority[49999][1]["SourceIpConfig"]["Values"] == NAT_CIDRS[4:]
     for conditions in by_priority.values():
@@ -212,6 +212,10 @@ def router(spec: dict) -> dict:
      "apps.hello.processes.web.hosts[0]: host 'registry.example.com' is environment dev's registry_host"),
     (lambda s: s["apps"]["hello"]["processes"]["web"].update(priority=50000),
      "apps.hello.processes.web.priority: listener priority 50000 belongs to the registry in environment dev"),
+    # five NAT addresses take the registry's second rule, the next priority down
+    (lambda s: (s["environments"]["dev"].update(network={"max_azs": 5, "nat_gateways": 5}),
+                s["apps"]["hello"]["processes"]["web"].update(priority=49999)),
+     "apps.hello.processes.web.priority: listener priority 49999 belongs to the registry in environment dev"),
 ])
 def test_the_spec_of_an_s3_registry_is_checked(edit, expected):
     (problem,) = problems_of(edit)
@@ -225,6 +229,10 @@ def test_the_s3_registry_spec_is_valid():
 def test_registry_rules_take_one_priority_per_four_addresses():
     assert registry_priorities(1) == registry_priorities(4) == [50000]
     assert registry_priorities(5) == registry_priorities(6) == [50000, 49999]
+    spec = yaml.safe_load(S3_SPEC.read_text())
+    spec["environments"]["dev"]["network"] = {"max_azs": 4, "nat_gateways": 4}
+    spec["apps"]["hello"]["processes"]["web"]["priority"] = 49999
+    assert validate_spec(spec).apps["hello"].processes["web"].priority == 49999  # free while one rule holds four
 
 
 def test_ecr_settings_live_in_one_platform_stack_per_account_and_region_and_only_on_request():

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from ..acknowledged import DIFF, filter_stream
 from ..selection import EVERYTHING, Selection, SelectionError
 from . import cli
 from .context import read_spec, spec_option
@@ -51,6 +52,16 @@ def cdk_environment() -> dict[str, str]:
     except ImportError:
         pass
     return env
+
+
+def run_filtered(command: list[str], cli_command: str) -> int:
+    """Runs the CDK CLI with its stderr (where cdk diff prints the diff, after the assembly's annotations) read
+    line by line through shipway.acknowledged onto ours; stdout is the CLI's own. Its exit code is returned."""
+    with subprocess.Popen(command, env=cdk_environment(), stderr=subprocess.PIPE, text=True,
+                          encoding="utf-8", errors="replace") as cli_process:
+        assert cli_process.stderr is not None  # stderr=PIPE
+        filter_stream(cli_process.stderr, sys.stderr, cli_command)
+    return cli_process.returncode
 
 
 def synthesize_to(spec_path: Path, outdir: Path, progress: Progress,
@@ -111,7 +122,7 @@ def diff(spec_path, outdir, apps, with_platform, cdk_args):
     synthesize_to(spec_path, outdir, progress, selection)
     command = cdk_command("diff", "--app", str(outdir), *cdk_args)
     progress.note(f"  {' '.join(command)}")
-    code = subprocess.run(command, env=cdk_environment(), check=False).returncode
+    code = run_filtered(command, DIFF)
     if code != 0:
         raise CliError(f"cdk diff exited {code}", code)
 

@@ -141,6 +141,32 @@ def ps_scale(changes: tuple[str, ...], app: str | None, spec_path: Path, no_appl
     progress = Progress()
     document = SpecDocument(spec_path)
     target = Target.of(spec_path, app, None, spec=document.spec)
+    counts, sizes = _parse_scale(changes, target)
+    path = ("apps", target.app, "processes")
+    for process, count in counts.items():
+        document.set((*path, process), "count", count)
+    for process, size in sizes.items():
+        document.set((*path, process), "size", size)
+    spec = document.save()
+    summary = ", ".join(f"{p}={counts.get(p, '')}{':' if p in counts and p in sizes else ''}"
+                        f"{sizes.get(p, '')}" for p in dict.fromkeys([*counts, *sizes]))
+    if no_apply:
+        progress.done(f"Scaled {summary} in {spec_path} (not applied: the next cdk deploy applies it)")
+        return
+    target = Target(spec_path, spec, target.app, target.env)
+    applied = _apply_sizes(target, sizes, progress)
+    if counts:
+        applied |= _apply_counts(target, counts, progress)
+    if wait:
+        for env in [e for e in spec.environments if e in applied]:
+            wait_for_services(target.in_env(env), list(dict.fromkeys([*counts, *sizes])), progress, timeout)
+    where = ", ".join(e for e in spec.environments if e in applied) or "no environment (none runs an image)"
+    progress.done(f"Scaled {summary} of {target.app} in {where}")
+
+
+def _parse_scale(changes: tuple[str, ...], target: Target) -> tuple[dict[str, int], dict[str, str]]:
+    """The counts and the sizes that ``changes`` set, by process; a usage error for a malformed change, and an
+    error for a count of a process that autoscales (its bounds are ps:autoscale's)."""
     counts: dict[str, int] = {}
     sizes: dict[str, str] = {}
     for change in changes:
@@ -157,19 +183,13 @@ def ps_scale(changes: tuple[str, ...], app: str | None, spec_path: Path, no_appl
             counts[process] = int(count)
         if count_size or size:
             sizes[process] = count_size or size
-    path = ("apps", target.app, "processes")
-    for process, count in counts.items():
-        document.set((*path, process), "count", count)
-    for process, size in sizes.items():
-        document.set((*path, process), "size", size)
-    spec = document.save()
-    summary = ", ".join(f"{p}={counts.get(p, '')}{':' if p in counts and p in sizes else ''}"
-                        f"{sizes.get(p, '')}" for p in dict.fromkeys([*counts, *sizes]))
-    if no_apply:
-        progress.done(f"Scaled {summary} in {spec_path} (not applied: the next cdk deploy applies it)")
-        return
-    target = Target(spec_path, spec, target.app, target.env)
-    applied = set()
+    return counts, sizes
+
+
+def _apply_sizes(target: Target, sizes: dict[str, str], progress: Progress) -> set[str]:
+    """Rolls each resized process out on a new task definition revision with the size's CPU and memory (and
+    MEMORY_MB to match); the environments where it rolled."""
+    applied: set[str] = set()
     for process, size in sizes.items():
         cpu, memory = SIZES[size]
 
@@ -180,10 +200,15 @@ def ps_scale(changes: tuple[str, ...], app: str | None, spec_path: Path, no_appl
             container["environment"].append({"name": "MEMORY_MB", "value": str(memory)})
 
         applied.update(runtime.roll_out(target, resize, progress, processes=[process], one_off=False))
-    for env in spec.environments:
+    return applied
+
+
+def _apply_counts(target: Target, counts: dict[str, int], progress: Progress) -> set[str]:
+    """Sets each service's desired count in every environment that runs an image; before the first image, the
+    counts the first push starts with. The environments whose services were set."""
+    applied = set()
+    for env in target.spec.environments:
         here = target.in_env(env)
-        if not counts:
-            break
         if not _running_image(here):
             if _record_first_counts(here, {p: {"count": c} for p, c in counts.items()}):
                 progress.note(f"  {env}: no image deployed yet; the first push starts the services at these counts")
@@ -198,11 +223,7 @@ def ps_scale(changes: tuple[str, ...], app: str | None, spec_path: Path, no_appl
             progress.step(f"{env}: setting {here.service(process)} to {count} tasks")
             runtime.ecs(here).update_service(cluster=here.cluster, service=here.service(process), desiredCount=count)
             applied.add(env)
-    if wait:
-        for env in [e for e in spec.environments if e in applied]:
-            wait_for_services(target.in_env(env), list(dict.fromkeys([*counts, *sizes])), progress, timeout)
-    where = ", ".join(e for e in spec.environments if e in applied) or "no environment (none runs an image)"
-    progress.done(f"Scaled {summary} of {target.app} in {where}")
+    return applied
 
 
 def wait_for_services(target: Target, processes: list[str], progress: Progress, timeout: int) -> None:

@@ -142,17 +142,6 @@ class CronJobs(Construct):
         :param retry_attempts: Scheduler's retries before the dead-letter queue. Default: 2.
         :param max_event_age: seconds Scheduler keeps retrying a run. Default: 3600.
         """
-        overrides = {
-            "cpu": str(cpu),
-            "memory": str(memory),
-            "containerOverrides": [
-                {
-                    "name": naming.CONTAINER_NAME,
-                    "command": shell_command(command, buildpacks=self.buildpacks),
-                    "environment": [{"name": "MEMORY_MB", "value": str(memory)}],
-                }
-            ],
-        }
         S = scheduler.CfnSchedule
         cfn_schedule = S(
             self,
@@ -164,7 +153,7 @@ class CronJobs(Construct):
             target=S.TargetProperty(
                 arn=self.cluster.cluster_arn,
                 role_arn=self.role.role_arn,
-                input=json.dumps(overrides, separators=(",", ":")),
+                input=json.dumps(self._overrides(command, cpu, memory), separators=(",", ":")),
                 ecs_parameters=self._ecs_parameters(placement),
                 retry_policy=S.RetryPolicyProperty(
                     maximum_retry_attempts=retry_attempts, maximum_event_age_in_seconds=max_event_age
@@ -179,6 +168,20 @@ class CronJobs(Construct):
         cfn_schedule.node.add_dependency(self.task_definition, self.role.node.find_child("DefaultPolicy"))
         self.schedules[job_name] = cfn_schedule
         return cfn_schedule
+
+    def _overrides(self, command: str, cpu: int, memory: int) -> dict:
+        """The run's RunTask overrides: its size, and its command in the app's container with MEMORY_MB to match."""
+        return {
+            "cpu": str(cpu),
+            "memory": str(memory),
+            "containerOverrides": [
+                {
+                    "name": naming.CONTAINER_NAME,
+                    "command": shell_command(command, buildpacks=self.buildpacks),
+                    "environment": [{"name": "MEMORY_MB", "value": str(memory)}],
+                }
+            ],
+        }
 
     def _ecs_parameters(self, placement: TaskPlacement) -> scheduler.CfnSchedule.EcsParametersProperty:
         """The run's task: the family's latest revision in the private subnets, placed as ``placement`` says."""

@@ -29,6 +29,7 @@ from constructs import Construct
 
 from .. import checkov, nag, naming
 from ..defaults import HTPASSWD_IMAGE, REGISTRY_IMAGE
+from ..listener_rules import LOWEST_PRIORITY, registry_rules
 from ..templates import render
 
 REGISTRY_PORT = 5000
@@ -37,12 +38,6 @@ AUTH_DIRECTORY = "/auth"
 HTPASSWD_PATH = f"{AUTH_DIRECTORY}/htpasswd"
 # Not REGISTRY_*: distribution reads every REGISTRY_* variable as an override of its configuration.
 CONFIG_VARIABLE = "SHIPWAY_REGISTRY_CONFIG"
-# The ALB's largest rule priority (evaluated last): no app rule ever waits behind the registry's.
-LOWEST_PRIORITY = 50000
-# An ALB rule holds at most five condition values: the registry's host header leaves four for source addresses.
-# (The spec's check, spec.references.registry_priorities, predicts the same rules; tests/test_registry_stack.py
-# holds the two together.)
-SOURCES_PER_RULE = 4
 
 
 def registry_config(*, bucket: str, region: str, address: str = f":{REGISTRY_PORT}", endpoint: str | None = None,
@@ -109,7 +104,8 @@ class S3Registry(Construct):
     :param host: the host name clients address the registry by; the listener's certificate covers it.
     :param source_cidrs: who may reach the registry through the ALB, e.g. the environment's NAT addresses.
     :param priority: listener-rule priority of the first rule; each further ``SOURCES_PER_RULE``
-        source addresses take the next lower number. Default: ``LOWEST_PRIORITY``, the lowest there is.
+        source addresses take the next lower number (shipway.listener_rules). Default: ``LOWEST_PRIORITY``, the
+        lowest there is.
     :param desired_count: registry tasks. Default: 2, one per AZ of the first two.
     :param cpu: task CPU units. Default: 256.
     :param memory_mib: task memory. Default: 512.
@@ -283,7 +279,8 @@ class S3Registry(Construct):
     def _routing(self, cluster: ecs.ICluster, listener: elbv2.IApplicationListener, host: str,
                  source_cidrs: Sequence[str],
                  priority: int) -> tuple[elbv2.ApplicationTargetGroup, list[elbv2.ApplicationListenerRule]]:
-        """The target group and one listener rule per ``SOURCES_PER_RULE`` source addresses."""
+        """The target group and its listener rules, ``SOURCES_PER_RULE`` source addresses each
+        (shipway.listener_rules, which the spec's check reads too)."""
         target_group = elbv2.ApplicationTargetGroup(
             self, "TargetGroup",
             vpc=cluster.vpc,
@@ -296,17 +293,17 @@ class S3Registry(Construct):
             health_check=elbv2.HealthCheck(path="/v2/", healthy_http_codes="401", interval=cdk.Duration.seconds(10)),
             deregistration_delay=cdk.Duration.seconds(30),
         )
-        rules: list[elbv2.ApplicationListenerRule] = []
-        cidrs = list(source_cidrs)
-        for i in range(0, len(cidrs), SOURCES_PER_RULE):
-            rules.append(elbv2.ApplicationListenerRule(
-                self, f"Rule{i // SOURCES_PER_RULE + 1}",
+        rules = [
+            elbv2.ApplicationListenerRule(
+                self, f"Rule{n}",
                 listener=listener,
-                priority=priority - i // SOURCES_PER_RULE,
+                priority=rule_priority,
                 conditions=[
                     elbv2.ListenerCondition.host_headers([host]),
-                    elbv2.ListenerCondition.source_ips(cidrs[i:i + SOURCES_PER_RULE]),
+                    elbv2.ListenerCondition.source_ips(list(cidrs)),
                 ],
                 target_groups=[target_group],
-            ))
+            )
+            for n, (rule_priority, cidrs) in enumerate(registry_rules(list(source_cidrs), priority), start=1)
+        ]
         return target_group, rules

@@ -241,21 +241,37 @@ def _priced_per_task(runs_on: CapacityName) -> Fargate | None:
 
 def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App, price: _Pricer,
                         fargate_spot: Decimal) -> list[Line]:
-    hours = a.HOURS_PER_MONTH
+    """The app's tasks in the environment (processes, cron jobs, release task, load test), its database secret
+    and its logs."""
+    return [
+        *_processes(env_name, app_name, app, price, fargate_spot),
+        *_cron_jobs(env_name, app_name, app, price, fargate_spot),
+        *_release_task(env_name, app_name, app, price),
+        *_loadtest(env_name, env, app_name, app, price, fargate_spot),
+        _database_secret(env_name, env, app_name, app, price),
+        *_app_logs(env_name, app_name, app, price),
+    ]
+
+
+def _processes(env_name: str, app_name: str, app: App, price: _Pricer, fargate_spot: Decimal) -> list[Line]:
+    """Each process on Fargate, by the task-hour, from its baseline count (and up to its maximum)."""
     out = []
-    running = 0
     for name, process in app.processes.items():
-        low, high = _counts(process)
-        running += low
         on = _priced_per_task(process.runs_on)
         if on is None:
             continue
+        low, high = _counts(process)
         out.append(_line(
             env_name, app_name, f"{name}: {process.size.cpu}/{process.size.memory} on {on.label}", "task-hour",
-            low * hours, price.task_hour(process.size.cpu, process.size.memory),
+            low * a.HOURS_PER_MONTH, price.task_hour(process.size.cpu, process.size.memory),
             f"{low}" + (f" to {high}" if high != low else "") + " task(s) always on",
-            quantity_max=high * hours, spot=fargate_spot if on.spot else None,
+            quantity_max=high * a.HOURS_PER_MONTH, spot=fargate_spot if on.spot else None,
         ))
+    return out
+
+
+def _cron_jobs(env_name: str, app_name: str, app: App, price: _Pricer, fargate_spot: Decimal) -> list[Line]:
+    out = []
     for name, job in app.cron.items():
         on = _priced_per_task(job.runs_on)
         if on is None:
@@ -267,40 +283,59 @@ def _app_in_environment(env_name: str, env: Environment, app_name: str, app: App
             f"{runs.normalize():f} runs a month ({job.schedule}) of {a.CRON_MINUTES} minutes",
             spot=fargate_spot if on.spot else None,
         ))
-    if app.release:
-        out.append(_line(
-            env_name, app_name, f"release task: {app.release_size.cpu}/{app.release_size.memory}", "task-hour",
-            a.PUSHES * a.RELEASE_MINUTES / MINUTES_PER_HOUR,
-            price.task_hour(app.release_size.cpu, app.release_size.memory),
-            f"{a.PUSHES} releases a month of {a.RELEASE_MINUTES} minutes",
-        ))
+    return out
+
+
+def _release_task(env_name: str, app_name: str, app: App, price: _Pricer) -> list[Line]:
+    if not app.release:
+        return []
+    return [_line(
+        env_name, app_name, f"release task: {app.release_size.cpu}/{app.release_size.memory}", "task-hour",
+        a.PUSHES * a.RELEASE_MINUTES / MINUTES_PER_HOUR,
+        price.task_hour(app.release_size.cpu, app.release_size.memory),
+        f"{a.PUSHES} releases a month of {a.RELEASE_MINUTES} minutes",
+    )]
+
+
+def _loadtest(env_name: str, env: Environment, app_name: str, app: App, price: _Pricer,
+              fargate_spot: Decimal) -> list[Line]:
+    """The load test's master each push, in the environment it runs in, and its workers when Fargate runs them."""
     test = app.loadtest
-    if test is not None and test.environment == env_name:
-        minutes = Decimal(test.run_seconds) / 60 + a.LOADTEST_SETUP_MINUTES
-        task = price.task_hour(test.size.cpu, test.size.memory)
-        out.append(_line(env_name, app_name, f"load-test master: {test.size.cpu}/{test.size.memory}", "task-hour",
-                         a.PUSHES * minutes / MINUTES_PER_HOUR, task,
-                         f"{a.PUSHES} runs a month of {test.run_time} plus {a.LOADTEST_SETUP_MINUTES} minutes"))
-        workers = _priced_per_task(loadtest_workers(env.cluster))
-        if workers is not None:
-            out.append(_line(
-                env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on {workers.label}",
-                "task-hour", a.PUSHES * test.workers * minutes / MINUTES_PER_HOUR, task,
-                f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers "
-                f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot if workers.spot else None,
-            ))
+    if test is None or test.environment != env_name:
+        return []
+    minutes = Decimal(test.run_seconds) / 60 + a.LOADTEST_SETUP_MINUTES
+    task = price.task_hour(test.size.cpu, test.size.memory)
+    out = [_line(env_name, app_name, f"load-test master: {test.size.cpu}/{test.size.memory}", "task-hour",
+                 a.PUSHES * minutes / MINUTES_PER_HOUR, task,
+                 f"{a.PUSHES} runs a month of {test.run_time} plus {a.LOADTEST_SETUP_MINUTES} minutes")]
+    workers = _priced_per_task(loadtest_workers(env.cluster))
+    if workers is not None:
+        out.append(_line(
+            env_name, app_name, f"load-test workers: {test.size.cpu}/{test.size.memory} on {workers.label}",
+            "task-hour", a.PUSHES * test.workers * minutes / MINUTES_PER_HOUR, task,
+            f"{test.workers} workers for each of the {a.PUSHES} runs (no pool offers "
+            f"{': '.join(LOADTEST_POOL_METADATA)})", spot=fargate_spot if workers.spot else None,
+        ))
+    return out
+
+
+def _database_secret(env_name: str, env: Environment, app_name: str, app: App, price: _Pricer) -> Line:
     database, role = app_database(app_name, app)
-    out.append(_line(env_name, app_name, "database secret", "secret-month", Decimal(1),
-                     price("secrets_manager_secret_month"),
-                     f"role {role}'s login to database {database}, rotated every {env.database.rotation_days} days"))
+    return _line(env_name, app_name, "database secret", "secret-month", Decimal(1),
+                 price("secrets_manager_secret_month"),
+                 f"role {role}'s login to database {database}, rotated every {env.database.rotation_days} days")
+
+
+def _app_logs(env_name: str, app_name: str, app: App, price: _Pricer) -> list[Line]:
+    """The logs of the app's running tasks (every process at its baseline count, on Fargate or a pool)."""
+    running = sum(_counts(process)[0] for process in app.processes.values())
     retained = _retained_months(app.log_retention_days)
-    out += [
+    return [
         _line(env_name, app_name, "logs ingested", "GB", running * a.TASK_LOG_GB, price("logs", "ingested_gb"),
               f"{a.TASK_LOG_GB} GB a month from each of {running} running task(s)"),
         _line(env_name, app_name, "logs stored", "GB-month", running * a.TASK_LOG_GB * retained,
               price("logs", "stored_gb_month"), f"kept {app.log_retention_days} days"),
     ]
-    return out
 
 
 # --- per app -------------------------------------------------------------------------------------

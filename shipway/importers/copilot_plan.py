@@ -400,11 +400,26 @@ def write_files(plan: Plan, imported: CopilotImport, path: Path) -> list[Path]:
 
 
 def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
-    spec = imported.spec
+    """The cutover plan: one section per step, each ending with its blank line; the commands refer to the files
+    written in ``folder``."""
+    envs = list(imported.spec["environments"])
     roots = [s for s in plan.stacks if s.parent is None]
     nested = [s for s in plan.stacks if s.parent is not None]
-    envs = list(spec["environments"])
-    lines = [
+    return "\n".join([
+        *_introduction(plan, envs, roots, nested),
+        *_freeze_copilot(plan, roots),
+        *_keep_the_data(plan, roots, nested, folder),
+        *_deletion_traps(plan),
+        *_deploy_shipway(),
+        *_switch_dns(plan, imported.spec, envs),
+        *_delete_copilot_stacks(plan, roots),
+        *_adopt_stateful_resources(plan, folder),
+        *_recreated(plan),
+    ])
+
+
+def _introduction(plan: Plan, envs: list[str], roots: list[Stack], nested: list[Stack]) -> list[str]:
+    return [
         f"# Cutover from Copilot application `{plan.application}` to shipway `{plan.name}`",
         "",
         "Written by `shipway import copilot --plan` from the deployed stacks; docs/migrate-from-copilot.md explains "
@@ -418,6 +433,11 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
         "",
         *(f"- {line}" for line in plan.guard),
         "",
+    ]
+
+
+def _freeze_copilot(plan: Plan, roots: list[Stack]) -> list[str]:
+    return [
         "## 1. Freeze Copilot",
         "",
         "Stop Copilot from deploying while you move: disable the transitions of its pipelines (Copilot names them "
@@ -431,11 +451,15 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
           for s in roots),
         "```",
         "",
-        "## 2. Keep the data: set Retain before anything is deleted",
-        "",
     ]
+
+
+def _keep_the_data(plan: Plan, roots: list[Stack], nested: list[Stack], folder: Path) -> list[str]:
+    """Step 2: the resources deleting their stack would delete today, and the retain patches: an update of each
+    root stack, and by hand in the addon templates for the nested ones."""
     unkept = [r for r in plan.adopted + plan.missing + plan.dependencies if not r.kept]
     unkept += [t.resource for t in plan.traps if not t.resource.kept]
+    lines = ["## 2. Keep the data: set Retain before anything is deleted", ""]
     lines += ["These resources have no keeping DeletionPolicy in Copilot's templates today; deleting their stack "
               "would delete them:", "", "| stack | resource | type |", "| --- | --- | --- |"]
     lines += [f"| {r.stack} | `{r.logical_id}` | `{r.type}` |" for r in unkept] or ["| — | — | — |"]
@@ -459,21 +483,30 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
             lines.append(f"- `{stack.parent}` → {stack.parent_logical_id} (addons of `{service}`): "
                          + ", ".join(f"`{n}`" for n in names))
     lines += ["", "Templates over 51,200 bytes go through S3: `--template-url` instead of `--template-body`.", ""]
+    return lines
 
-    lines += ["## 3. Deletion traps", "", "Copilot's stacks hold resources whose deletion removes something still in "
-              "use. The patch retains each one, so deleting the stack leaves them alone:", "",
-              "| stack | resource | type | what deleting it does |", "| --- | --- | --- | --- |"]
+
+def _deletion_traps(plan: Plan) -> list[str]:
+    lines = ["## 3. Deletion traps", "", "Copilot's stacks hold resources whose deletion removes something still in "
+             "use. The patch retains each one, so deleting the stack leaves them alone:", "",
+             "| stack | resource | type | what deleting it does |", "| --- | --- | --- | --- |"]
     lines += [f"| {t.resource.stack} | `{t.resource.logical_id}` | `{t.resource.type}` | {t.why} |"
               for t in plan.traps] or ["| — | — | — | — |"]
     lines += ["", "After the cutover, delete what you no longer want by hand (a certificate shipway does not "
-                  "use, old DNS records)."]
+                  "use, old DNS records).", ""]
+    return lines
 
-    lines += ["", "## 4. Deploy shipway beside Copilot", "", "Both run at once; nothing routes to shipway yet.", "",
-              "```sh", "make deploy ARGS=--all    # platform, data, each app's pipeline and environment stacks",
-              "git push <the app's source> main    # the first image and release", "```", ""]
 
-    lines += ["## 5. Switch DNS", "", "Lower the records' TTL a day ahead. Then, per environment, point each host at "
-              "shipway's load balancer, whose name the platform stack publishes:", "", "```sh"]
+def _deploy_shipway() -> list[str]:
+    return ["## 4. Deploy shipway beside Copilot", "", "Both run at once; nothing routes to shipway yet.", "",
+            "```sh", "make deploy ARGS=--all    # platform, data, each app's pipeline and environment stacks",
+            "git push <the app's source> main    # the first image and release", "```", ""]
+
+
+def _switch_dns(plan: Plan, spec: dict, envs: list[str]) -> list[str]:
+    """Step 5: where each environment's load balancer is published, and every host of the spec to point at it."""
+    lines = ["## 5. Switch DNS", "", "Lower the records' TTL a day ahead. Then, per environment, point each host at "
+             "shipway's load balancer, whose name the platform stack publishes:", "", "```sh"]
     for env in envs:
         lines.append(f"aws ssm get-parameter --name {naming.parameter(plan.name, env, naming.Param.ROUTER_DNS_NAME)} "
                      "--query Parameter.Value --output text")
@@ -486,9 +519,14 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                     lines.append(f"| {env} | {host} | {app_name} |")
     lines += ["", "Watch both load balancers' request counts: Copilot's drains to zero as resolvers pick up the new "
                   "records.", ""]
+    return lines
 
-    lines += ["## 6. Delete Copilot's stacks", "", "Services and jobs first, then environments, then the application; "
-              "each retained resource stays in the account:", "", "```sh"]
+
+def _delete_copilot_stacks(plan: Plan, roots: list[Stack]) -> list[str]:
+    """Step 6: services and jobs, then environments, then the application; a warning for an adopted database,
+    which keeps its environment's VPC from being deleted."""
+    lines = ["## 6. Delete Copilot's stacks", "", "Services and jobs first, then environments, then the application; "
+             "each retained resource stays in the account:", "", "```sh"]
     order = sorted(roots, key=lambda s: (0 if s.tags.get("copilot-service") else 1 if s.environment else 2, s.name))
     for stack in order:
         lines += [f"aws cloudformation update-termination-protection --no-enable-termination-protection "
@@ -505,11 +543,15 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
     lines += ["Then step 7, the import. Copilot's own bookkeeping (the `/copilot/` SSM parameters, the "
               "StackSet) goes last: `copilot app delete` would delete the stacks itself, so delete them as above "
               "first.", ""]
+    return lines
 
-    lines += ["## 7. Take the stateful resources over in place", "",
-              "Each adopted stack is plain CloudFormation holding the retained resources as deployed, every one with "
-              "DeletionPolicy Retain. Import them now that Copilot's stacks are gone (a resource belongs to one "
-              "stack at a time):", "", "```sh"]
+
+def _adopt_stateful_resources(plan: Plan, folder: Path) -> list[str]:
+    """Step 7: the import change set of each adopted stack, what each takes over, and what it could not keep."""
+    lines = ["## 7. Take the stateful resources over in place", "",
+             "Each adopted stack is plain CloudFormation holding the retained resources as deployed, every one with "
+             "DeletionPolicy Retain. Import them now that Copilot's stacks are gone (a resource belongs to one "
+             "stack at a time):", "", "```sh"]
     for name in plan.adoption:
         lines += [f"aws cloudformation create-change-set --stack-name {name} --change-set-name adopt "
                   f"--change-set-type IMPORT --template-body file://{folder}/adopt/{name}.template.json "
@@ -518,9 +560,8 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                   f"aws cloudformation execute-change-set --stack-name {name} --change-set-name adopt"]
     lines += ["```", "", "| adopted stack | logical ID | type | physical ID | from |",
               "| --- | --- | --- | --- | --- |"]
-    groups = _adoption_groups(plan)
     by_stack = {s.name: s for s in plan.stacks}
-    for name, resources in groups.items():
+    for name, resources in _adoption_groups(plan).items():
         for resource in resources:
             logical_id = _logical_id(by_stack[resource.stack], resource.logical_id)
             lines.append(f"| {name} | `{logical_id}` | `{resource.type}` | "
@@ -538,11 +579,13 @@ def markdown(plan: Plan, imported: CopilotImport, folder: Path) -> str:
                   "bucket names in `config:`. With CDK instead of plain CloudFormation: include the adopted template "
                   "in a stack of your own (`aws_cdk.cloudformation_include.CfnInclude` keeps its logical IDs) and run "
                   f"`cdk import <stack> --resource-mapping {folder}/adopt/<adopted stack>.cdk-import.json`.", ""]
+    return lines
 
-    lines += ["## Recreated by shipway", "", "Everything else Copilot created is rebuilt by shipway's stacks (or has "
-              "no counterpart and is listed in the import report):", ""]
+
+def _recreated(plan: Plan) -> list[str]:
     counts: dict[str, int] = {}
     for resource in plan.recreated:
         counts[resource.type] = counts.get(resource.type, 0) + 1
-    lines += [f"- `{kind}` × {count}" for kind, count in sorted(counts.items())]
-    return "\n".join(lines)
+    return ["## Recreated by shipway", "", "Everything else Copilot created is rebuilt by shipway's stacks (or has "
+            "no counterpart and is listed in the import report):", "",
+            *(f"- `{kind}` × {count}" for kind, count in sorted(counts.items()))]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from .. import naming
+from ..listener_rules import registry_rules
 from .capacity import check_capacity, loadtest_workers
 from .capacity_name import CapacityName, Fargate, OnPool
 from .model import (
@@ -48,12 +49,6 @@ def listener_priority(app: str, process: str, explicit: int | None) -> int:
     return 1000 + zlib.crc32(f"{app}/{process}".encode()) % 48000
 
 
-# The S3 registry's listener rules: the lowest priorities, so no app rule ever waits behind them.
-REGISTRY_PRIORITY = 50000
-# An ALB rule holds at most five condition values: the registry's host header leaves four for source addresses.
-REGISTRY_SOURCES_PER_RULE = 4
-
-
 def build_environment(spec: Spec) -> str:
     """registry: s3: the environment whose VPC the image build runs in: the first, which the pipeline deploys
     to first. Its NAT addresses are the build's, so every environment's registry admits them as well."""
@@ -68,9 +63,9 @@ def registry_sources(spec: Spec, env: str) -> int:
 
 
 def registry_priorities(sources: int) -> list[int]:
-    """Priorities of the registry's listener rules for ``sources`` allowed addresses, highest number first."""
-    rules = -(-sources // REGISTRY_SOURCES_PER_RULE)
-    return [REGISTRY_PRIORITY - i for i in range(rules)]
+    """Priorities of the registry's listener rules for ``sources`` allowed addresses, highest number first: the
+    rules the platform stack's S3Registry makes (shipway.listener_rules)."""
+    return [priority for priority, _ in registry_rules(range(sources))]
 
 
 def check_references(spec: Spec) -> list[Problem]:

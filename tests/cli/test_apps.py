@@ -170,3 +170,23 @@ def test_apps_create_applies_through_cdk_deploy_and_reports_its_failure_in_one_l
     assert "Has the environment been bootstrapped?" in result.stdout + result.stderr  # the CLI reached the account
     assert "Including dependency stacks" not in result.stdout + result.stderr  # only the app's stacks
     assert "admin" in shop.edited().apps
+
+
+def test_diff_drops_the_acknowledged_info_and_keeps_the_diff_and_its_exit_code(shop, tmp_path):
+    """cdk diff prints the assembly's annotations, then the diff, on stderr: the deployment-alarm INFO that
+    ``make synth`` drops (shipway.acknowledged) is dropped here too, and ``--fail`` still exits 1 on changes."""
+    import os
+    import subprocess
+    import sys
+
+    from shipway.synth import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "shipway", "diff", "--spec", str(shop.spec_path), "-o", str(tmp_path / "out"),
+         "-a", "store", "--fail"], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600,
+        check=False)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.endswith("shipway: cdk diff exited 1\n")
+    assert "Deployment alarm" not in result.stderr and "Annotation::info-annotation" not in result.stderr
+    assert "[+] AWS::ECS::Service web/Service/Service webService" in result.stderr
+    assert "Number of stacks with differences: 3" in result.stderr
