@@ -160,29 +160,42 @@ class ProcessService(Construct):
     ``alternate_target_group``, ``listener_rule``, ``test_listener_rule``) for a web process, ``scaling``.
     """
 
-    # A web process's routing and an autoscaled process's scaling, set by _route and _autoscale; None without.
-    target_group: elbv2.ApplicationTargetGroup | None = None
-    alternate_target_group: elbv2.ApplicationTargetGroup | None = None
-    listener_rule: elbv2.ApplicationListenerRule | None = None
-    test_listener_rule: elbv2.ApplicationListenerRule | None = None
-    scaling: ecs.ScalableTaskCount | None = None
-    _scalable_target: appscaling.CfnScalableTarget | None = None
-
-    def __init__(  # the keyword props in the docstring's order, grouped by concern
-        self, scope: Construct, construct_id: str, *, container: AppContainer,
-        cluster: ecs.ICluster | None = None, vpc: ec2.IVpc | None = None,
-        security_groups: Sequence[ec2.ISecurityGroup] | None = None, service_name: str | None = None,
-        family: str | None = None, placement: TaskPlacement = FARGATE,
-        execution_role: iam.IRole | None = None, task_role: iam.IRole | None = None,
-        cpu: int = 256, memory: int = 512, command: str | None = None, port: int | None = None,
-        desired_count: int = 1, autoscaling: Autoscaling | None = None, max_healthy_percent: int = 200,
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        container: AppContainer,
+        cluster: ecs.ICluster | None = None,
+        vpc: ec2.IVpc | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        service_name: str | None = None,
+        family: str | None = None,
+        placement: TaskPlacement = FARGATE,
+        execution_role: iam.IRole | None = None,
+        task_role: iam.IRole | None = None,
+        cpu: int = 256,
+        memory: int = 512,
+        command: str | None = None,
+        port: int | None = None,
+        desired_count: int = 1,
+        autoscaling: Autoscaling | None = None,
+        max_healthy_percent: int = 200,
         stop_timeout: int | None = None,
-        hosts: Sequence[str] = (), listener: elbv2.IApplicationListener | None = None, priority: int | None = None,
-        test_listener: elbv2.IApplicationListener | None = None, load_balancer_full_name: str | None = None,
-        health_check_path: str = "/", health_check_interval: int = 5, health_check_timeout: int = 4,
-        healthy_threshold: int = 2, health_check_grace: int = 30, deregistration_delay: int = 30,
+        hosts: Sequence[str] = (),
+        listener: elbv2.IApplicationListener | None = None,
+        priority: int | None = None,
+        test_listener: elbv2.IApplicationListener | None = None,
+        load_balancer_full_name: str | None = None,
+        health_check_path: str = "/",
+        health_check_interval: int = 5,
+        health_check_timeout: int = 4,
+        healthy_threshold: int = 2,
+        health_check_grace: int = 30,
+        deregistration_delay: int = 30,
         slow_start: int = 30,
-        deployment: Deployment = Deployment(), alternate_live: cdk.CfnCondition | None = None,
+        deployment: Deployment = Deployment(),
+        alternate_live: cdk.CfnCondition | None = None,
         running: cdk.CfnCondition | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -209,18 +222,30 @@ class ProcessService(Construct):
             task_role=task_role,
         )
         self.container = container.add_to(
-            self.task_definition, stream_prefix=service_name or construct_id, memory=memory, command=command,
+            self.task_definition,
+            stream_prefix=service_name or construct_id,
+            memory=memory,
+            command=command,
             process_type=construct_id,  # the process's name: its Procfile type in a buildpacks image
-            port=port, stop_timeout=stop_timeout,
+            port=port,
+            stop_timeout=stop_timeout,
         )
         self.service = self._service(
             cluster, vpc, service_name=service_name, security_groups=security_groups, placement=placement,
             max_healthy_percent=max_healthy_percent, deployment=deployment, health_check_grace=health_check_grace,
         )
         self.service_name = service_name if service_name is not None else self.service.service_name
+
+        self.target_group: elbv2.ApplicationTargetGroup | None = None
+        self.alternate_target_group: elbv2.ApplicationTargetGroup | None = None
+        self.listener_rule: elbv2.ApplicationListenerRule | None = None
+        self.test_listener_rule: elbv2.ApplicationListenerRule | None = None
         if self.web:
             assert listener is not None and priority is not None and port is not None
             self._route(vpc, listener, priority, port, test_listener, alternate_live)
+
+        self.scaling: ecs.ScalableTaskCount | None = None
+        self._scalable_target: appscaling.CfnScalableTarget | None = None
         if autoscaling is not None:
             self._autoscale(autoscaling)
         self._hold_until(running)
