@@ -244,12 +244,19 @@ def test_markdown_has_each_section(tmp_path):
 def test_cdk_diff_adds_the_cdks_own_view_offline(minimal, tmp_path, monkeypatch):
     for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
-    head = _variant(tmp_path, plant=lambda app: _first(app, "AWS::ECR::Repository").override_logical_id("Renamed"))
+    def plant(app: cdk.App) -> None:
+        _first(app, "AWS::ECR::Repository").override_logical_id("Renamed")
+        # and a change in the runtime stack, whose services carry the deployment-alarm INFO
+        _first(app, "AWS::CloudWatch::Alarm").add_property_override("AlarmDescription", "planted")
+
+    head = _variant(tmp_path, plant=plant)
     out = tmp_path / "review.md"
     assert main(["--base", str(minimal.outdir), "--head", str(head), "--cdk-diff", "--output", str(out)]) == 1
     text = out.read_text()
     assert "<details><summary>cdk diff</summary>" in text
     assert "[+] AWS::ECR::Repository Repository Renamed" in text
+    assert "planted" in text
+    assert "Deployment alarm" not in text  # the acknowledged INFO (shipway/acknowledged.py), as in shipway diff
 
 
 def test_the_base_ref_is_synthesized_from_git_with_this_toolchain(minimal, tmp_path, capsys):

@@ -11,6 +11,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from ..acknowledged import DIFF, unacknowledged
 from ..assembly import StackTemplate
 
 CDK = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "cdk"
@@ -30,7 +31,9 @@ def cdk_diffs(base_dir: Path, head_dir: Path, stacks: list[str], base: dict[str,
              "--exclusively", name],
             capture_output=True, text=True, env=env, timeout=300, check=False,
         )
-        text = (result.stdout + result.stderr).split("✨")[0].strip()
+        # The diff is on stderr, after the assembly's annotations; those shipway has answered are left out.
+        stderr = "".join(unacknowledged(result.stderr.splitlines(keepends=True), DIFF))
+        text = (result.stdout + stderr).split("✨")[0].strip()
         if text:
             texts[name] = text
     return texts
