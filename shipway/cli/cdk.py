@@ -55,8 +55,9 @@ def cdk_environment() -> dict[str, str]:
 
 
 def run_filtered(command: list[str], cli_command: str) -> int:
-    """Runs the CDK CLI with its stderr (where cdk diff prints the diff, after the assembly's annotations) read
-    line by line through shipway.acknowledged onto ours; stdout is the CLI's own. Its exit code is returned."""
+    """Runs the CDK CLI with its stderr (the assembly's annotations, then the diff; with CI set the CLI prints the
+    diff on stdout instead) read line by line through shipway.acknowledged onto ours; stdout is the CLI's own.
+    Its exit code is returned."""
     with subprocess.Popen(command, env=cdk_environment(), stderr=subprocess.PIPE, text=True,
                           encoding="utf-8", errors="replace") as cli_process:
         assert cli_process.stderr is not None  # stderr=PIPE

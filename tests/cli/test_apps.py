@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shipway import naming
 from tests import emulator
 from tests.cli.conftest import synth_templates
@@ -172,9 +174,11 @@ def test_apps_create_applies_through_cdk_deploy_and_reports_its_failure_in_one_l
     assert "admin" in shop.edited().apps
 
 
-def test_diff_drops_the_acknowledged_info_and_keeps_the_diff_and_its_exit_code(shop, tmp_path):
-    """cdk diff prints the assembly's annotations, then the diff, on stderr: the deployment-alarm INFO that
-    ``make synth`` drops (shipway.acknowledged) is dropped here too, and ``--fail`` still exits 1 on changes."""
+@pytest.mark.parametrize("ci", [None, "true"], ids=["terminal", "CI"])
+def test_diff_drops_the_acknowledged_info_and_keeps_the_diff_and_its_exit_code(shop, tmp_path, ci: str | None):
+    """cdk diff prints the assembly's annotations on stderr, and the diff on stderr too, or on stdout when CI is
+    set: the deployment-alarm INFO that ``make synth`` drops (shipway.acknowledged) is dropped here too, the diff
+    is kept where the CLI puts it, and ``--fail`` still exits 1 on changes."""
     import os
     import subprocess
     import sys
@@ -183,10 +187,12 @@ def test_diff_drops_the_acknowledged_info_and_keeps_the_diff_and_its_exit_code(s
 
     result = subprocess.run(
         [sys.executable, "-m", "shipway", "diff", "--spec", str(shop.spec_path), "-o", str(tmp_path / "out"),
-         "-a", "store", "--fail"], cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=600,
-        check=False)
-    assert result.returncode == 1, result.stderr[-2000:]
+         "-a", "store", "--fail"], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        env={k: v for k, v in os.environ.items() if k != "CI"} | ({"CI": ci} if ci else {}))
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-2000:]
     assert result.stderr.endswith("shipway: cdk diff exited 1\n")
-    assert "Deployment alarm" not in result.stderr and "Annotation::info-annotation" not in result.stderr
-    assert "[+] AWS::ECS::Service web/Service/Service webService" in result.stderr
-    assert "Number of stacks with differences: 3" in result.stderr
+    assert "Deployment alarm" not in output and "Annotation::info-annotation" not in output
+    diff = result.stdout if ci else result.stderr
+    assert "[+] AWS::ECS::Service web/Service/Service webService" in diff
+    assert "Number of stacks with differences: 3" in diff
