@@ -153,6 +153,18 @@ def test_an_app_role_has_no_power_beyond_its_database(server, two_apps):
     assert "permission denied to create database" in refused.stderr
 
 
+def test_running_again_closes_a_database_left_open_to_public(server, two_apps):
+    """What a database provisioned before the owner closed it looks like on 16 and later (PUBLIC's CONNECT still
+    there): the next run, which every push makes, closes it."""
+    reopened = connect(server, "blog", two_apps["blog"], "blog", "GRANT CONNECT, TEMPORARY ON DATABASE blog TO PUBLIC")
+    assert reopened.returncode == 0, reopened.stderr
+    assert connect(server, "minne", two_apps["minne"], "blog").returncode == 0  # open, as it was
+    again = provision(server, "blog", two_apps["blog"])
+    assert again.returncode == 0, again.stderr
+    refused = connect(server, "minne", two_apps["minne"], "blog")
+    assert 'permission denied for database "blog"' in refused.stderr
+
+
 def test_the_master_may_act_as_each_app_role_as_its_version_allows(server, two_apps):
     """It must be able to SET ROLE to give the database away and to run the documented takeover; from 16 on the
     grant is WITH SET TRUE and INHERIT FALSE, so the master does not carry the app's rights as its own."""
